@@ -1,0 +1,64 @@
+# hsds-autoscaler. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO          ?= go
+K8S_VERSION ?= v1.36.3
+CACHE       ?= $(CURDIR)/.cache
+K8S_BIN     ?= $(CACHE)/k8s/$(K8S_VERSION)/bin
+LINT        := $(CACHE)/bin/golangci-lint
+FUZZTIME    ?= 10s
+TRACES      ?=
+BIN         := $(CURDIR)/bin
+
+export HSDS_K8S_BIN := $(K8S_BIN)
+
+.PHONY: help build test unit e2e lint vet fmt-check bench demo k8s-bin tools fuzz promtool-check clean
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+build: ## build hsds-autoscaler, hsds-agent and hsds-fake into bin/
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+test: vet fmt-check unit e2e ## everything CI runs: vet, gofmt, unit tests, end-to-end tests
+
+unit: ## unit and integration tests (real Prometheus/promtool where a test needs them)
+	$(GO) test -count=1 -timeout 20m ./...
+
+e2e: k8s-bin ## end-to-end tests against a real local control plane (etcd, kube-apiserver, kube-controller-manager)
+	$(GO) test -count=1 -tags e2e -timeout 40m ./deploy/e2e/...
+
+vet: ## go vet
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./deploy/e2e/...
+
+fmt-check: ## fail if any file needs gofmt
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+lint: $(LINT) ## golangci-lint (pinned in .ci/tools/go.mod) with the dependency rules of DESIGN.md
+	$(LINT) run ./...
+
+$(LINT): .ci/tools/go.mod
+	mkdir -p $(CACHE)/bin
+	cd .ci/tools && $(GO) build -o $(LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+k8s-bin: ## build (once, then cached) kube-apiserver, kube-controller-manager and kubectl $(K8S_VERSION)
+	deploy/local/build-k8s.sh $(K8S_VERSION) $(CACHE)/k8s
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo ">>> $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: ## replay the traces through the simulator for every policy; writes bench/out/
+	$(GO) run ./cmd/hsds-bench --out bench/out $(if $(TRACES),--traces "$(TRACES)")
+
+demo: k8s-bin build ## the main job on this machine: control plane, fake HSDS pods, agents, the autoscaler, a replayed trace
+	$(GO) run ./deploy/local/demo --bin $(BIN) --k8s-bin $(K8S_BIN)
+
+clean: ## remove build outputs (keeps the Kubernetes binary cache)
+	rm -rf $(BIN) bench/out

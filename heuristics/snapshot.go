@@ -1,0 +1,84 @@
+package heuristics
+
+import "time"
+
+// Snapshot is everything a policy may look at for one target at one instant. The adapter's store
+// builds it from live scrapes; bench builds it from the simulator. Both fill the same fields with
+// the same meaning, so the decision code cannot tell them apart.
+type Snapshot struct {
+	// Time is when the snapshot was taken (the caller's clock, never time.Now() in here).
+	Time time.Time
+	// SpecReplicas is the replica count the target currently asks for (scale subresource spec).
+	SpecReplicas int32
+	// StatusReplicas is the replica count the workload controller reports (scale status).
+	StatusReplicas int32
+	// Pods holds one entry for every pod that matches the target's selector, including Pending
+	// ones and ones whose agent could not be scraped.
+	Pods []PodSample
+}
+
+// PodPhase is the Kubernetes phase of a pod, reduced to what the policy needs.
+type PodPhase string
+
+// Pod phases.
+const (
+	PodPending PodPhase = "Pending" // not scheduled yet, or scheduled and starting
+	PodRunning PodPhase = "Running"
+	PodOther   PodPhase = "Other" // Succeeded, Failed, Unknown, or being deleted
+)
+
+// PodSample is one pod's figures. Rates are per second over Window, ending at SampleTime.
+type PodSample struct {
+	Name string
+	// Phase and Ready come from the Kubernetes pod object.
+	Phase PodPhase
+	Ready bool
+	// Scheduled is false while the pod waits for a node (PodScheduled=False, reason
+	// Unschedulable): the case where the cluster autoscaler has to add a VM.
+	Scheduled bool
+	// Created is the pod's creation time; Started the time it became Running (zero if not).
+	Created time.Time
+	Started time.Time
+
+	// Known is false when there is no usable scrape of this pod's agent yet, or the last one
+	// failed or timed out. Then every figure below is meaningless, and the pod must be treated as
+	// possibly hot: never as idle.
+	Known bool
+	// SampleTime is when the figures were scraped; now - SampleTime is their age.
+	SampleTime time.Time
+	// Window is the span the rates are computed over.
+	Window time.Duration
+
+	// NodeState is the SN's HSDS state (schema.StateReady, ...), "" when unknown.
+	NodeState string
+	// NodeCount is the DN count the SN sees.
+	NodeCount int
+	// InFlight is what the SN task gate counts (tasks or proxied requests); Limit is max_task_count.
+	InFlight float64
+	Limit    float64
+
+	// RequestRate is client-facing responses per second, every status included.
+	RequestRate float64
+	// Rejected503 is client-facing 503s per second by cause.
+	Rejected503 ByCause
+	// Exact503 is false when the 503 split is an upper bound (HSDS 0.9.x /info source).
+	Exact503 bool
+}
+
+// ByCause holds one figure per 503 cause (see agent/schema: overload, not_ready, upstream).
+type ByCause struct {
+	Overload float64
+	NotReady float64
+	Upstream float64
+}
+
+// Total is the sum over all causes.
+func (c ByCause) Total() float64 { return c.Overload + c.NotReady + c.Upstream }
+
+// Age is how old the pod's figures are at now; a pod that was never scraped is infinitely old.
+func (p PodSample) Age(now time.Time) time.Duration {
+	if !p.Known || p.SampleTime.IsZero() {
+		return time.Duration(1<<63 - 1)
+	}
+	return now.Sub(p.SampleTime)
+}
