@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
+)
+
+// Options are the command-line flags of hsds-fake.
+type Options struct {
+	SNListen      string
+	DNListen      string
+	MaxTaskCount  int
+	DNCount       int
+	Version       string
+	Metrics       bool
+	NoMetrics     bool
+	State         string
+	StickyWaiting bool
+	ServiceTime   string
+	RescaleSettle time.Duration
+	Seed          uint64
+	NodeID        string
+
+	metricsSet bool // --metrics given explicitly
+}
+
+// NewOptions returns the defaults: a READY HSDS 1.0.1 pod on HSDS's ports at 127.0.0.1.
+func NewOptions() *Options {
+	d := fakehsds.DefaultConfig()
+	return &Options{
+		SNListen:      "127.0.0.1:5101",
+		DNListen:      "127.0.0.1:6101",
+		MaxTaskCount:  d.MaxTaskCount,
+		DNCount:       d.DNCount,
+		Version:       d.Version,
+		State:         d.InitialState,
+		ServiceTime:   "fixed:" + fakehsds.DefaultServiceTime.String(),
+		RescaleSettle: d.RescaleSettle,
+		Seed:          d.Seed,
+		NodeID:        d.NodeID,
+	}
+}
+
+// AddFlags registers the flags on fs.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.SNListen, "sn-listen", o.SNListen, "address of the service node (HSDS port 5101); port 0 picks a free one")
+	fs.StringVar(&o.DNListen, "dn-listen", o.DNListen, "address of the data node (HSDS port 6101); port 0 picks a free one")
+	fs.IntVar(&o.MaxTaskCount, "max-task-count", o.MaxTaskCount, "SN task gate limit (HSDS max_task_count); 0 disables the gate")
+	fs.IntVar(&o.DNCount, "dn-count", o.DNCount, "data nodes in the cluster (node_count)")
+	fs.StringVar(&o.Version, "version", o.Version, `HSDS version to present ("1.0.1" or "0.9.4")`)
+	fs.BoolVar(&o.Metrics, "metrics", false, "serve 1.x /metrics (default: on for 1.x versions, off for 0.x)")
+	fs.BoolVar(&o.NoMetrics, "no-metrics", false, "do not serve /metrics (0.9.x behaviour)")
+	fs.StringVar(&o.State, "state", o.State, "initial node state: READY, WAITING or TERMINATING")
+	fs.BoolVar(&o.StickyWaiting, "sticky-waiting", o.StickyWaiting, "HSDS issue 423: once WAITING, stay WAITING until restarted (POST /fake/restart)")
+	fs.StringVar(&o.ServiceTime, "service-time", o.ServiceTime, `time one fan-out task takes: "fixed:5ms", "exp:5ms" (mean) or "lognormal:5ms,0.5" (median,sigma)`)
+	fs.DurationVar(&o.RescaleSettle, "rescale-settle", o.RescaleSettle, "how long nodes stay WAITING after a DN count change or restart; 0 disables")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the service-time samples")
+	fs.StringVar(&o.NodeID, "node-id", o.NodeID, `base of the node ids ("sn-<id>", "dn-<id>")`)
+}
+
+// Complete records which flags were set explicitly; call it after parsing.
+func (o *Options) Complete(fs *pflag.FlagSet) {
+	o.metricsSet = fs.Changed("metrics")
+}
+
+// Validate returns every problem at once: flags, addresses and the resulting Config.
+func (o *Options) Validate() error {
+	var errs []error
+	for name, addr := range map[string]string{"--sn-listen": o.SNListen, "--dn-listen": o.DNListen} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", name, addr, err))
+		}
+	}
+	if o.metricsSet && o.Metrics && o.NoMetrics {
+		errs = append(errs, errors.New("--metrics and --no-metrics both given"))
+	}
+	cfg, err := o.Config()
+	if err != nil {
+		errs = append(errs, err)
+		cfg.ServiceTime = fakehsds.Fixed(0) // still check every other field
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Config turns the options into a fakehsds.Config. On a bad --service-time it returns the error
+// with the rest of the Config filled in (ServiceTime nil).
+func (o *Options) Config() (fakehsds.Config, error) {
+	dist, err := fakehsds.ParseDistribution(o.ServiceTime)
+	if err != nil {
+		err = fmt.Errorf("--service-time: %w", err)
+	}
+	metrics := fakehsds.MetricsByDefault(o.Version)
+	if o.metricsSet {
+		metrics = o.Metrics
+	}
+	if o.NoMetrics {
+		metrics = false
+	}
+	return fakehsds.Config{
+		MaxTaskCount:  o.MaxTaskCount,
+		DNCount:       o.DNCount,
+		ServiceTime:   dist,
+		Version:       o.Version,
+		Metrics:       metrics,
+		InitialState:  o.State,
+		StickyWaiting: o.StickyWaiting,
+		NodeID:        o.NodeID,
+		RescaleSettle: o.RescaleSettle,
+		Seed:          o.Seed,
+	}, err
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/spf13/pflag"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
+)
+
+func parse(t *testing.T, args ...string) *Options {
+	t.Helper()
+	o := NewOptions()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	o.Complete(fs)
+	return o
+}
+
+func TestOptions_Config(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want fakehsds.Config
+	}{
+		{"defaults: 1.0.1 with metrics", nil, fakehsds.Config{
+			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "1.0.1",
+			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1}},
+		{"0.9.4 has no metrics by default", []string{"--version=0.9.4", "--state=WAITING", "--sticky-waiting",
+			"--service-time=lognormal:2ms,0.5", "--dn-count=3", "--max-task-count=20", "--rescale-settle=0", "--seed=9"},
+			fakehsds.Config{MaxTaskCount: 20, DNCount: 3, ServiceTime: fakehsds.LogNormal(2*time.Millisecond, 0.5),
+				Version: "0.9.4", InitialState: "WAITING", StickyWaiting: true, NodeID: "fake", Seed: 9}},
+		{"--metrics forces it on 0.9.4", []string{"--version=0.9.4", "--metrics"}, fakehsds.Config{
+			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "0.9.4",
+			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1}},
+		{"--no-metrics on 1.0.1", []string{"--no-metrics", "--service-time=exp:1ms"}, fakehsds.Config{
+			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Exponential(time.Millisecond), Version: "1.0.1",
+			InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := parse(t, tc.args...)
+			if err := o.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			got, err := o.Config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := cmp.Comparer(func(a, b fakehsds.Distribution) bool { return cmp.Equal(a, b, cmp.AllowUnexported(a, b)) })
+			if diff := cmp.Diff(tc.want, got, opt, cmpopts.IgnoreFields(fakehsds.Config{}, "Clock")); diff != "" {
+				t.Errorf("Config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestOptions_ValidateReportsAllErrors(t *testing.T) {
+	o := parse(t, "--sn-listen=nope", "--dn-count=0", "--max-task-count=-1", "--state=SCALING",
+		"--metrics", "--no-metrics")
+	err := o.Validate()
+	if err == nil {
+		t.Fatal("Validate: no error")
+	}
+	for _, want := range []string{"--sn-listen", "dn count", "max task count", "initial state", "--metrics and --no-metrics"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	bad := parse(t, "--service-time=gamma:1ms", "--dn-count=0")
+	err = bad.Validate()
+	for _, want := range []string{"--service-time", "dn count"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad --service-time and --dn-count: error %v lacks %q", err, want)
+		}
+	}
+}
