@@ -1,0 +1,184 @@
+package heuristics
+
+import (
+	"math"
+	"time"
+)
+
+// nodeStateReady is HSDS's READY state (agent/schema.StateReady; this package imports only the
+// standard library and gonum, so the value is repeated here and pinned by a test).
+const nodeStateReady = "READY"
+
+// Signals is what the HSDS policy reads from one snapshot: pod counts and cluster-wide rates.
+type Signals struct {
+	Current int32 // SpecReplicas
+	// Pod counts. Capacity counts only Ready pods in phase Running whose SN is READY with fresh data.
+	Pods, Capacity, Known, Stale, Pending int
+	// Rates summed over pods with fresh data (req/s).
+	Attempts, Served, Overload503, NotReady503, Upstream503 float64
+	// RejectRatio is all 503s / attempts (what drives client retries).
+	RejectRatio float64
+	// Offered is the retry-discounted unique demand (req/s), see UniqueDemand.
+	Offered float64
+	// Utilization is sum(in-flight) / sum(limit) over capacity pods; ok false when none.
+	Utilization   float64
+	UtilizationOK bool
+	// Overloaded is true when overload 503s exceed both thresholds (and not settling).
+	Overloaded bool
+}
+
+// fresh reports whether the pod's figures are known and no older than maxAge at now.
+func fresh(p PodSample, now time.Time, maxAge time.Duration) bool {
+	return p.Known && p.Age(now) <= maxAge
+}
+
+// isCapacity reports whether a pod serves: Running, Ready and its SN READY.
+func isCapacity(p PodSample) bool {
+	return p.Phase == PodRunning && p.Ready && p.NodeState == nodeStateReady
+}
+
+// Measure reduces a snapshot to Signals under policy p. settling is true within SettleTime of the
+// last replica change: then no 503 counts as overload (the rescale causes its own).
+func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
+	s := Signals{Current: snap.SpecReplicas, Pods: len(snap.Pods)}
+	var inFlight, limit float64
+	for i := range snap.Pods {
+		pod := &snap.Pods[i]
+		if pod.Phase == PodPending {
+			s.Pending++
+		}
+		if !fresh(*pod, now, p.MaxSampleAge.Duration) {
+			s.Stale++
+			continue
+		}
+		s.Known++
+		s.Attempts += pod.RequestRate
+		s.Overload503 += pod.Rejected503.Overload
+		s.NotReady503 += pod.Rejected503.NotReady
+		s.Upstream503 += pod.Rejected503.Upstream
+		if isCapacity(*pod) && pod.Limit > 0 {
+			s.Capacity++
+			inFlight += pod.InFlight
+			limit += pod.Limit
+		}
+	}
+	total503 := s.Overload503 + s.NotReady503 + s.Upstream503
+	s.Served = math.Max(0, s.Attempts-total503)
+	if s.Attempts > 0 {
+		s.RejectRatio = math.Min(1, total503/s.Attempts)
+	}
+	s.Offered = UniqueDemand(s.Attempts, s.RejectRatio, p.RetriableShare, p.ClientRetries)
+	if limit > 0 {
+		s.Utilization, s.UtilizationOK = inFlight/limit, true
+	}
+	pressure := s.Overload503 + p.UpstreamWeight*s.Upstream503
+	s.Overloaded = !settling && s.Attempts > 0 && pressure > p.OverloadMinRate &&
+		pressure/s.Attempts > p.OverloadRatio
+	return s
+}
+
+// UniqueDemand estimates the unique request rate behind an observed attempt rate.
+//
+// Estimator: every attempt is rejected with the same probability q (the observed 503 share), and
+// a rejected retriable request comes back until it succeeds or has used its retries (h5pyd: 10,
+// urllib3 backoff 0, 2, 4 ... 120 s; POST is never retried). In steady state one unique retriable
+// request makes 1 + q + q^2 + ... + q^retries = (1-q^(retries+1))/(1-q) attempts, a non-retriable one
+// makes 1, so
+//
+//	unique = attempts / (share*(1-q^(k+1))/(1-q) + (1-share)).
+//
+// At q = 0 it is the attempt rate; at q = 1 every retriable request is counted k+1 times. It
+// ignores the backoff delay itself (which only shifts attempts in time); the policy covers that
+// by sizing from the peak of the short window, before back-off thins the attempts.
+func UniqueDemand(attempts, q, retriableShare float64, retries int) float64 {
+	if attempts <= 0 {
+		return 0
+	}
+	q = math.Min(math.Max(q, 0), 1)
+	var perRequest float64
+	if q == 1 {
+		perRequest = float64(retries + 1)
+	} else {
+		perRequest = (1 - math.Pow(q, float64(retries+1))) / (1 - q)
+	}
+	return attempts / (retriableShare*perRequest + (1 - retriableShare))
+}
+
+// fanoutDivisor is 1 - f + f*n: how much more task capacity one request uses in an n-DN cluster
+// than in a one-DN cluster (a request fans out to up to 16 x n chunk tasks against the fixed
+// max_task_count; f is the share of a request's tasks that scale with n).
+func fanoutDivisor(f float64, n int) float64 {
+	if n < 1 {
+		n = 1
+	}
+	return 1 - f + f*float64(n)
+}
+
+// PodCapacityAt is the request rate one pod sustains at full utilization in an n-pod cluster,
+// given c1, its capacity in a one-pod cluster: c1 / (1 - f + f*n).
+func PodCapacityAt(c1, f float64, n int) float64 { return c1 / fanoutDivisor(f, n) }
+
+// ReplicasForDemand is the smallest n with n * PodCapacityAt(c1, f, n) * target >= demand, in
+// closed form: n >= demand*(1-f) / (c1*target - demand*f). ok is false when no n suffices (the
+// cluster's total capacity c1/f is below demand) or c1*target <= 0.
+func ReplicasForDemand(demand, c1, f, target float64) (n int32, ok bool) {
+	c := c1 * target
+	if c <= 0 {
+		return 0, false
+	}
+	if demand <= 0 {
+		return 1, true
+	}
+	den := c - demand*f
+	if den <= 0 {
+		return 0, false
+	}
+	return ceilReplicas(demand * (1 - f) / den), true
+}
+
+// ReplicasForUtilization is the proportional rule under the fan-out model: the n' that brings
+// utilization u, measured on n pods, to target, n' = u*n*(1-f) / (target*(1-f+f*n) - u*n*f);
+// with f = 0 it is HPA's u*n/target. ok is false when no n' reaches the target.
+func ReplicasForUtilization(u float64, n int, f, target float64) (int32, bool) {
+	if n < 1 || target <= 0 {
+		return 0, false
+	}
+	un := u * float64(n)
+	den := target*fanoutDivisor(f, n) - un*f
+	if den <= 0 {
+		return 0, false
+	}
+	return ceilReplicas(un * (1 - f) / den), true
+}
+
+// ceilReplicas rounds a replica figure up, tolerating float noise (2.0000000001 -> 2), and
+// saturates at MaxInt32.
+func ceilReplicas(x float64) int32 {
+	x = math.Ceil(x - 1e-9)
+	if x < 1 {
+		return 1
+	}
+	if x > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int32(x)
+}
+
+// capacitySample is the one-pod-cluster capacity c1 implied by this snapshot: the served rate per
+// capacity pod divided by utilization (Little's law: at full utilization the rate scales by 1/u),
+// normalized by the fan-out divisor. ok is false unless the cluster is busy enough for the figure
+// to mean something (utilization >= learnU, or overload).
+func capacitySample(s Signals, p Policy) (float64, bool) {
+	if s.Capacity == 0 || s.Served <= 0 || !s.UtilizationOK {
+		return 0, false
+	}
+	if s.Utilization < p.CapacityLearnUtilization && !s.Overloaded {
+		return 0, false
+	}
+	u := math.Min(1, math.Max(s.Utilization, p.CapacityLearnUtilization))
+	if s.Overloaded {
+		u = 1 // shedding: the SNs serve all they can
+	}
+	perPod := s.Served / float64(s.Capacity) / u
+	return perPod * fanoutDivisor(p.FanoutShare, s.Capacity), true
+}

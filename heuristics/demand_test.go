@@ -1,0 +1,157 @@
+package heuristics
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestUniqueDemand(t *testing.T) {
+	tests := []struct {
+		name            string
+		attempts, q, sh float64
+		retries         int
+		want            float64
+	}{
+		{"no rejections: every attempt is unique", 100, 0, 0.8, 10, 100},
+		{"no traffic", 0, 0.5, 0.8, 10, 0},
+		{"one retry, all retriable: 1.5 attempts each", 90, 0.5, 1, 1, 60},
+		// S = (1-0.5^11)/0.5 = 1.9990234375; 0.8*S + 0.2 = 1.79921875.
+		{"h5pyd defaults at q=0.5", 100, 0.5, 0.8, 10, 100 / 1.79921875},
+		{"everything rejected: k+1 attempts each", 110, 1, 1, 10, 10},
+		{"POST only: never retried", 100, 0.9, 0, 10, 100},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := UniqueDemand(tc.attempts, tc.q, tc.sh, tc.retries)
+			if math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("UniqueDemand = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReplicasForDemand(t *testing.T) {
+	tests := []struct {
+		name               string
+		demand, c1, f, tgt float64
+		want               int32
+		wantOK             bool
+	}{
+		{"no fan-out: 100 / (50*0.5)", 100, 50, 0, 0.5, 4, true},
+		// n >= 100*0.9 / (25 - 10) = 6; 6 pods of 50/(0.9+0.6)*0.5 = 16.67 serve exactly 100.
+		{"fan-out 0.1", 100, 50, 0.1, 0.5, 6, true},
+		{"beyond the cluster's ceiling c1/f", 300, 50, 0.1, 0.5, 0, false},
+		{"no demand", 0, 50, 0.1, 0.5, 1, true},
+		{"unknown capacity", 10, 0, 0, 0.5, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ReplicasForDemand(tc.demand, tc.c1, tc.f, tc.tgt)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("ReplicasForDemand = %d, %v; want %d, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+func TestReplicasForUtilization(t *testing.T) {
+	tests := []struct {
+		name   string
+		u      float64
+		n      int
+		f, tgt float64
+		want   int32
+		wantOK bool
+	}{
+		{"HPA's ratio without fan-out", 0.9, 4, 0, 0.6, 6, true},
+		{"scale down without fan-out", 0.15, 8, 0, 0.6, 2, true},
+		// n' = 3.6*0.9 / (0.6*1.3 - 0.36) = 7.71 -> 8 (at 8: u' = 0.588; at 7: 0.633).
+		{"fan-out 0.1 needs more pods", 0.9, 4, 0.1, 0.6, 8, true},
+		{"unreachable", 1, 20, 0.1, 0.6, 0, false},
+		{"no pods", 0.5, 0, 0, 0.6, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ReplicasForUtilization(tc.u, tc.n, tc.f, tc.tgt)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("ReplicasForUtilization = %d, %v; want %d, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+func TestPodCapacityAtShrinksWithDNs(t *testing.T) {
+	prev := math.Inf(1)
+	for n := 1; n <= 50; n++ {
+		c := PodCapacityAt(100, 0.05, n)
+		if c >= prev {
+			t.Fatalf("capacity at %d DNs = %v, not below %v", n, c, prev)
+		}
+		prev = c
+	}
+	if got := PodCapacityAt(100, 0.05, 21); math.Abs(got-50) > 1e-9 {
+		t.Errorf("PodCapacityAt(100, 0.05, 21) = %v, want 50 (divisor 0.95+1.05 = 2)", got)
+	}
+}
+
+func TestMeasure(t *testing.T) {
+	now := at(100)
+	p := testPolicy()
+	hot := podLoad{inFlight: 80, limit: 100, rate: 50, rej: ByCause{Overload: 5, NotReady: 1, Upstream: 2}}
+	stale := readyPod(2, hot, now.Add(-2*time.Minute))
+	waiting := readyPod(3, podLoad{inFlight: 0, limit: 100, rate: 4, rej: ByCause{NotReady: 4}}, now)
+	waiting.NodeState = "WAITING"
+	pending := PodSample{Name: "hsds-4", Phase: PodPending}
+	snap := Snapshot{Time: now, SpecReplicas: 5, Pods: []PodSample{readyPod(0, hot, now), readyPod(1, hot, now), stale, waiting, pending}}
+
+	got := Measure(snap, now, p, false)
+	// Fresh pods: 0, 1, 3. Attempts 104; 503s 8+8+4 = 20 (overload 10, not_ready 6, upstream 4).
+	want := Signals{
+		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 2, Pending: 1,
+		Attempts: 104, Served: 84, Overload503: 10, NotReady503: 6, Upstream503: 4,
+		RejectRatio: 20.0 / 104, Utilization: 0.8, UtilizationOK: true, Overloaded: true,
+	}
+	want.Offered = UniqueDemand(104, 20.0/104, p.RetriableShare, p.ClientRetries)
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("Measure (-want +got):\n%s", diff)
+	}
+
+	if s := Measure(snap, now, p, true); s.Overloaded {
+		t.Error("settling: 503s counted as overload")
+	}
+	notReadyOnly := uniform(3, podLoad{inFlight: 10, limit: 100, rate: 20, rej: ByCause{NotReady: 20}}, now)
+	if s := Measure(notReadyOnly, now, p, false); s.Overloaded {
+		t.Error("not_ready 503s counted as overload")
+	}
+	trickle := uniform(3, podLoad{inFlight: 10, limit: 100, rate: 1, rej: ByCause{Overload: 0.1}}, now)
+	if s := Measure(trickle, now, p, false); s.Overloaded {
+		t.Error("0.3 503/s cluster-wide (below overloadMinRate 0.5) counted as overload")
+	}
+}
+
+func TestCapacitySample(t *testing.T) {
+	p := testPolicy()
+	p.FanoutShare = 0.1
+	tests := []struct {
+		name   string
+		s      Signals
+		want   float64
+		wantOK bool
+	}{
+		{"idle: no sample", Signals{Capacity: 4, Served: 10, Utilization: 0.2, UtilizationOK: true}, 0, false},
+		// 40 req/s on 4 pods at u 0.8 -> 12.5 per pod at full use, x (0.9+0.4) = 16.25 for one DN.
+		{"busy", Signals{Capacity: 4, Served: 40, Utilization: 0.8, UtilizationOK: true}, 16.25, true},
+		{"overloaded: served is the capacity", Signals{Capacity: 4, Served: 40, Utilization: 0.3, UtilizationOK: true, Overloaded: true}, 13, true},
+		{"no capacity pods", Signals{Served: 40, Utilization: 0.9, UtilizationOK: true}, 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := capacitySample(tc.s, p)
+		if ok != tc.wantOK || math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: capacitySample = %v, %v; want %v, %v", tc.name, got, ok, tc.want, tc.wantOK)
+		}
+	}
+}

@@ -1,0 +1,9 @@
+// Package heuristics is the decision code of hsds-autoscaler: the "hsds" scaling policy (demand
+// model, saturation and utilization rules, hysteresis, dwell times, rate limits, panic mode) and
+// the baselines it is compared with ("hpa-prometheus-adapter", "keda", "kpa"), each a
+// Recommender. docs/policy.md documents every rule, field and constant.
+//
+// The package is pure math: it imports only the standard library and gonum, reads no clock (every
+// call takes now or explicit timestamps), starts no goroutine and logs nothing. Recommenders keep
+// history between calls and are not safe for concurrent use: one value serves one target.
+package heuristics

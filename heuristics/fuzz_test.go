@@ -1,0 +1,63 @@
+package heuristics
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzDurationJSON: the Duration parser never panics, and what it accepts round-trips.
+func FuzzDurationJSON(f *testing.F) {
+	for _, s := range []string{`"30s"`, `"1h2m3.5s"`, `"-5m"`, `30`, `""`, `null`, `"9999999999h"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d Duration
+		if err := json.Unmarshal(b, &d); err != nil {
+			return
+		}
+		out, err := json.Marshal(d)
+		if err != nil {
+			t.Fatalf("marshal %s: %v", d.Duration, err)
+		}
+		var back Duration
+		if err := json.Unmarshal(out, &back); err != nil || back != d {
+			t.Fatalf("round trip %s -> %s -> %s (%v)", b, out, back.Duration, err)
+		}
+	})
+}
+
+// FuzzPolicy decodes a policy strictly over the defaults; a policy that validates must yield a
+// recommender that keeps its bounds on a short load sequence.
+func FuzzPolicy(f *testing.F) {
+	def, _ := json.Marshal(DefaultPolicy())
+	f.Add(def)
+	f.Add([]byte(`{"minReplicas":3,"maxReplicas":3}`))
+	f.Add([]byte(`{"fanoutShare":0.9,"podCapacity":0.001,"dwellUp":"0s","settleTime":"0s"}`))
+	f.Add([]byte(`{"targetUtilization":0.5,"scaleUpUtilization":0.51,"scaleDownUtilization":0.49}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := DefaultPolicy()
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil || p.Validate() != nil {
+			return
+		}
+		h, err := NewHSDS(p)
+		if err != nil {
+			t.Fatalf("valid policy rejected: %v", err)
+		}
+		spec := p.MinReplicas
+		loads := []podLoad{idle, calm, hot, overloaded, {inFlight: 100, limit: 100, rate: 80, rej: ByCause{Overload: 40}}}
+		for i := 0; i < 40; i++ {
+			now := at(float64(i) * 15)
+			d := h.Recommend(uniform(int(min(spec, 50)), loads[(i/4)%len(loads)], now), now)
+			if d.Valid && (d.Replicas < p.MinReplicas || d.Replicas > p.MaxReplicas) {
+				t.Fatalf("%d outside [%d, %d]: %+v", d.Replicas, p.MinReplicas, p.MaxReplicas, d)
+			}
+			if d.Valid && d.Replicas != spec {
+				h.Applied(d.Replicas, now)
+				spec = d.Replicas
+			}
+		}
+	})
+}

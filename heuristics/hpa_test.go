@@ -1,0 +1,196 @@
+package heuristics
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Hand-computed cases of replica_calculator.go's calcPlainMetricReplicas (target 1 = 1000m).
+func TestCalcPlainMetricReplicas(t *testing.T) {
+	tests := []struct {
+		name    string
+		g       hpaPods
+		current int32
+		want    int32
+		wantErr error
+	}{
+		{"ratio 2 on 2 pods", hpaPods{metrics: map[string]int64{"a": 2000, "b": 2000}}, 2, 4, nil},
+		{"inside tolerance: mean 1025m", hpaPods{metrics: map[string]int64{"a": 1050, "b": 1000}}, 2, 2, nil},
+		{"integer mean truncates: (1000+1001+1001)/3 = 1000", hpaPods{metrics: map[string]int64{"a": 1000, "b": 1001, "c": 1001}}, 3, 3, nil},
+		// Scale-down: missing pod counted at target: (0+0+1000)/3 = 333m -> ceil(0.333*3) = 1.
+		{"missing pod assumed 100% when scaling down", hpaPods{metrics: map[string]int64{"a": 0, "b": 0}, missing: []string{"c"}}, 3, 1, nil},
+		// Scale-up: missing pod counted at 0: (3000+0)/2 = 1.5 -> ceil(1.5*2) = 3.
+		{"missing pod assumed 0 when scaling up", hpaPods{metrics: map[string]int64{"a": 3000}, missing: []string{"b"}}, 2, 3, nil},
+		{"unready pod 0 when scaling up", hpaPods{metrics: map[string]int64{"a": 3000}, unready: []string{"b"}}, 2, 3, nil},
+		// 1200m with a missing pod at 0: 600m < 1: the direction flips: no change.
+		{"direction flip: no change", hpaPods{metrics: map[string]int64{"a": 1200}, missing: []string{"b"}}, 2, 2, nil},
+		// Unready pods are ignored when not scaling up: 0.5 x 2 ready = 1.
+		{"unready ignored when scaling down", hpaPods{metrics: map[string]int64{"a": 500, "b": 500}, unready: []string{"c"}}, 3, 1, nil},
+		// (0 + 1000)/2 = 0.5 -> ceil(0.5*2) = 1 would be below... then n=1 < current 4 with ratio<1: fine.
+		{"scale down with a missing pod", hpaPods{metrics: map[string]int64{"a": 0}, missing: []string{"b"}}, 4, 1, nil},
+		{"no metrics", hpaPods{metrics: map[string]int64{}, missing: []string{"a"}}, 2, 0, errNoMetrics},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := calcPlainMetricReplicas(tc.g, tc.current, 1000, 0.1)
+			if got != tc.want || !errors.Is(err, tc.wantErr) {
+				t.Errorf("got %d, %v; want %d, %v", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestGroupHPAPods(t *testing.T) {
+	pods := []PodSample{
+		{Name: "run-ready", Phase: PodRunning, Ready: true},
+		{Name: "run-unready", Phase: PodRunning, Ready: false}, // counted as ready: plain metric
+		{Name: "pending", Phase: PodPending},
+		{Name: "gone", Phase: PodOther},
+		{Name: "no-metric", Phase: PodRunning, Ready: true},
+	}
+	g := groupHPAPods(pods, func(p PodSample) (int64, bool) { return 7, p.Name != "no-metric" })
+	want := hpaPods{metrics: map[string]int64{"run-ready": 7, "run-unready": 7}, unready: []string{"pending"}, missing: []string{"no-metric"}}
+	if diff := cmp.Diff(want, g, cmp.AllowUnexported(hpaPods{})); diff != "" {
+		t.Errorf("groupHPAPods (-want +got):\n%s", diff)
+	}
+}
+
+func TestExternalPerPodReplicas(t *testing.T) {
+	tests := []struct {
+		name          string
+		status        int32
+		usage, target int64
+		want          int32
+	}{
+		{"6 503/s against 1 per pod", 2, 6000, 1000, 6},
+		{"inside tolerance keeps status replicas", 3, 3100, 1000, 3},
+		// The recipe's utilization trigger: max 0.9 against 0.8 means 2 pods, whatever the size.
+		{"max utilization 0.9 / 0.8 on 5 pods", 5, 900, 800, 2},
+		{"idle: 0", 4, 0, 1000, 0},
+	}
+	for _, tc := range tests {
+		if got := externalPerPodReplicas(tc.status, tc.usage, tc.target, 0.1); got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestHPANormalizer(t *testing.T) {
+	newN := func() *hpaNormalizer { return &hpaNormalizer{behavior: DefaultHPABehavior(), min: 1, max: 100} }
+	t.Run("scale-up limit max(2x, +4) per 15s", func(t *testing.T) {
+		n := newN()
+		if got, _ := n.reconcile(at(0), 2, 50); got != 6 { // max(ceil(2*2)=4, 2+4=6)
+			t.Errorf("from 2: %d, want 6", got)
+		}
+		if got, _ := n.reconcile(at(5), 6, 50); got != 6 { // period start 6-4 = 2: limit still 6
+			t.Errorf("5s later from 6: %d, want 6", got)
+		}
+		if got, _ := n.reconcile(at(16), 6, 50); got != 12 { // event aged out: max(12, 10)
+			t.Errorf("16s later from 6: %d, want 12", got)
+		}
+	})
+	t.Run("scale-down stabilization 300s: max over the window", func(t *testing.T) {
+		n := newN()
+		seq := []struct {
+			t        float64
+			cur, rec int32
+			want     int32
+		}{
+			{0, 10, 10, 10},
+			{15, 10, 2, 10},  // the window holds 10 (t=0) and the seed (10)
+			{299, 10, 2, 10}, // t=0 is still inside (-1, 299]
+			{300, 10, 3, 3},  // (0, 300] holds 2, 2, 3: max 3; 100 %/15 s allows it
+			{301, 3, 1, 3},   // 3 is still in the window
+		}
+		for _, s := range seq {
+			if got, _ := n.reconcile(at(s.t), s.cur, s.rec); got != s.want {
+				t.Errorf("t=%v cur=%d rec=%d: got %d, want %d", s.t, s.cur, s.rec, got, s.want)
+			}
+		}
+	})
+	t.Run("bounds first", func(t *testing.T) {
+		n := newN()
+		n.max = 5
+		if got, r := n.reconcile(at(0), 8, 8); got != 5 || r != ReasonBounds {
+			t.Errorf("above max: %d %s", got, r)
+		}
+		if got, _ := n.reconcile(at(20), 5, 40); got != 5 {
+			t.Errorf("at max: %d, want 5", got)
+		}
+	})
+}
+
+func TestExtrapolatedRate(t *testing.T) {
+	s := func(pairs ...float64) []promSample {
+		var out []promSample
+		for i := 0; i+1 < len(pairs); i += 2 {
+			out = append(out, promSample{at(pairs[i]), pairs[i+1]})
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		in     []promSample
+		want   float64
+		wantOK bool
+	}{
+		// Range (0,120], samples 30..120 at 1/s from 30: start gap 30 < 1.1*30: extrapolate
+		// fully; zero point 30 s back: not shorter. (90+30+0)/90 * 90 / 120 = 1.
+		{"steady 1/s", s(30, 30, 60, 60, 90, 90, 120, 120), 1, true},
+		// Same slope but the counter starts at 0 at 30: no extrapolation below zero:
+		// 90 * (90+0+0)/90 / 120 = 0.75.
+		{"new series: no extrapolation below zero", s(30, 0, 60, 30, 90, 60, 120, 90), 0.75, true},
+		// Two samples at 60, 90: avg 30; to start 60 >= 33: 15; to end 30 < 33: 30; zero point
+		// 60*(60/30)=... (60 at 60 with increase 30: 60 s > 15). 30*(30+15+30)/30/120 = 0.625.
+		{"sparse", s(60, 60, 90, 90), 0.625, true},
+		// Reset at 90: the increase is 30 + 10 + 30 = 70 (-10 plus the pre-reset 80).
+		{"counter reset", s(30, 50, 60, 80, 90, 10, 120, 40), 70 * (90 + 30.0) / 90 / 120, true},
+		{"one sample", s(120, 5), 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := extrapolatedRate(tc.in, at(0), at(120), 2*time.Minute)
+		if ok != tc.wantOK || math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: got %v, %v; want %v, %v", tc.name, got, ok, tc.want, tc.wantOK)
+		}
+	}
+}
+
+// TestHPABaseline drives the whole recipe: 2 pods at 3 503/s, snapshots every 15 s.
+func TestHPABaseline(t *testing.T) {
+	h, err := NewHPA(DefaultHPAConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := podLoad{inFlight: 100, limit: 100, rate: 10, rej: ByCause{Overload: 3}}
+	var ds []got
+	for s := 0.0; s <= 120; s += 15 {
+		d := h.Recommend(uniform(2, l, at(s)), at(s))
+		ds = append(ds, got{d.Valid, d.Replicas, d.Reason})
+	}
+	// The spec stays 2 (decisions not applied), so the points below are independent.
+	want := map[int]got{
+		0: {false, 2, ReasonNoMetrics}, // t=0: one scrape, no rate yet
+		1: {false, 2, ReasonNoMetrics}, // t=15: still one scrape
+		// t=30: samples 0@0, 90@30 in (-90, 30]: start gap 90 >= 33 -> 15, zero point 0 -> 0:
+		// 90*(30+0+0)/30/120 = 0.75 -> ceil(0.75*2) = 2.
+		2: {true, 2, ReasonMetrics},
+		// t=45: same samples, end gap 15: 90*(30+0+15)/30/120 = 1.125 -> ceil(2.25) = 3.
+		3: {true, 3, ReasonMetrics},
+		// t=120: samples 90..360 at 30..120: 270*(90+30+0)/90/120 = 3 -> desired 6, limit
+		// max(2*2, 2+4) = 6 (the +4 event at t=105 is not after the cutoff 105).
+		8: {true, 6, ReasonMetrics},
+	}
+	for i, w := range want {
+		if diff := cmp.Diff(w, ds[i]); diff != "" {
+			t.Errorf("sync %d (t=%ds) (-want +got):\n%s", i, i*15, diff)
+		}
+	}
+	d := h.Recommend(uniform(2, l, at(121)), at(121))
+	if d.Reason != ReasonBetweenSyncs || d.Replicas != 2 {
+		t.Errorf("between syncs: %+v", d)
+	}
+}

@@ -1,0 +1,263 @@
+package heuristics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// step is one Recommend call at t seconds; applied, when set, reports a change before the call.
+type step struct {
+	t       float64
+	snap    Snapshot
+	applied *int32
+}
+
+type got struct {
+	Valid    bool
+	Replicas int32
+	Reason   string
+}
+
+func run(h *HSDS, steps []step) []got {
+	var out []got
+	for _, s := range steps {
+		if s.applied != nil {
+			h.Applied(*s.applied, at(s.t))
+		}
+		d := h.Recommend(s.snap, at(s.t))
+		out = append(out, got{d.Valid, d.Replicas, d.Reason})
+	}
+	return out
+}
+
+func i32(v int32) *int32 { return &v }
+
+// every builds steps from t0 to t1 (inclusive) every dt seconds.
+func every(t0, t1, dt float64, snap func(now time.Time) Snapshot) []step {
+	var out []step
+	for t := t0; t <= t1+1e-9; t += dt {
+		out = append(out, step{t: t, snap: snap(at(t))})
+	}
+	return out
+}
+
+var (
+	// overloaded: 4 pods, 25 attempts/s each of which 5 overload 503s (q = 0.2), utilization 0.7
+	// (inside the band, to isolate the saturation rule). Offered = 100/(0.8*1.25+0.2) = 83.33.
+	overloaded = podLoad{inFlight: 70, limit: 100, rate: 25, rej: ByCause{Overload: 5}}
+	calm       = podLoad{inFlight: 60, limit: 100, rate: 5}
+	hot        = podLoad{inFlight: 90, limit: 100, rate: 5}
+	idle       = podLoad{inFlight: 20, limit: 100, rate: 2}
+)
+
+func last(g []got) got { return g[len(g)-1] }
+
+func TestHSDSNoDataAndBounds(t *testing.T) {
+	h := mustHSDS(testPolicy())
+	unknown := uniform(3, calm, at(0))
+	for i := range unknown.Pods {
+		unknown.Pods[i].Known = false
+	}
+	d := h.Recommend(unknown, at(0))
+	if diff := cmp.Diff(got{false, 3, ReasonNoData}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+		t.Errorf("no data (-want +got):\n%s", diff)
+	}
+	over := uniform(25, calm, at(1))
+	d = h.Recommend(over, at(1))
+	if diff := cmp.Diff(got{true, 20, ReasonBounds}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+		t.Errorf("above max (-want +got):\n%s", diff)
+	}
+	under := uniform(1, calm, at(2))
+	under.SpecReplicas = 0
+	d = h.Recommend(under, at(2))
+	if diff := cmp.Diff(got{true, 1, ReasonBounds}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+		t.Errorf("below min (-want +got):\n%s", diff)
+	}
+}
+
+func TestHSDSRules(t *testing.T) {
+	snap := func(n int, l podLoad) func(time.Time) Snapshot {
+		return func(now time.Time) Snapshot { return uniform(n, l, now) }
+	}
+	tests := []struct {
+		name  string
+		pol   func(*Policy)
+		steps []step
+		want  []got // the last len(want) results
+	}{
+		{"in band", nil, every(0, 0, 5, snap(4, calm)), []got{{true, 4, ReasonInBand}}},
+		// prop = ceil(0.9*4/0.6) = 6; need = ceil(20/6) = 4; step limit 8.
+		{"utilization up", nil, every(0, 0, 5, snap(4, hot)), []got{{true, 6, ReasonUtilization}}},
+		{"dwell up after a change", nil,
+			[]step{{t: 10, snap: uniform(4, hot, at(10)), applied: i32(4)}, {t: 55, snap: uniform(4, hot, at(55))}},
+			[]got{{true, 4, ReasonHoldDwell}, {true, 6, ReasonUtilization}}},
+		// Overload covers 5, 10, 15 s at t = 5, 10, 15. need = ceil(83.33/6) = 14, capped by the
+		// step limit max(4+4, 4*2) = 8.
+		{"saturation after overloadSustain", nil, every(0, 15, 5, snap(4, overloaded)),
+			[]got{{true, 4, ReasonInBand}, {true, 4, ReasonInBand}, {true, 4, ReasonInBand}, {true, 8, ReasonOverload}}},
+		// Learned capacity: served 80 on 4 pods while shedding -> c1 = 20; need = ceil(83.33/12) = 7.
+		{"saturation with learned capacity", func(p *Policy) { p.PodCapacity = 0 }, every(0, 15, 5, snap(4, overloaded)),
+			[]got{{true, 7, ReasonOverload}}},
+		// Fan-out 0.05: n' = 3.6*0.95 / (0.6*1.15 - 0.18) = 6.71 -> 7, one more than without.
+		{"utilization up with fan-out", func(p *Policy) { p.FanoutShare = 0.05 }, every(0, 0, 5, snap(4, hot)),
+			[]got{{true, 7, ReasonUtilization}}},
+		{"not_ready 503s never overload", nil,
+			every(0, 60, 5, snap(4, podLoad{inFlight: 60, limit: 100, rate: 25, rej: ByCause{NotReady: 20}})),
+			[]got{{true, 4, ReasonInBand}}},
+		{"upstream 503s ignored at weight 0", func(p *Policy) { p.UpstreamWeight = 0 },
+			every(0, 60, 5, snap(4, podLoad{inFlight: 60, limit: 100, rate: 25, rej: ByCause{Upstream: 20}})),
+			[]got{{true, 4, ReasonInBand}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testPolicy()
+			if tc.pol != nil {
+				tc.pol(&p)
+			}
+			g := run(mustHSDS(p), tc.steps)
+			if diff := cmp.Diff(tc.want, g[len(g)-len(tc.want):]); diff != "" {
+				t.Errorf("decisions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHSDSSettlingExcludesRescale503s(t *testing.T) {
+	steps := every(0, 45, 5, func(now time.Time) Snapshot { return uniform(4, overloaded, now) })
+	steps[0].applied = i32(4)
+	g := run(mustHSDS(testPolicy()), steps)
+	// t = 0..25 settling: nothing counts. Overload covers 5 s per sample from t = 30 (the span
+	// (25, 30]); at 40 it covers 15 s but dwellUp (45 s) holds; at 45 it scales.
+	want := map[float64]got{25: {true, 4, ReasonInBand}, 35: {true, 4, ReasonInBand},
+		40: {true, 4, ReasonHoldDwell}, 45: {true, 8, ReasonOverload}}
+	for i, s := range steps {
+		if w, ok := want[s.t]; ok {
+			if diff := cmp.Diff(w, g[i]); diff != "" {
+				t.Errorf("t=%v (-want +got):\n%s", s.t, diff)
+			}
+		}
+	}
+}
+
+func TestHSDSPanic(t *testing.T) {
+	steps := every(0, 120, 5, func(now time.Time) Snapshot { return uniform(4, calm, now) })
+	steps[len(steps)-7].applied = i32(4) // a change at t = 90: dwellUp still running at 125
+	// Burst: attempts 60/s, 12 overload 503s (q = 0.2): offered 50 >= 2 x stable 20.
+	burst := podLoad{inFlight: 100, limit: 100, rate: 15, rej: ByCause{Overload: 3}}
+	steps = append(steps, step{t: 125, snap: uniform(4, burst, at(125))})
+	h := mustHSDS(testPolicy())
+	g := run(h, steps)
+	// Trend over (65, 125]: 11 samples at 20 then 50: slope 825/3575 = 0.2308/s; forecast
+	// 50 + 0.2308*60 = 63.85; need ceil(63.85/6) = 11, beyond the step limit (8) and dwellUp.
+	if diff := cmp.Diff(got{true, 11, ReasonPanic}, last(g)); diff != "" {
+		t.Errorf("panic (-want +got):\n%s", diff)
+	}
+}
+
+func TestHSDSScaleDown(t *testing.T) {
+	base := every(0, 600, 15, func(now time.Time) Snapshot { return uniform(10, idle, now) })
+	t.Run("after the stabilization window, one step", func(t *testing.T) {
+		g := run(mustHSDS(testPolicy()), base)
+		if diff := cmp.Diff(got{true, 10, ReasonHoldStable}, g[len(g)-2]); diff != "" {
+			t.Errorf("t=585 (-want +got):\n%s", diff)
+		}
+		// rec = max(prop ceil(0.2*10/0.6)=4, need ceil(20/6)=4) = 4; step 10 -> 9.
+		if diff := cmp.Diff(got{true, 9, ReasonScaleDown}, last(g)); diff != "" {
+			t.Errorf("t=600 (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("dwell down after the change", func(t *testing.T) {
+		steps := append(append([]step{}, base...),
+			step{t: 615, snap: uniform(9, idle, at(615)), applied: i32(9)},
+			step{t: 660, snap: uniform(9, idle, at(660))},
+			step{t: 915, snap: uniform(9, idle, at(915))})
+		g := run(mustHSDS(testPolicy()), steps)
+		want := []got{{true, 9, ReasonHoldSettling}, {true, 9, ReasonHoldDwell}, {true, 8, ReasonScaleDown}}
+		if diff := cmp.Diff(want, g[len(g)-3:]); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("never with a stale pod", func(t *testing.T) {
+		steps := append([]step{}, base...)
+		s := uniform(10, idle, at(600))
+		s.Pods[3].SampleTime = at(600 - 120)
+		steps[len(steps)-1].snap = s
+		if diff := cmp.Diff(got{true, 10, ReasonHoldStale}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("never with an unscraped pod", func(t *testing.T) {
+		steps := append([]step{}, base...)
+		s := uniform(10, idle, at(600))
+		s.Pods[3].Known = false
+		steps[len(steps)-1].snap = s
+		if diff := cmp.Diff(got{true, 10, ReasonHoldStale}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("never while a pod is not READY", func(t *testing.T) {
+		steps := append([]step{}, base...)
+		s := uniform(10, idle, at(600))
+		s.Pods[5].NodeState = "WAITING"
+		steps[len(steps)-1].snap = s
+		if diff := cmp.Diff(got{true, 10, ReasonHoldNotReady}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("not within the window after overload", func(t *testing.T) {
+		steps := append([]step{}, base...)
+		steps[20].snap = uniform(10, podLoad{inFlight: 20, limit: 100, rate: 10, rej: ByCause{Overload: 5}}, at(steps[20].t))
+		if diff := cmp.Diff(got{true, 10, ReasonHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("holds the window's highest recommendation", func(t *testing.T) {
+		steps := append([]step{}, base...)
+		steps[30].snap = uniform(10, podLoad{inFlight: 45, limit: 100, rate: 2}, at(steps[30].t)) // in band: rec 10
+		if diff := cmp.Diff(got{true, 10, ReasonHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestHSDSPendingAndExternalChange(t *testing.T) {
+	p := testPolicy()
+	p.PodCapacity = 100 // need = ceil(83.33/60) = 2: below current
+	withPending := func(now time.Time) Snapshot {
+		s := uniform(4, overloaded, now)
+		s.SpecReplicas = 5
+		s.Pods = append(s.Pods, PodSample{Name: "hsds-new", Phase: PodPending})
+		return s
+	}
+	g := run(mustHSDS(p), every(0, 15, 5, withPending))
+	if diff := cmp.Diff(got{true, 5, ReasonHoldPending}, last(g)); diff != "" {
+		t.Errorf("pending (-want +got):\n%s", diff)
+	}
+	g = run(mustHSDS(p), every(0, 15, 5, func(now time.Time) Snapshot { return uniform(4, overloaded, now) }))
+	if diff := cmp.Diff(got{true, 5, ReasonOverload}, last(g)); diff != "" {
+		t.Errorf("no pending: at least one more (-want +got):\n%s", diff)
+	}
+
+	h := mustHSDS(testPolicy())
+	steps := []step{{t: 0, snap: uniform(4, calm, at(0))}, {t: 10, snap: uniform(6, calm, at(10))}, {t: 30, snap: uniform(6, hot, at(30))}}
+	g = run(h, steps)
+	if diff := cmp.Diff(got{true, 6, ReasonHoldDwell}, last(g)); diff != "" {
+		t.Errorf("unreported change at t=10 starts the dwell (-want +got):\n%s", diff)
+	}
+	if !h.LastChange().Equal(at(10)) {
+		t.Errorf("LastChange = %v, want t=10", h.LastChange())
+	}
+}
+
+func TestHSDSMessageCarriesFigures(t *testing.T) {
+	h := mustHSDS(testPolicy())
+	d := h.Recommend(uniform(4, hot, at(0)), at(0))
+	for _, s := range []string{"utilization 0.90", "offered 20.00 req/s", "need 4", "proportional 6"} {
+		if !strings.Contains(d.Message, s) {
+			t.Errorf("message lacks %q: %s", s, d.Message)
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package heuristics
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Policy holds every tunable of the "hsds" policy. The JSON names (camelCase) are the keys of the
+// policy YAML file, which the scaler decodes strictly. docs/policy.md lists every field with its
+// default, unit and meaning; DefaultPolicy is the single source of those defaults.
+type Policy struct {
+	// MinReplicas and MaxReplicas bound every recommendation, whatever the rule.
+	MinReplicas int32 `json:"minReplicas"`
+	MaxReplicas int32 `json:"maxReplicas"`
+
+	// MaxSampleAge: a pod whose figures are older than this is stale. Any stale or unknown pod
+	// forbids scaling down.
+	MaxSampleAge Duration `json:"maxSampleAge"`
+	// SettleTime: 503s and utilization seen within this long after a replica change are the
+	// rescale's own (roster convergence, emptied caches) and are not read as overload.
+	SettleTime Duration `json:"settleTime"`
+	// UpstreamWeight: how much an "upstream" 503 (DN 503 or SN->DN timeout passed through)
+	// counts as overload. "not_ready" 503s never count.
+	UpstreamWeight float64 `json:"upstreamWeight"`
+
+	// ShortWindow is the window of the saturation rule, the offered-load peak and the trend.
+	ShortWindow Duration `json:"shortWindow"`
+	// OverloadRatio: the cluster is overloaded at an instant when overload 503s exceed this share
+	// of request attempts and OverloadMinRate.
+	OverloadRatio float64 `json:"overloadRatio"`
+	// OverloadMinRate (503/s, cluster-wide) keeps a handful of 503s at low traffic from counting.
+	OverloadMinRate float64 `json:"overloadMinRate"`
+	// OverloadSustain: the saturation rule fires when overloaded snapshots cover at least this
+	// much of ShortWindow.
+	OverloadSustain Duration `json:"overloadSustain"`
+
+	// TargetUtilization is the in-flight / limit figure the proportional rule sizes for;
+	// it acts only above ScaleUpUtilization or below ScaleDownUtilization (the hysteresis band).
+	TargetUtilization    float64 `json:"targetUtilization"`
+	ScaleUpUtilization   float64 `json:"scaleUpUtilization"`
+	ScaleDownUtilization float64 `json:"scaleDownUtilization"`
+
+	// RetriableShare is the share of requests clients retry on 503 (h5pyd retries GET/PUT/DELETE,
+	// never POST); ClientRetries the retries per request (h5pyd default 10).
+	RetriableShare float64 `json:"retriableShare"`
+	ClientRetries  int     `json:"clientRetries"`
+
+	// PodCapacity is the request rate (req/s) one pod sustains in a one-DN cluster. 0 means learn
+	// it from the served rate at high utilization.
+	PodCapacity float64 `json:"podCapacity"`
+	// FanoutShare models the shrinking per-pod capacity: capacity(n) = PodCapacity /
+	// (1 - FanoutShare + FanoutShare*n) for n DNs. 0 means capacity does not depend on n.
+	FanoutShare float64 `json:"fanoutShare"`
+	// CapacityLearnUtilization: the served rate is read as a capacity figure only at or above
+	// this utilization (or under overload).
+	CapacityLearnUtilization float64 `json:"capacityLearnUtilization"`
+	// CapacityHalfLife is the half-life of the learned capacity's EWMA.
+	CapacityHalfLife Duration `json:"capacityHalfLife"`
+	// DemandHalfLife is the half-life of the "stable" offered-load EWMA the panic rule compares with.
+	DemandHalfLife Duration `json:"demandHalfLife"`
+	// PodStartupTime is how long a new pod takes to serve (start + roster convergence); the
+	// offered-load trend is extrapolated this far ahead when sizing a scale-up.
+	PodStartupTime Duration `json:"podStartupTime"`
+
+	// StabilizationWindow: scale down only after this long without overload; the down target is
+	// the highest recommendation over the window.
+	StabilizationWindow Duration `json:"stabilizationWindow"`
+	// DwellUp and DwellDown are the minimum times since the last change before the next scale up
+	// or scale down.
+	DwellUp   Duration `json:"dwellUp"`
+	DwellDown Duration `json:"dwellDown"`
+	// One scale-up adds at most max(MaxStepUpPods, current*(MaxStepUpFactor-1)) pods.
+	MaxStepUpPods   int32   `json:"maxStepUpPods"`
+	MaxStepUpFactor float64 `json:"maxStepUpFactor"`
+	// One scale-down removes at most max(MaxStepDownPods, floor(current*MaxStepDownPercent/100)).
+	MaxStepDownPods    int32   `json:"maxStepDownPods"`
+	MaxStepDownPercent float64 `json:"maxStepDownPercent"`
+	// PanicFactor: when the offered load exceeds this multiple of its stable figure under
+	// pressure, scale straight to the estimated need, ignoring DwellUp and the step limit.
+	PanicFactor float64 `json:"panicFactor"`
+}
+
+// DefaultPolicy returns the documented defaults (docs/policy.md).
+func DefaultPolicy() Policy {
+	return Policy{
+		MinReplicas:              1,
+		MaxReplicas:              10,
+		MaxSampleAge:             D(60 * time.Second),
+		SettleTime:               D(30 * time.Second),
+		UpstreamWeight:           1,
+		ShortWindow:              D(60 * time.Second),
+		OverloadRatio:            0.01,
+		OverloadMinRate:          0.5,
+		OverloadSustain:          D(15 * time.Second),
+		TargetUtilization:        0.6,
+		ScaleUpUtilization:       0.8,
+		ScaleDownUtilization:     0.4,
+		RetriableShare:           0.8,
+		ClientRetries:            10,
+		PodCapacity:              0,
+		FanoutShare:              0.05,
+		CapacityLearnUtilization: 0.5,
+		CapacityHalfLife:         D(10 * time.Minute),
+		DemandHalfLife:           D(2 * time.Minute),
+		PodStartupTime:           D(60 * time.Second),
+		StabilizationWindow:      D(10 * time.Minute),
+		DwellUp:                  D(45 * time.Second),
+		DwellDown:                D(5 * time.Minute),
+		MaxStepUpPods:            4,
+		MaxStepUpFactor:          2,
+		MaxStepDownPods:          1,
+		MaxStepDownPercent:       10,
+		PanicFactor:              2,
+	}
+}
+
+// Validate reports every problem in p, each naming its JSON field, joined with errors.Join.
+func (p Policy) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if p.MinReplicas < 1 {
+		bad("minReplicas", "must be >= 1, got %d", p.MinReplicas)
+	}
+	if p.MaxReplicas < p.MinReplicas {
+		bad("maxReplicas", "must be >= minReplicas (%d), got %d", p.MinReplicas, p.MaxReplicas)
+	}
+	for _, d := range []struct {
+		name string
+		v    Duration
+	}{
+		{"maxSampleAge", p.MaxSampleAge}, {"shortWindow", p.ShortWindow},
+		{"overloadSustain", p.OverloadSustain}, {"capacityHalfLife", p.CapacityHalfLife},
+		{"demandHalfLife", p.DemandHalfLife}, {"stabilizationWindow", p.StabilizationWindow},
+	} {
+		if d.v.Duration <= 0 {
+			bad(d.name, "must be > 0, got %s", d.v.Duration)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    Duration
+	}{
+		{"settleTime", p.SettleTime}, {"podStartupTime", p.PodStartupTime},
+		{"dwellUp", p.DwellUp}, {"dwellDown", p.DwellDown},
+	} {
+		if d.v.Duration < 0 {
+			bad(d.name, "must be >= 0, got %s", d.v.Duration)
+		}
+	}
+	if p.OverloadSustain.Duration > p.ShortWindow.Duration {
+		bad("overloadSustain", "must be <= shortWindow (%s), got %s", p.ShortWindow.Duration, p.OverloadSustain.Duration)
+	}
+	errs = append(errs, p.validateFractions()...)
+	errs = append(errs, p.validateSteps()...)
+	return errors.Join(errs...)
+}
+
+func (p Policy) validateFractions() []error {
+	var errs []error
+	in := func(field string, v, lo, hi float64, loOpen bool) {
+		if v > hi || v < lo || (loOpen && v == lo) || v != v {
+			op := "["
+			if loOpen {
+				op = "("
+			}
+			errs = append(errs, fmt.Errorf("%s: must be in %s%g, %g], got %g", field, op, lo, hi, v))
+		}
+	}
+	in("upstreamWeight", p.UpstreamWeight, 0, 1, false)
+	in("overloadRatio", p.OverloadRatio, 0, 1, true)
+	in("targetUtilization", p.TargetUtilization, 0, 1, true)
+	in("scaleUpUtilization", p.ScaleUpUtilization, 0, 1, true)
+	in("scaleDownUtilization", p.ScaleDownUtilization, 0, 1, false)
+	in("retriableShare", p.RetriableShare, 0, 1, false)
+	in("fanoutShare", p.FanoutShare, 0, 1, false)
+	in("capacityLearnUtilization", p.CapacityLearnUtilization, 0, 1, true)
+	if p.FanoutShare == 1 {
+		errs = append(errs, fmt.Errorf("fanoutShare: must be < 1, got 1"))
+	}
+	if !(p.ScaleDownUtilization < p.TargetUtilization && p.TargetUtilization < p.ScaleUpUtilization) {
+		errs = append(errs, fmt.Errorf("targetUtilization: need scaleDownUtilization (%g) < targetUtilization (%g) < scaleUpUtilization (%g)",
+			p.ScaleDownUtilization, p.TargetUtilization, p.ScaleUpUtilization))
+	}
+	if p.OverloadMinRate < 0 || p.OverloadMinRate != p.OverloadMinRate {
+		errs = append(errs, fmt.Errorf("overloadMinRate: must be >= 0, got %g", p.OverloadMinRate))
+	}
+	if p.PodCapacity < 0 || p.PodCapacity != p.PodCapacity {
+		errs = append(errs, fmt.Errorf("podCapacity: must be >= 0 (0 = learn), got %g", p.PodCapacity))
+	}
+	if p.ClientRetries < 0 || p.ClientRetries > 100 {
+		errs = append(errs, fmt.Errorf("clientRetries: must be in [0, 100], got %d", p.ClientRetries))
+	}
+	return errs
+}
+
+func (p Policy) validateSteps() []error {
+	var errs []error
+	if p.MaxStepUpPods < 1 {
+		errs = append(errs, fmt.Errorf("maxStepUpPods: must be >= 1, got %d", p.MaxStepUpPods))
+	}
+	if !(p.MaxStepUpFactor >= 1) {
+		errs = append(errs, fmt.Errorf("maxStepUpFactor: must be >= 1, got %g", p.MaxStepUpFactor))
+	}
+	if p.MaxStepDownPods < 1 {
+		errs = append(errs, fmt.Errorf("maxStepDownPods: must be >= 1, got %d", p.MaxStepDownPods))
+	}
+	if !(p.MaxStepDownPercent >= 0 && p.MaxStepDownPercent <= 100) {
+		errs = append(errs, fmt.Errorf("maxStepDownPercent: must be in [0, 100], got %g", p.MaxStepDownPercent))
+	}
+	if !(p.PanicFactor > 1) {
+		errs = append(errs, fmt.Errorf("panicFactor: must be > 1, got %g", p.PanicFactor))
+	}
+	return errs
+}

@@ -1,0 +1,135 @@
+package heuristics
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDefaultPolicyValid(t *testing.T) {
+	if err := DefaultPolicy().Validate(); err != nil {
+		t.Fatalf("DefaultPolicy invalid: %v", err)
+	}
+	if _, err := NewHSDS(DefaultPolicy()); err != nil {
+		t.Fatalf("NewHSDS(DefaultPolicy()): %v", err)
+	}
+}
+
+func TestValidateReportsEveryField(t *testing.T) {
+	p := DefaultPolicy()
+	p.MinReplicas = 0
+	p.MaxReplicas = -1
+	p.ShortWindow = D(0)
+	p.OverloadSustain = D(2 * time.Minute)
+	p.DwellUp = D(-time.Second)
+	p.TargetUtilization = 0.9 // above scaleUpUtilization
+	p.RetriableShare = 1.5
+	p.FanoutShare = 1
+	p.ClientRetries = -1
+	p.PodCapacity = -3
+	p.MaxStepUpFactor = 0.5
+	p.MaxStepDownPercent = 120
+	p.PanicFactor = 1
+	err := p.Validate()
+	if err == nil {
+		t.Fatal("Validate accepted a bad policy")
+	}
+	for _, field := range []string{"minReplicas:", "maxReplicas:", "shortWindow:", "overloadSustain:", "dwellUp:",
+		"targetUtilization:", "retriableShare:", "fanoutShare:", "clientRetries:", "podCapacity:",
+		"maxStepUpFactor:", "maxStepDownPercent:", "panicFactor:"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error does not name %s:\n%v", field, err)
+		}
+	}
+	if _, err := NewHSDS(p); err == nil {
+		t.Error("NewHSDS accepted a bad policy")
+	}
+}
+
+func TestPolicyJSONRoundTrip(t *testing.T) {
+	p := DefaultPolicy()
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"stabilizationWindow":"10m0s"`)) {
+		t.Errorf("durations not written as strings: %s", b)
+	}
+	var got Policy
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{`"45s"`, 45 * time.Second, false},
+		{`"1m30s"`, 90 * time.Second, false},
+		{`30`, 0, true},
+		{`"soon"`, 0, true},
+	}
+	for _, tc := range tests {
+		var d Duration
+		err := json.Unmarshal([]byte(tc.in), &d)
+		if (err != nil) != tc.wantErr || d.Duration != tc.want {
+			t.Errorf("Unmarshal(%s) = %s, %v; want %s, error %v", tc.in, d.Duration, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestNodeStateReadyMatchesSchema(t *testing.T) {
+	// agent/schema.StateReady is "READY"; heuristics may not import it, so pin the copy.
+	if nodeStateReady != "READY" {
+		t.Errorf("nodeStateReady = %q, want READY", nodeStateReady)
+	}
+}
+
+func TestBaselineConfigsValidate(t *testing.T) {
+	if err := DefaultHPAConfig().Validate(); err != nil {
+		t.Errorf("DefaultHPAConfig: %v", err)
+	}
+	if err := DefaultKEDAConfig().Validate(); err != nil {
+		t.Errorf("DefaultKEDAConfig: %v", err)
+	}
+	if err := DefaultKPAConfig().Validate(); err != nil {
+		t.Errorf("DefaultKPAConfig: %v", err)
+	}
+	h := DefaultHPAConfig()
+	h.MinReplicas, h.Tolerance = 0, 2
+	h.Behavior.ScaleUp.Policies = append(h.Behavior.ScaleUp.Policies, HPAScalingPolicy{Type: "Bogus", Value: 0, PeriodSeconds: 15})
+	err := h.Validate()
+	for _, f := range []string{"minReplicas:", "tolerance:", "behavior.scaleUp.policies[2].type:", "behavior.scaleUp.policies[2].value:"} {
+		if err == nil || !strings.Contains(err.Error(), f) {
+			t.Errorf("HPAConfig.Validate does not name %s: %v", f, err)
+		}
+	}
+	k := DefaultKPAConfig()
+	k.MaxScaleDownRate, k.StableWindow = 1, D(0)
+	err = k.Validate()
+	for _, f := range []string{"maxScaleDownRate:", "stableWindow:"} {
+		if err == nil || !strings.Contains(err.Error(), f) {
+			t.Errorf("KPAConfig.Validate does not name %s: %v", f, err)
+		}
+	}
+	e := DefaultKEDAConfig()
+	e.RateThreshold, e.CooldownPeriod = 0, D(-time.Second)
+	err = e.Validate()
+	for _, f := range []string{"rateThreshold:", "cooldownPeriod:"} {
+		if err == nil || !strings.Contains(err.Error(), f) {
+			t.Errorf("KEDAConfig.Validate does not name %s: %v", f, err)
+		}
+	}
+}

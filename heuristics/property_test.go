@@ -1,0 +1,172 @@
+package heuristics
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// randomSnapshot builds a snapshot of spec replicas with random pod states and loads. Loads are
+// correlated through level (0..1.5) so that overload, busy and idle phases all occur.
+func randomSnapshot(r *rand.Rand, spec int32, now time.Time, level float64) Snapshot {
+	s := Snapshot{Time: now, SpecReplicas: spec, StatusReplicas: spec}
+	for i := 0; i < int(spec); i++ {
+		l := podLoad{limit: 100, inFlight: min(100, 100*level*(0.8+0.4*r.Float64()))}
+		l.rate = 20 * level * (0.5 + r.Float64())
+		if level > 1 {
+			l.rej.Overload = l.rate * (level - 1) * r.Float64()
+		}
+		if r.IntN(10) == 0 {
+			l.rej.NotReady = r.Float64() * 5
+		}
+		p := readyPod(i, l, now)
+		switch r.IntN(25) {
+		case 0:
+			p.Known = false
+		case 1:
+			p.SampleTime = now.Add(-time.Duration(r.IntN(300)) * time.Second)
+		case 2:
+			p = PodSample{Name: p.Name, Phase: PodPending}
+		case 3:
+			p.NodeState = "WAITING"
+		case 4:
+			p.Ready = false
+		}
+		s.Pods = append(s.Pods, p)
+	}
+	return s
+}
+
+// walk drives a level in [0, 1.5] with occasional jumps.
+func walk(r *rand.Rand, level float64) float64 {
+	if r.IntN(50) == 0 {
+		return r.Float64() * 1.5
+	}
+	return min(1.5, max(0, level+(r.Float64()-0.5)*0.1))
+}
+
+func hasStaleOrMissing(s Snapshot, now time.Time, maxAge time.Duration) bool {
+	known := 0
+	for _, p := range s.Pods {
+		if !fresh(p, now, maxAge) {
+			return true
+		}
+		known++
+	}
+	return known == 0
+}
+
+// TestHSDSProperties runs seeded random sequences, applying every decision, and checks the
+// invariants: bounds, no scale-down on stale or missing data, dwell times between changes.
+func TestHSDSProperties(t *testing.T) {
+	changes := map[string]int{}
+	defer func() {
+		// The invariants mean something only if the sequences exercise every kind of change.
+		for _, reason := range []string{ReasonOverload, ReasonUtilization, ReasonScaleDown, ReasonPanic, ReasonBounds} {
+			if changes[reason] == 0 {
+				t.Errorf("no %q change in any sequence: %v", reason, changes)
+			}
+		}
+		t.Logf("changes by reason: %v", changes)
+	}()
+	for seed := uint64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 7))
+			p := DefaultPolicy()
+			p.MinReplicas, p.MaxReplicas = 2, int32(3+r.IntN(20))
+			if seed%2 == 0 {
+				p.PodCapacity = 5 + 20*r.Float64()
+			}
+			h := mustHSDS(p)
+			spec := int32(1 + r.IntN(int(p.MaxReplicas)+3)) // may start outside the bounds
+			now, level := t0, r.Float64()
+			var lastChange time.Time
+			for i := 0; i < 1500; i++ {
+				now = now.Add(time.Duration(1+r.IntN(20)) * time.Second)
+				level = walk(r, level)
+				snap := randomSnapshot(r, spec, now, level)
+				d := h.Recommend(snap, now)
+				checkHSDSDecision(t, p, snap, d, now, lastChange)
+				if d.Valid && d.Replicas != d.Current {
+					changes[d.Reason]++
+					if d.Reason != ReasonBounds {
+						lastChange = now
+					}
+					h.Applied(d.Replicas, now)
+					spec = d.Replicas
+				}
+			}
+		})
+	}
+}
+
+func checkHSDSDecision(t *testing.T, p Policy, snap Snapshot, d Decision, now, lastChange time.Time) {
+	t.Helper()
+	if d.Current != snap.SpecReplicas {
+		t.Fatalf("Current %d != spec %d", d.Current, snap.SpecReplicas)
+	}
+	if d.Reason == "" || d.Message == "" && d.Reason != ReasonNoData {
+		t.Fatalf("decision without reason or message: %+v", d)
+	}
+	if !d.Valid {
+		if d.Replicas != d.Current {
+			t.Fatalf("invalid decision recommends a change: %+v", d)
+		}
+		return
+	}
+	if d.Replicas < p.MinReplicas || d.Replicas > p.MaxReplicas {
+		t.Fatalf("%d outside [%d, %d]: %+v", d.Replicas, p.MinReplicas, p.MaxReplicas, d)
+	}
+	if d.Replicas == d.Current || d.Reason == ReasonBounds {
+		return
+	}
+	if d.Replicas < d.Current && hasStaleOrMissing(snap, now, p.MaxSampleAge.Duration) {
+		t.Fatalf("scale down with stale or missing data: %+v", d)
+	}
+	if lastChange.IsZero() {
+		return
+	}
+	gap := now.Sub(lastChange)
+	switch {
+	case d.Replicas < d.Current && gap < p.DwellDown.Duration:
+		t.Fatalf("scale down %s after the last change (dwellDown %s): %+v", gap, p.DwellDown.Duration, d)
+	case d.Replicas > d.Current && d.Reason != ReasonPanic && gap < p.DwellUp.Duration:
+		t.Fatalf("scale up %s after the last change (dwellUp %s): %+v", gap, p.DwellUp.Duration, d)
+	case d.Replicas > d.Current && gap < p.SettleTime.Duration:
+		t.Fatalf("panic %s after the last change (settleTime %s): %+v", gap, p.SettleTime.Duration, d)
+	}
+}
+
+// TestBaselineProperties: every baseline stays inside its bounds on random sequences.
+func TestBaselineProperties(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := rand.New(rand.NewPCG(seed, 11))
+		hc, kc, pc := DefaultHPAConfig(), DefaultKEDAConfig(), DefaultKPAConfig()
+		hc.MaxReplicas, kc.MaxReplicas, pc.MaxReplicas = 12, 12, 12
+		hc.MinReplicas, pc.MinReplicas = 2, 2
+		kc.MinReplicas = int32(seed % 2) // exercise scale to zero too
+		hpa, _ := NewHPA(hc)
+		keda, _ := NewKEDA(kc)
+		kpa, _ := NewKPA(pc)
+		for _, tc := range []struct {
+			r        Recommender
+			min, max int32
+		}{{hpa, 2, 12}, {keda, kc.MinReplicas, 12}, {kpa, 2, 12}} {
+			spec := int32(1 + r.IntN(14))
+			now, level := t0, r.Float64()
+			for i := 0; i < 1000; i++ {
+				now = now.Add(time.Duration(1+r.IntN(15)) * time.Second)
+				level = walk(r, level)
+				d := tc.r.Recommend(randomSnapshot(r, spec, now, level), now)
+				if !d.Valid {
+					continue
+				}
+				if d.Replicas < tc.min || d.Replicas > tc.max {
+					t.Fatalf("seed %d %s: %d outside [%d, %d]: %+v", seed, tc.r.Name(), d.Replicas, tc.min, tc.max, d)
+				}
+				spec = d.Replicas
+			}
+		}
+	}
+}

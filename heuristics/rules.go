@@ -1,0 +1,133 @@
+package heuristics
+
+import (
+	"fmt"
+	"time"
+)
+
+// decide applies the rules in order: bounds, panic, saturation, utilization up, scale-down,
+// hold. Every path returns a Valid decision with a Reason code and the figures in Message.
+func (h *HSDS) decide(e evaluation, now time.Time) Decision {
+	p := h.p
+	cur := e.sig.Current
+	if cur < p.MinReplicas || cur > p.MaxReplicas {
+		to := clampI32(cur, p.MinReplicas, p.MaxReplicas)
+		return h.decision(e, to, ReasonBounds, fmt.Sprintf("current %d outside [%d, %d]", cur, p.MinReplicas, p.MaxReplicas))
+	}
+	if d, ok := h.panicRule(e); ok {
+		return d
+	}
+	if e.overloadedFor >= p.OverloadSustain.Duration {
+		return h.saturationRule(e, now)
+	}
+	if e.propOK && e.sig.Utilization > p.ScaleUpUtilization {
+		to := min(e.prop, e.upLimit, p.MaxReplicas)
+		return h.up(e, now, to, ReasonUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.sig.Utilization, p.ScaleUpUtilization))
+	}
+	if !e.sig.UtilizationOK {
+		return h.decision(e, cur, ReasonNoCapacity, "no Ready, READY pod to measure utilization on")
+	}
+	if e.sig.Utilization < p.ScaleDownUtilization {
+		return h.downRule(e, now)
+	}
+	return h.decision(e, cur, ReasonInBand, fmt.Sprintf("utilization %.2f in [%.2f, %.2f]",
+		e.sig.Utilization, p.ScaleDownUtilization, p.ScaleUpUtilization))
+}
+
+// panicRule: the offered load jumped past PanicFactor x its stable figure while the cluster is
+// under pressure: go straight to the estimated need (no step limit, no DwellUp; only SettleTime,
+// so the figures after a change are the cluster's own).
+func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
+	p := h.p
+	pressure := e.sig.Overloaded || (e.sig.UtilizationOK && e.sig.Utilization > p.ScaleUpUtilization)
+	if !e.hadStable || e.settling || !pressure || e.stable <= 0 || e.sig.Offered < p.PanicFactor*e.stable {
+		return Decision{}, false
+	}
+	to := e.upLimit
+	if e.needOK {
+		to = e.need
+	}
+	to = min(to, p.MaxReplicas)
+	if to <= e.sig.Current {
+		return Decision{}, false
+	}
+	return h.decision(e, to, ReasonPanic, fmt.Sprintf("offered %.1f req/s >= %.1f x stable %.1f under pressure",
+		e.sig.Offered, p.PanicFactor, e.stable)), true
+}
+
+// saturationRule: overload 503s covered at least OverloadSustain of the short window. The target
+// comes from the offered load (peak + trend over the pod start-up time) and the capacity model,
+// at least one more pod, at most the step limit.
+func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
+	p := h.p
+	cur := e.sig.Current
+	why := fmt.Sprintf("overload 503s for %s of %s", e.overloadedFor, p.ShortWindow.Duration)
+	if e.sig.Pending > 0 && (!e.needOK || e.need <= cur) {
+		return h.decision(e, cur, ReasonHoldPending, fmt.Sprintf("%s, but %d pods Pending", why, e.sig.Pending))
+	}
+	to := satAdd(cur, 1)
+	if e.needOK {
+		to = max(to, e.need)
+	}
+	to = min(to, e.upLimit, p.MaxReplicas)
+	return h.up(e, now, to, ReasonOverload, why)
+}
+
+// up applies the at-max and DwellUp guards to a scale-up target.
+func (h *HSDS) up(e evaluation, now time.Time, to int32, reason, why string) Decision {
+	cur := e.sig.Current
+	if to <= cur {
+		if cur >= h.p.MaxReplicas {
+			return h.decision(e, cur, ReasonAtMax, why)
+		}
+		return h.decision(e, cur, ReasonInBand, why)
+	}
+	if since := now.Sub(h.lastChange); !h.lastChange.IsZero() && since < h.p.DwellUp.Duration {
+		return h.decision(e, cur, ReasonHoldDwell, fmt.Sprintf("%s; want %d, last change %s ago < dwellUp %s",
+			why, to, since, h.p.DwellUp.Duration))
+	}
+	return h.decision(e, to, reason, why)
+}
+
+// downRule: below the band. Scale down only with every pod's data fresh, no overload over the
+// stabilization window (and that much history), DwellDown since the last change; to the highest
+// recommendation of the window, at most the step limit, never below the offered load's need.
+func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
+	p := h.p
+	cur := e.sig.Current
+	win := p.StabilizationWindow.Duration
+	why := fmt.Sprintf("utilization %.2f < %.2f", e.sig.Utilization, p.ScaleDownUtilization)
+	switch {
+	case e.sig.Stale > 0:
+		return h.decision(e, cur, ReasonHoldStale, fmt.Sprintf("%s, but %d of %d pods without fresh data", why, e.sig.Stale, e.sig.Pods))
+	case e.settling:
+		return h.decision(e, cur, ReasonHoldSettling, why)
+	case e.sig.Capacity < e.sig.Known:
+		return h.decision(e, cur, ReasonHoldNotReady, fmt.Sprintf("%s, but only %d of %d scraped pods are Ready and READY",
+			why, e.sig.Capacity, e.sig.Known))
+	case now.Sub(h.started) < win || (!h.lastOverload.IsZero() && now.Sub(h.lastOverload) < win):
+		return h.decision(e, cur, ReasonHoldStable, fmt.Sprintf("%s, but history or time since overload < %s", why, win))
+	}
+	if since := now.Sub(h.lastChange); !h.lastChange.IsZero() && since < p.DwellDown.Duration {
+		return h.decision(e, cur, ReasonHoldDwell, fmt.Sprintf("%s; last change %s ago < dwellDown %s", why, since, p.DwellDown.Duration))
+	}
+	to := e.rec
+	if m, ok := h.downRecs.Value(now); ok && int32(m) > to {
+		to = int32(m)
+	}
+	to = max(to, cur-e.downStep, p.MinReplicas)
+	if to >= cur {
+		return h.decision(e, cur, ReasonHoldStable, fmt.Sprintf("%s, but the window's highest recommendation is %d", why, to))
+	}
+	return h.decision(e, to, ReasonScaleDown, why)
+}
+
+func (h *HSDS) decision(e evaluation, to int32, reason, why string) Decision {
+	s := e.sig
+	msg := fmt.Sprintf("%s; offered %.2f req/s (peak %.2f, forecast %.2f, stable %.2f), attempts %.2f/s, "+
+		"503 overload %.2f/s not_ready %.2f/s upstream %.2f/s, utilization %.2f on %d capacity pods, "+
+		"pod capacity c1 %.2f req/s, need %d, proportional %d",
+		why, s.Offered, e.peak, e.forecast, e.stable, s.Attempts, s.Overload503, s.NotReady503, s.Upstream503,
+		s.Utilization, s.Capacity, e.c1, e.need, e.prop)
+	return Decision{Valid: true, Current: s.Current, Replicas: to, Reason: reason, Message: msg}
+}
