@@ -7,11 +7,24 @@ version=${1:?usage: build-k8s.sh VERSION CACHE_DIR}
 cache=${2:?usage: build-k8s.sh VERSION CACHE_DIR}
 bin="$cache/$version/bin"
 want=(kube-apiserver kube-controller-manager kubectl)
-missing=0
-for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing=1; done
-if [ "$missing" = 0 ]; then echo "kubernetes $version binaries cached in $bin"; exit 0; fi
+cached() {
+  local b
+  for b in "${want[@]}"; do [ -x "$bin/$b" ] || return 1; done
+}
+if cached; then echo "kubernetes $version binaries cached in $bin"; exit 0; fi
 
-echo ">>> building kube-apiserver, kube-controller-manager and kubectl $version (first time only; ~10 min on 2 cores)"
+# One build at a time per version: a second caller (make k8s-bin, the e2e harness) waits here
+# and then finds the binaries cached.
+mkdir -p "$cache"
+exec 9>"$cache/.build-$version.lock"
+if ! flock -n 9; then
+  echo ">>> another build of kubernetes $version is running; waiting for it"
+  flock 9
+fi
+if cached; then echo "kubernetes $version binaries cached in $bin"; exit 0; fi
+
+started=$(date +%s)
+echo ">>> building kube-apiserver, kube-controller-manager and kubectl $version (first time only; ~7-10 min on 2 cores)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -47,4 +60,4 @@ for b in "${want[@]}"; do
   go build -trimpath -ldflags "$ld" -o "$bin.tmp/$b" "k8s.io/kubernetes/cmd/$b"
 done
 rm -rf "$bin"; mv "$bin.tmp" "$bin"
-echo "kubernetes $version binaries built in $bin"
+echo "kubernetes $version binaries built in $bin in $(( $(date +%s) - started )) s"

@@ -1,0 +1,51 @@
+//go:build e2e
+
+// Package e2e runs the end-to-end scenarios against one real local control plane (etcd,
+// kube-apiserver, kube-controller-manager) started by deploy/local/controlplane. Run with
+// `go test -tags e2e ./deploy/e2e/`; see docs/e2e.md.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
+)
+
+// cluster is the control plane every test of this package shares. It is set once by TestMain
+// before any test runs and only read afterwards.
+var cluster *controlplane.Cluster
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	cfg := controlplane.DefaultConfig()
+	cfg.Progress = os.Stderr
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute) // includes a cold build
+	defer cancel()
+	start := time.Now()
+	c, err := controlplane.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting the control plane: %v\n", err)
+		if os.Getenv("CI") == "" {
+			fmt.Fprintln(os.Stderr, "hint: make k8s-bin builds the binaries; apt-get install etcd-server installs etcd")
+		}
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, ">>> control plane ready in %s (%s)\n", time.Since(start).Round(time.Millisecond), c.APIServerURL)
+	cluster = c
+	code := m.Run()
+	if code != 0 {
+		for _, comp := range []string{controlplane.ComponentAPIServer, controlplane.ComponentControllerManager} {
+			fmt.Fprintf(os.Stderr, "--- last lines of %s:\n%s\n", comp, c.LogTail(comp, 20))
+		}
+	}
+	if err := c.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "stopping the control plane: %v\n", err)
+		return 1
+	}
+	return code
+}

@@ -1,0 +1,110 @@
+package controlplane
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/klog/v2"
+)
+
+// process is one child program in its own process group, its output appended to a log file.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{} // closed when the process has exited and been reaped
+	waitErr error         // valid after done is closed
+}
+
+// startProcess starts path with args in a new process group. The child is also killed if the
+// thread that started it dies (Pdeathsig), so a crashed test leaves nothing behind.
+func startProcess(name, path string, args []string, logPath string) (*process, error) {
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the log of %s: %w", name, err)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("starting %s (%s): %w", name, path, err)
+	}
+	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		_ = logFile.Close()
+		close(p.done)
+	}()
+	klog.V(2).InfoS("Started", "component", name, "pid", cmd.Process.Pid, "log", logPath)
+	return p, nil
+}
+
+// exited reports whether the process has already ended.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the process group, then SIGKILL after timeout, and waits for the exit.
+// Stopping an exited process is a no-op.
+func (p *process) stop(timeout time.Duration) error {
+	if p.exited() {
+		return nil
+	}
+	pgid := p.cmd.Process.Pid
+	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("SIGTERM to %s (pgid %d): %w", p.name, pgid, err)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(timeout):
+	}
+	klog.InfoS("Did not stop after SIGTERM; sending SIGKILL", "component", p.name, "timeout", timeout)
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("SIGKILL to %s (pgid %d): %w", p.name, pgid, err)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("%s (pid %d) still running after SIGKILL", p.name, pgid)
+	}
+}
+
+// exitError describes how the process ended; call only after done is closed.
+func (p *process) exitError() error {
+	return fmt.Errorf("%s exited early (%v); last log lines:\n%s", p.name, p.waitErr, tailFile(p.logPath, tailLines))
+}
+
+// tailLines is how much of a component's log an error message carries.
+const tailLines = 30
+
+// tailFile returns the last n lines of path, or a note saying why it cannot.
+func tailFile(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	return lastLines(data, n)
+}
+
+// lastLines returns the last n lines of data, each indented for embedding in an error.
+func lastLines(data []byte, n int) string {
+	lines := strings.Split(string(bytes.TrimRight(data, "\n")), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
