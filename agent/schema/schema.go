@@ -20,7 +20,7 @@ const (
 	// NodeState is a state set: 1 for the node's current state, 0 for the others, per node type.
 	NodeState = "hsds_agent_node_state"
 	// NodeCount is a gauge of the data-node count as the node sees it (HSDS node_count).
-	NodeCount = "hsds_agent_node_count"
+	NodeCount = "hsds_agent_data_nodes"
 	// Up is 1 when the agent's last read of HSDS succeeded, 0 otherwise.
 	Up = "hsds_agent_up"
 	// ScrapeDuration is a gauge of how long the agent's last read of HSDS took, in seconds.
