@@ -1,0 +1,105 @@
+package scaler
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+)
+
+func readOperationsDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestDocsListEveryMetric: docs/operations.md and the registry name the same metrics.
+func TestDocsListEveryMetric(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	r := newRig(t, testConfig(), want(3))
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.c.deps.Metrics = m
+	m.SetLeader(true)
+	m.actuationError("default/hsds", "get-scale")
+	m.observe("default/hsds", Outcome{DryRun: true, Direction: "up", DeletedPod: "x", Reason: "r"})
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code []string
+	for _, f := range families {
+		code = append(code, f.GetName())
+	}
+	doc := regexp.MustCompile("`(hsds_scaler_[a-z_]+)`").FindAllStringSubmatch(readOperationsDoc(t), -1)
+	var documented []string
+	for _, d := range doc {
+		if !slices.Contains(documented, d[1]) {
+			documented = append(documented, d[1])
+		}
+	}
+	sort.Strings(code)
+	sort.Strings(documented)
+	if diff := cmp.Diff(code, documented); diff != "" {
+		t.Errorf("metrics (-registry +docs/operations.md):\n%s", diff)
+	}
+}
+
+// TestDocsListEveryFlagGuardAndEvent: every flag with its default, guard and Event reason is in
+// docs/operations.md.
+func TestDocsListEveryFlagGuardAndEvent(t *testing.T) {
+	doc := readOperationsDoc(t)
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	NewOptions().AddFlags(fs)
+	fs.VisitAll(func(f *pflag.Flag) {
+		row := "| `--" + f.Name + "` | "
+		i := strings.Index(doc, row)
+		if i < 0 {
+			t.Errorf("flag --%s not in the flags table", f.Name)
+			return
+		}
+		line := doc[i : i+strings.Index(doc[i:], "\n")]
+		if f.DefValue != "" && !strings.Contains(line, f.DefValue) {
+			t.Errorf("flag --%s: default %q not in %q", f.Name, f.DefValue, line)
+		}
+	})
+	for _, g := range AllGuards {
+		if !strings.Contains(doc, "`"+g+"`") {
+			t.Errorf("guard %s not documented", g)
+		}
+	}
+	for _, r := range []string{ReasonRescaled, ReasonScaleFailed, ReasonWaitingForCapacity, ReasonHPAConflict, ReasonPodStuckNotReady, ReasonStuckPodDeleted} {
+		if !strings.Contains(doc, "| `"+r+"` |") {
+			t.Errorf("event reason %s not in the events table", r)
+		}
+	}
+	g := DefaultGuards()
+	for name, d := range map[string]Duration{"hpaCheckInterval": g.HPACheckInterval, "stuckNotReady": g.StuckNotReady,
+		"stuckDeleteInterval": g.StuckDeleteInterval, "settle": g.Settle, "pendingTimeout": g.PendingTimeout} {
+		want := "`" + name + "` (" + shortDuration(d.D()) + ")"
+		if !strings.Contains(doc, want) {
+			t.Errorf("guard default %s not documented as %q", name, want)
+		}
+	}
+}
+
+// shortDuration writes 300s as "5m" and 50s as "50s", as the docs do.
+func shortDuration(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}

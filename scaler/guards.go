@@ -1,0 +1,222 @@
+package scaler
+
+import (
+	"sort"
+	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+)
+
+// Guard names, used as the `guard` label of hsds_scaler_guard_active and as the final reason of
+// an Outcome a guard held. They are applied in this order (docs/operations.md, "Guards"):
+//
+//  1. GuardHPAConflict: an HPA also controls the target: no recommendation, no write.
+//  2. (snapshot) 503s of pods that are not READY count as not_ready (never overload) and such
+//     pods are not capacity (sanitizePod); this changes the Snapshot the recommender sees, it
+//     holds nothing.
+//  3. GuardStuckNotReady: pods Running but not READY for longer than a threshold are reported
+//     (and, opt-in, deleted one at a time); it holds nothing by itself.
+//  4. GuardBounds: the recommendation is clamped to [min, max].
+//  5. GuardStaleData: no scale-down while any running pod's figures are missing or old.
+//  6. GuardSettling: no change while the last rescale settles.
+//  7. GuardPendingPods: no scale-up while pods wait to be scheduled (until a timeout).
+const (
+	GuardHPAConflict   = "hpa-conflict"
+	GuardStuckNotReady = "stuck-not-ready"
+	GuardBounds        = "bounds"
+	GuardStaleData     = "stale-data"
+	GuardSettling      = "settling"
+	GuardPendingPods   = "pending-pods"
+)
+
+// AllGuards lists every guard name in the order they apply.
+var AllGuards = [...]string{GuardHPAConflict, GuardStuckNotReady, GuardBounds, GuardStaleData, GuardSettling, GuardPendingPods}
+
+// hsdsReadyState is the HSDS node state of a node that serves requests (agent/schema.StateReady).
+const hsdsReadyState = "READY"
+
+// sanitizePod is what the recommender may see of one pod. A pod whose HSDS node is known not to be
+// READY answers 503 to everything, whatever the cause the agent inferred: every 503 it sent is
+// counted as not_ready (the total is kept, because clients retry every 503 and the recommender's
+// retry discount needs it; the hsds policy never reads not_ready 503s as overload), and the pod is
+// marked not Ready (the shipped HSDS manifests have no readiness probe, so Kubernetes calls it
+// Ready while HSDS rejects everything). Pods with no usable scrape (Known false) are left as they
+// are: the recommender must treat them as possibly hot.
+func sanitizePod(p heuristics.PodSample) heuristics.PodSample {
+	if !p.Known || p.NodeState == hsdsReadyState {
+		return p
+	}
+	p.Rejected503 = heuristics.ByCause{NotReady: p.Rejected503.Total()}
+	p.Ready = false
+	return p
+}
+
+// sanitizePods applies sanitizePod to a copy of pods.
+func sanitizePods(pods []heuristics.PodSample) []heuristics.PodSample {
+	out := make([]heuristics.PodSample, len(pods))
+	for i, p := range pods {
+		out[i] = sanitizePod(p)
+	}
+	return out
+}
+
+// isCapacity reports whether a pod serves load: Running, Ready in Kubernetes, and its HSDS node
+// known to be READY.
+func isCapacity(p heuristics.PodSample) bool {
+	return p.Phase == heuristics.PodRunning && p.Ready && p.Known && p.NodeState == hsdsReadyState
+}
+
+// podCounts are the pod figures the controller reports.
+type podCounts struct {
+	Ready, Pending, Unscheduled int32
+	// OldestUnscheduled is the creation time of the oldest unscheduled Pending pod.
+	OldestUnscheduled time.Time
+}
+
+func countPods(pods []heuristics.PodSample) podCounts {
+	var c podCounts
+	for _, p := range pods {
+		if isCapacity(p) {
+			c.Ready++
+		}
+		if p.Phase != heuristics.PodPending {
+			continue
+		}
+		c.Pending++
+		if !p.Scheduled {
+			c.Unscheduled++
+			if c.OldestUnscheduled.IsZero() || p.Created.Before(c.OldestUnscheduled) {
+				c.OldestUnscheduled = p.Created
+			}
+		}
+	}
+	return c
+}
+
+// staleData reports whether the snapshot is too poor to scale down on: no pods at all while the
+// target asks for some, or a Running pod whose figures are missing or older than maxAge. Pending
+// and terminating pods cannot be scraped and do not count.
+func staleData(pods []heuristics.PodSample, specReplicas int32, now time.Time, maxAge time.Duration) bool {
+	if len(pods) == 0 && specReplicas > 0 {
+		return true
+	}
+	for _, p := range pods {
+		if p.Phase == heuristics.PodRunning && p.Age(now) > maxAge {
+			return true
+		}
+	}
+	return false
+}
+
+// settling reports whether a change at lastChange is still settling at now.
+func settling(lastChange, now time.Time, settle time.Duration) bool {
+	return !lastChange.IsZero() && now.Sub(lastChange) < settle
+}
+
+// pendingHold reports whether unscheduled pods should block a scale-up at now: some exist and the
+// oldest has waited less than timeout (the cluster autoscaler is presumably adding a node).
+func pendingHold(c podCounts, now time.Time, timeout time.Duration) bool {
+	return c.Unscheduled > 0 && now.Sub(c.OldestUnscheduled) < timeout
+}
+
+// clamp limits n to [lo, hi].
+func clamp(n, lo, hi int32) int32 {
+	return max(lo, min(n, hi))
+}
+
+// guardInput is everything the decision guards look at.
+type guardInput struct {
+	Current     int32 // spec.replicas
+	Recommended heuristics.Decision
+	Min, Max    int32
+	Stale       bool
+	Settling    bool
+	PendingHold bool
+}
+
+// guardResult is the replica count to write and which guards changed or held it.
+type guardResult struct {
+	Desired int32
+	// Reason is the recommender's reason, or the name of the last guard that changed the count.
+	Reason string
+	Active []string
+}
+
+// applyGuards turns a recommendation into the replica count to write (Desired == Current: none).
+// It is the single place where guards 4-7 meet; see the constant block above for the order.
+func applyGuards(in guardInput) guardResult {
+	desired := in.Current
+	reason := in.Recommended.Reason
+	if in.Recommended.Valid {
+		desired = in.Recommended.Replicas
+	}
+	var active []string
+	hold := func(guard string) {
+		active = append(active, guard)
+		desired, reason = in.Current, guard
+	}
+	if c := clamp(desired, in.Min, in.Max); c != desired {
+		active = append(active, GuardBounds)
+		desired, reason = c, GuardBounds
+	}
+	if desired < in.Current && in.Stale {
+		hold(GuardStaleData)
+	}
+	if desired != in.Current && in.Settling {
+		hold(GuardSettling)
+	}
+	if desired > in.Current && in.PendingHold {
+		hold(GuardPendingPods)
+	}
+	return guardResult{Desired: desired, Reason: reason, Active: active}
+}
+
+// trackNotReady returns, for every Running pod whose HSDS node is known not to be READY, the time
+// it was first seen so (carried over from prev, or now). Pods that are READY, unknown or gone drop
+// out, so a pod that recovers starts afresh.
+func trackNotReady(prev map[string]time.Time, pods []heuristics.PodSample, now time.Time) map[string]time.Time {
+	next := make(map[string]time.Time)
+	for _, p := range pods {
+		if p.Phase != heuristics.PodRunning || !p.Known || p.NodeState == hsdsReadyState {
+			continue
+		}
+		since, ok := prev[p.Name]
+		if !ok {
+			since = now
+		}
+		next[p.Name] = since
+	}
+	return next
+}
+
+// stuckPods lists, sorted, the pods not READY since longer than threshold (HSDS issue 423).
+func stuckPods(since map[string]time.Time, now time.Time, threshold time.Duration) []string {
+	var out []string
+	for name, t := range since {
+		if now.Sub(t) >= threshold {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pickStuckToDelete chooses the stuck pod to delete now, if any: the first in order, and only
+// when the previous deletion is at least interval ago (one at a time, rate limited).
+func pickStuckToDelete(stuck []string, lastDelete, now time.Time, interval time.Duration) (string, bool) {
+	if len(stuck) == 0 || (!lastDelete.IsZero() && now.Sub(lastDelete) < interval) {
+		return "", false
+	}
+	return stuck[0], true
+}
+
+// direction names the sign of a change, as the `direction` metric label.
+func direction(from, to int32) string {
+	switch {
+	case to > from:
+		return "up"
+	case to < from:
+		return "down"
+	}
+	return "none"
+}

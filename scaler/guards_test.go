@@ -1,0 +1,298 @@
+package scaler
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// pod returns a Running, Ready, scraped, READY pod with fresh figures at t0.
+func pod(name string) heuristics.PodSample {
+	return heuristics.PodSample{
+		Name: name, Phase: heuristics.PodRunning, Ready: true, Scheduled: true,
+		Created: t0.Add(-time.Hour), Started: t0.Add(-time.Hour),
+		Known: true, SampleTime: t0, Window: 30 * time.Second, NodeState: "READY", NodeCount: 1,
+		InFlight: 10, Limit: 100, RequestRate: 50, Exact503: true,
+	}
+}
+
+func with(p heuristics.PodSample, f func(*heuristics.PodSample)) heuristics.PodSample {
+	f(&p)
+	return p
+}
+
+func TestSanitizePod(t *testing.T) {
+	all := heuristics.ByCause{Overload: 3, NotReady: 2, Upstream: 1}
+	tests := []struct {
+		name string
+		in   heuristics.PodSample
+		want heuristics.PodSample
+	}{
+		{"READY pod untouched",
+			with(pod("a"), func(p *heuristics.PodSample) { p.Rejected503 = all }),
+			with(pod("a"), func(p *heuristics.PodSample) { p.Rejected503 = all })},
+		{"WAITING pod: every 503 is not_ready, not capacity",
+			with(pod("a"), func(p *heuristics.PodSample) { p.Rejected503 = all; p.NodeState = "WAITING" }),
+			with(pod("a"), func(p *heuristics.PodSample) { p.NodeState = "WAITING"; p.Ready = false; p.Rejected503.NotReady = 6 })},
+		{"TERMINATING pod: every 503 is not_ready",
+			with(pod("a"), func(p *heuristics.PodSample) { p.Rejected503 = all; p.NodeState = "TERMINATING" }),
+			with(pod("a"), func(p *heuristics.PodSample) {
+				p.NodeState = "TERMINATING"
+				p.Ready = false
+				p.Rejected503.NotReady = 6
+			})},
+		{"known pod with unknown state is not READY",
+			with(pod("a"), func(p *heuristics.PodSample) { p.Rejected503 = all; p.NodeState = "" }),
+			with(pod("a"), func(p *heuristics.PodSample) { p.NodeState = ""; p.Ready = false; p.Rejected503.NotReady = 6 })},
+		{"unscraped pod untouched (possibly hot)",
+			with(pod("a"), func(p *heuristics.PodSample) { p.Known = false; p.Rejected503 = all; p.NodeState = "" }),
+			with(pod("a"), func(p *heuristics.PodSample) { p.Known = false; p.Rejected503 = all; p.NodeState = "" })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, sanitizePod(tt.in)); diff != "" {
+				t.Errorf("sanitizePod (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSanitizePodsCopies(t *testing.T) {
+	in := []heuristics.PodSample{with(pod("a"), func(p *heuristics.PodSample) { p.NodeState = "WAITING"; p.Rejected503.Overload = 9 })}
+	_ = sanitizePods(in)
+	if in[0].Rejected503.Overload != 9 || !in[0].Ready {
+		t.Errorf("sanitizePods modified its input: %+v", in[0])
+	}
+}
+
+func TestCountPods(t *testing.T) {
+	pending := func(name string, scheduled bool, created time.Time) heuristics.PodSample {
+		return heuristics.PodSample{Name: name, Phase: heuristics.PodPending, Scheduled: scheduled, Created: created}
+	}
+	tests := []struct {
+		name string
+		pods []heuristics.PodSample
+		want podCounts
+	}{
+		{"empty", nil, podCounts{}},
+		{"ready and not READY", []heuristics.PodSample{pod("a"), with(pod("b"), func(p *heuristics.PodSample) { p.NodeState = "WAITING" }),
+			with(pod("c"), func(p *heuristics.PodSample) { p.Known = false }), with(pod("d"), func(p *heuristics.PodSample) { p.Ready = false })},
+			podCounts{Ready: 1}},
+		{"pending split by scheduling, oldest unscheduled", []heuristics.PodSample{
+			pending("p1", true, t0.Add(-time.Hour)), pending("p2", false, t0.Add(-time.Minute)), pending("p3", false, t0.Add(-2*time.Minute))},
+			podCounts{Pending: 3, Unscheduled: 2, OldestUnscheduled: t0.Add(-2 * time.Minute)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, countPods(tt.pods)); diff != "" {
+				t.Errorf("countPods (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStaleData(t *testing.T) {
+	maxAge := 15 * time.Second
+	tests := []struct {
+		name string
+		pods []heuristics.PodSample
+		spec int32
+		now  time.Time
+		want bool
+	}{
+		{"fresh", []heuristics.PodSample{pod("a"), pod("b")}, 2, t0.Add(10 * time.Second), false},
+		{"at the limit", []heuristics.PodSample{pod("a")}, 1, t0.Add(maxAge), false},
+		{"one old", []heuristics.PodSample{pod("a"), with(pod("b"), func(p *heuristics.PodSample) { p.SampleTime = t0.Add(-time.Minute) })}, 2, t0, true},
+		{"one never scraped", []heuristics.PodSample{pod("a"), with(pod("b"), func(p *heuristics.PodSample) { p.Known = false })}, 2, t0, true},
+		{"no pods while spec > 0", nil, 3, t0, true},
+		{"no pods, spec 0", nil, 0, t0, false},
+		{"pending pods cannot be scraped and do not count", []heuristics.PodSample{pod("a"), {Name: "p", Phase: heuristics.PodPending}}, 2, t0, false},
+		{"terminating pods do not count", []heuristics.PodSample{pod("a"), {Name: "x", Phase: heuristics.PodOther}}, 2, t0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := staleData(tt.pods, tt.spec, tt.now, maxAge); got != tt.want {
+				t.Errorf("staleData = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSettling(t *testing.T) {
+	settle := 50 * time.Second
+	tests := []struct {
+		name       string
+		lastChange time.Time
+		now        time.Time
+		want       bool
+	}{
+		{"never changed", time.Time{}, t0, false},
+		{"just changed", t0, t0, true},
+		{"49s later", t0, t0.Add(49 * time.Second), true},
+		{"50s later", t0, t0.Add(50 * time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := settling(tt.lastChange, tt.now, settle); got != tt.want {
+				t.Errorf("settling = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPendingHold(t *testing.T) {
+	timeout := 5 * time.Minute
+	tests := []struct {
+		name string
+		c    podCounts
+		now  time.Time
+		want bool
+	}{
+		{"none pending", podCounts{}, t0, false},
+		{"scheduled pending pods do not hold", podCounts{Pending: 2}, t0, false},
+		{"unscheduled, young", podCounts{Pending: 2, Unscheduled: 1, OldestUnscheduled: t0}, t0.Add(time.Minute), true},
+		{"unscheduled past timeout", podCounts{Pending: 2, Unscheduled: 1, OldestUnscheduled: t0}, t0.Add(timeout), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pendingHold(tt.c, tt.now, timeout); got != tt.want {
+				t.Errorf("pendingHold = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestApplyGuards(t *testing.T) {
+	rec := func(n int32) heuristics.Decision {
+		return heuristics.Decision{Valid: true, Replicas: n, Reason: "rec"}
+	}
+	tests := []struct {
+		name string
+		in   guardInput
+		want guardResult
+	}{
+		{"up passes", guardInput{Current: 3, Recommended: rec(5), Min: 1, Max: 10}, guardResult{Desired: 5, Reason: "rec"}},
+		{"invalid decision holds", guardInput{Current: 3, Recommended: heuristics.Decision{Replicas: 9, Reason: "no-data"}, Min: 1, Max: 10},
+			guardResult{Desired: 3, Reason: "no-data"}},
+		{"clamped to max", guardInput{Current: 3, Recommended: rec(50), Min: 1, Max: 10},
+			guardResult{Desired: 10, Reason: GuardBounds, Active: []string{GuardBounds}}},
+		{"clamped to min", guardInput{Current: 3, Recommended: rec(0), Min: 2, Max: 10},
+			guardResult{Desired: 2, Reason: GuardBounds, Active: []string{GuardBounds}}},
+		{"invalid decision below min still brought to min", guardInput{Current: 1, Recommended: heuristics.Decision{Reason: "no-data"}, Min: 2, Max: 10},
+			guardResult{Desired: 2, Reason: GuardBounds, Active: []string{GuardBounds}}},
+		{"down on stale data held", guardInput{Current: 5, Recommended: rec(3), Min: 1, Max: 10, Stale: true},
+			guardResult{Desired: 5, Reason: GuardStaleData, Active: []string{GuardStaleData}}},
+		{"up on stale data passes", guardInput{Current: 5, Recommended: rec(7), Min: 1, Max: 10, Stale: true},
+			guardResult{Desired: 7, Reason: "rec"}},
+		{"above max on stale data: no down", guardInput{Current: 12, Recommended: rec(12), Min: 1, Max: 10, Stale: true},
+			guardResult{Desired: 12, Reason: GuardStaleData, Active: []string{GuardBounds, GuardStaleData}}},
+		{"settling holds up", guardInput{Current: 3, Recommended: rec(5), Min: 1, Max: 10, Settling: true},
+			guardResult{Desired: 3, Reason: GuardSettling, Active: []string{GuardSettling}}},
+		{"settling holds down", guardInput{Current: 5, Recommended: rec(3), Min: 1, Max: 10, Settling: true},
+			guardResult{Desired: 5, Reason: GuardSettling, Active: []string{GuardSettling}}},
+		{"settling, no change: not active", guardInput{Current: 5, Recommended: rec(5), Min: 1, Max: 10, Settling: true},
+			guardResult{Desired: 5, Reason: "rec"}},
+		{"pending holds up", guardInput{Current: 3, Recommended: rec(6), Min: 1, Max: 10, PendingHold: true},
+			guardResult{Desired: 3, Reason: GuardPendingPods, Active: []string{GuardPendingPods}}},
+		{"pending lets down through", guardInput{Current: 6, Recommended: rec(4), Min: 1, Max: 10, PendingHold: true},
+			guardResult{Desired: 4, Reason: "rec"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, applyGuards(tt.in)); diff != "" {
+				t.Errorf("applyGuards (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStuckTracking(t *testing.T) {
+	waiting := func(name string) heuristics.PodSample {
+		return with(pod(name), func(p *heuristics.PodSample) { p.NodeState = "WAITING" })
+	}
+	threshold := 10 * time.Minute
+	since := trackNotReady(nil, []heuristics.PodSample{waiting("a"), pod("b"), with(waiting("c"), func(p *heuristics.PodSample) { p.Known = false })}, t0)
+	if diff := cmp.Diff(map[string]time.Time{"a": t0}, since); diff != "" {
+		t.Fatalf("first track (-want +got):\n%s", diff)
+	}
+	t1 := t0.Add(6 * time.Minute)
+	since = trackNotReady(since, []heuristics.PodSample{waiting("a"), waiting("b")}, t1)
+	if diff := cmp.Diff(map[string]time.Time{"a": t0, "b": t1}, since); diff != "" {
+		t.Fatalf("second track (-want +got):\n%s", diff)
+	}
+	if got := stuckPods(since, t0.Add(threshold-time.Second), threshold); len(got) != 0 {
+		t.Errorf("stuck before threshold: %v", got)
+	}
+	if diff := cmp.Diff([]string{"a"}, stuckPods(since, t0.Add(threshold), threshold)); diff != "" {
+		t.Errorf("stuck at threshold (-want +got):\n%s", diff)
+	}
+	// a recovers: forgotten, and starts afresh when it goes WAITING again.
+	since = trackNotReady(since, []heuristics.PodSample{pod("a"), waiting("b")}, t0.Add(20*time.Minute))
+	since = trackNotReady(since, []heuristics.PodSample{waiting("a"), waiting("b")}, t0.Add(21*time.Minute))
+	if diff := cmp.Diff([]string{"b"}, stuckPods(since, t0.Add(21*time.Minute), threshold)); diff != "" {
+		t.Errorf("after recovery (-want +got):\n%s", diff)
+	}
+}
+
+func TestPickStuckToDelete(t *testing.T) {
+	interval := 10 * time.Minute
+	tests := []struct {
+		name       string
+		stuck      []string
+		lastDelete time.Time
+		now        time.Time
+		want       string
+		ok         bool
+	}{
+		{"none stuck", nil, time.Time{}, t0, "", false},
+		{"first deletion, first pod only", []string{"a", "b"}, time.Time{}, t0, "a", true},
+		{"rate limited", []string{"b"}, t0, t0.Add(interval - time.Second), "", false},
+		{"after interval", []string{"b"}, t0, t0.Add(interval), "b", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := pickStuckToDelete(tt.stuck, tt.lastDelete, tt.now, interval)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("pickStuckToDelete = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestClampAndDirection(t *testing.T) {
+	for _, tt := range []struct{ n, lo, hi, want int32 }{{5, 1, 10, 5}, {0, 1, 10, 1}, {11, 1, 10, 10}, {-3, 2, 2, 2}} {
+		if got := clamp(tt.n, tt.lo, tt.hi); got != tt.want {
+			t.Errorf("clamp(%d, %d, %d) = %d, want %d", tt.n, tt.lo, tt.hi, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		from, to int32
+		want     string
+	}{{1, 2, "up"}, {2, 1, "down"}, {2, 2, "none"}} {
+		if got := direction(tt.from, tt.to); got != tt.want {
+			t.Errorf("direction(%d, %d) = %q, want %q", tt.from, tt.to, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkApplyGuards(b *testing.B) {
+	in := guardInput{Current: 5, Recommended: heuristics.Decision{Valid: true, Replicas: 3}, Min: 1, Max: 10, Stale: true}
+	for b.Loop() {
+		_ = applyGuards(in)
+	}
+}
+
+func BenchmarkSanitizePods(b *testing.B) {
+	pods := make([]heuristics.PodSample, 100)
+	for i := range pods {
+		pods[i] = pod("p")
+	}
+	for b.Loop() {
+		_ = sanitizePods(pods)
+	}
+}

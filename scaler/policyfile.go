@@ -1,0 +1,206 @@
+package scaler
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+	kjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+)
+
+// The policy file's type (docs/policy.md, "Policy file").
+const (
+	PolicyAPIVersion = "hsds-autoscaler.io/v1alpha1"
+	PolicyKind       = "ScalingPolicy"
+)
+
+// PolicyFile is the versioned policy file read by serve, dry-run and bench.
+type PolicyFile struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Metadata   PolicyMetadata `json:"metadata"`
+	Spec       PolicySpec     `json:"spec"`
+}
+
+// PolicyMetadata names the policy (optional).
+type PolicyMetadata struct {
+	Name string `json:"name,omitempty"`
+}
+
+// PolicySpec is the body of the policy file.
+type PolicySpec struct {
+	// Target is the object to scale (apiVersion, kind, namespace, name: all required).
+	Target Target `json:"target"`
+	// Selector selects the target's pods; empty: the scale subresource's status.selector.
+	Selector string `json:"selector,omitempty"`
+	// Policy is the "hsds" policy (heuristics.Policy), defaults from heuristics.DefaultPolicy.
+	Policy heuristics.Policy `json:"policy"`
+	// Guards configures the control loop's guards, defaults from DefaultGuards.
+	Guards Guards `json:"guards"`
+}
+
+// PolicyError lists every problem of a policy file, one per line, each naming its field path.
+type PolicyError struct {
+	// Source is the file name ("" when decoded from bytes).
+	Source   string
+	Problems []error
+}
+
+func (e *PolicyError) Error() string {
+	var b strings.Builder
+	if e.Source != "" {
+		fmt.Fprintf(&b, "policy file %s", e.Source)
+	} else {
+		b.WriteString("policy file")
+	}
+	fmt.Fprintf(&b, ": %d problem(s):", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Unwrap gives errors.Is/As access to every problem.
+func (e *PolicyError) Unwrap() []error { return e.Problems }
+
+// DefaultPolicyFile returns a policy file holding every default and no target.
+// Guards.MaxSampleAge is left 0 here: after decoding, 0 means "same as spec.policy.maxSampleAge".
+func DefaultPolicyFile() PolicyFile {
+	g := DefaultGuards()
+	g.MaxSampleAge = 0
+	return PolicyFile{
+		APIVersion: PolicyAPIVersion,
+		Kind:       PolicyKind,
+		Spec:       PolicySpec{Policy: heuristics.DefaultPolicy(), Guards: g},
+	}
+}
+
+// LoadPolicyFile reads, strictly decodes and validates the policy file at path. The error, if
+// any, is a *PolicyError naming every problem.
+func LoadPolicyFile(path string) (*PolicyFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy file: %w", err)
+	}
+	pf, err := DecodePolicyFile(data)
+	var pe *PolicyError
+	if errors.As(err, &pe) {
+		pe.Source = path
+	}
+	return pf, err
+}
+
+// DecodePolicyFile strictly decodes a policy file (YAML or JSON): unknown and duplicate fields
+// are errors naming their path; absent fields take their defaults; the result is validated.
+func DecodePolicyFile(data []byte) (*PolicyFile, error) {
+	j, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return nil, &PolicyError{Problems: []error{fmt.Errorf("not valid YAML: %w", err)}}
+	}
+	if strings.TrimSpace(string(j)) == "null" {
+		return nil, &PolicyError{Problems: []error{errors.New("file is empty")}}
+	}
+	var generic any
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(j, &generic); err != nil {
+		return nil, &PolicyError{Problems: []error{fmt.Errorf("not valid YAML: %w", err)}}
+	}
+	pf := DefaultPolicyFile()
+	pf.APIVersion, pf.Kind = "", ""
+	strict, err := kjson.UnmarshalStrict(j, &pf, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
+	problems := append([]error(nil), strict...)
+	durations, unknown := pathProblems(generic, reflect.TypeFor[PolicyFile](), "")
+	if err != nil || len(durations) > 0 {
+		// A value of the wrong type stops decoding: the rest cannot be judged, but every bad
+		// duration and unknown field can (a bad duration is that error, reported with its path).
+		problems = mergeUnique(problems, unknown)
+		problems = append(problems, durations...)
+		if len(durations) == 0 {
+			problems = append(problems, err)
+		}
+		return nil, &PolicyError{Problems: problems}
+	}
+	if pf.Spec.Guards.MaxSampleAge == 0 {
+		pf.Spec.Guards.MaxSampleAge = Duration(pf.Spec.Policy.MaxSampleAge.Duration)
+	}
+	problems = append(problems, pf.problems()...)
+	if len(problems) > 0 {
+		return nil, &PolicyError{Problems: problems}
+	}
+	return &pf, nil
+}
+
+// Validate returns every problem of the policy file in one *PolicyError, or nil.
+func (pf *PolicyFile) Validate() error {
+	if p := pf.problems(); len(p) > 0 {
+		return &PolicyError{Problems: p}
+	}
+	return nil
+}
+
+func (pf *PolicyFile) problems() []error {
+	var errs []error
+	if pf.APIVersion != PolicyAPIVersion {
+		errs = append(errs, fmt.Errorf("apiVersion: must be %q, got %q", PolicyAPIVersion, pf.APIVersion))
+	}
+	if pf.Kind != PolicyKind {
+		errs = append(errs, fmt.Errorf("kind: must be %q, got %q", PolicyKind, pf.Kind))
+	}
+	errs = append(errs, pf.Spec.Target.validate("spec.target")...)
+	if pf.Spec.Selector != "" {
+		if _, err := labels.Parse(pf.Spec.Selector); err != nil {
+			errs = append(errs, fmt.Errorf("spec.selector: %w", err))
+		}
+	}
+	errs = append(errs, prefixAll("spec.policy.", pf.Spec.Policy.Validate())...)
+	errs = append(errs, pf.Spec.Guards.validate("spec.guards")...)
+	return errs
+}
+
+// mergeUnique appends to a the errors of b whose text is not in a yet.
+func mergeUnique(a, b []error) []error {
+	seen := make(map[string]bool, len(a))
+	for _, e := range a {
+		seen[e.Error()] = true
+	}
+	for _, e := range b {
+		if !seen[e.Error()] {
+			a = append(a, e)
+		}
+	}
+	return a
+}
+
+// prefixAll splits a joined error and prefixes each part with the field path prefix.
+func prefixAll(prefix string, err error) []error {
+	if err == nil {
+		return nil
+	}
+	parts := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	}
+	out := make([]error, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, fmt.Errorf("%s%w", prefix, p))
+	}
+	return out
+}
+
+// ControllerConfig is the loop configuration the policy file describes.
+func (pf *PolicyFile) ControllerConfig(dryRun bool) ControllerConfig {
+	return ControllerConfig{
+		Target:      pf.Spec.Target,
+		Selector:    pf.Spec.Selector,
+		MinReplicas: pf.Spec.Policy.MinReplicas,
+		MaxReplicas: pf.Spec.Policy.MaxReplicas,
+		Guards:      pf.Spec.Guards,
+		DryRun:      dryRun,
+	}
+}
