@@ -214,6 +214,28 @@ func TestDocsMentionEveryPanelAndAlert(t *testing.T) {
 	}
 }
 
+// TestRunbooksResolve: every alert's runbook_url anchor is a heading of docs/operations.md.
+func TestRunbooksResolve(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string]bool{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(line, "#") {
+			anchors[strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))] = true
+		}
+	}
+	o := DefaultRuleOptions()
+	for _, a := range Alerts(o) {
+		url := o.Runbook(a.Name)
+		i := strings.LastIndex(url, "#")
+		if i < 0 || !strings.Contains(url, "operations.md") || !anchors[url[i+1:]] {
+			t.Errorf("alert %s: runbook %q has no matching heading in docs/operations.md", a.Name, url)
+		}
+	}
+}
+
 func BenchmarkFiles(b *testing.B) {
 	o := DefaultRuleOptions()
 	for b.Loop() {

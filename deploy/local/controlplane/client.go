@@ -134,7 +134,7 @@ func (c *Cluster) KubectlInput(ctx context.Context, stdin []byte, args ...string
 // Kustomize renders the kustomization in dir with kubectl (which embeds kustomize). File loads
 // outside dir are allowed: deploy/base generates its ConfigMap from ../policy.
 func Kustomize(ctx context.Context, kubectl, dir string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", dir)
+	cmd := exec.CommandContext(ctx, kubectl, "kustomize", dir)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
