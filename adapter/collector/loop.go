@@ -1,0 +1,110 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apiserver/pkg/server/healthz"
+	"k8s.io/utils/clock"
+)
+
+// Rounder does one complete collection round (agents or Prometheus).
+type Rounder interface {
+	Round(ctx context.Context)
+}
+
+// Loop runs rounds on a jittered interval and tracks the health of that schedule.
+type Loop struct {
+	Rounder Rounder
+	Clock   clock.Clock
+	// Interval is the mean time between round starts; Jitter the relative spread (0.1 = +-10 %).
+	Interval time.Duration
+	Jitter   float64
+	// LateAfter is how long without a round start before liveness fails.
+	LateAfter time.Duration
+
+	mu       sync.Mutex
+	rnd      *rand.Rand
+	lastTick atomic.Int64 // unix nanoseconds of the last round start, 0 before the first
+	rounds   atomic.Int64 // completed rounds
+}
+
+// NewLoop returns a loop; seed makes the jitter reproducible.
+func NewLoop(r Rounder, clk clock.Clock, interval time.Duration, jitter float64, seed uint64) *Loop {
+	return &Loop{Rounder: r, Clock: clk, Interval: interval, Jitter: jitter, LateAfter: 3 * interval,
+		rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// next is the jittered wait before the following round, less the time the last round took.
+func (l *Loop) next(took time.Duration) time.Duration {
+	l.mu.Lock()
+	f := 1 + l.Jitter*(2*l.rnd.Float64()-1)
+	l.mu.Unlock()
+	return max(0, time.Duration(float64(l.Interval)*f)-took)
+}
+
+// Run runs rounds until ctx ends. The first round starts at once.
+func (l *Loop) Run(ctx context.Context) {
+	l.lastTick.Store(l.Clock.Now().UnixNano())
+	for {
+		start := l.Clock.Now()
+		l.lastTick.Store(start.UnixNano())
+		l.Rounder.Round(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		l.rounds.Add(1)
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.Clock.After(l.next(l.Clock.Since(start))):
+		}
+	}
+}
+
+// Rounds is the number of completed rounds.
+func (l *Loop) Rounds() int64 { return l.rounds.Load() }
+
+// ErrNotStarted, ErrLate and ErrNoRound are the probe failures.
+var (
+	ErrNotStarted = errors.New("collection loop not started")
+	ErrLate       = errors.New("collection rounds run late")
+	ErrNoRound    = errors.New("no complete collection round yet")
+)
+
+// Live fails when no round has started within LateAfter (a stuck round or a dead loop).
+func (l *Loop) Live() error {
+	last := l.lastTick.Load()
+	if last == 0 {
+		return ErrNotStarted
+	}
+	if since := l.Clock.Since(time.Unix(0, last)); since > l.LateAfter {
+		return fmt.Errorf("%w: last round started %s ago (limit %s)", ErrLate, since.Round(time.Millisecond), l.LateAfter)
+	}
+	return nil
+}
+
+// Ready fails until the first round has completed.
+func (l *Loop) Ready() error {
+	if l.rounds.Load() == 0 {
+		return ErrNoRound
+	}
+	return nil
+}
+
+// LivenessCheck and ReadinessCheck adapt Live and Ready to healthz (GenericAPIServer's
+// AddLivezChecks / AddReadyzChecks take them).
+func (l *Loop) LivenessCheck() healthz.HealthChecker {
+	return healthz.NamedCheck("hsds-collector-ticking", func(*http.Request) error { return l.Live() })
+}
+
+// ReadinessCheck: see LivenessCheck.
+func (l *Loop) ReadinessCheck() healthz.HealthChecker {
+	return healthz.NamedCheck("hsds-collector-first-round", func(*http.Request) error { return l.Ready() })
+}

@@ -1,0 +1,65 @@
+package collector_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	testclock "k8s.io/utils/clock/testing"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/collector"
+)
+
+// gate is a Rounder whose rounds finish only when the test lets them.
+type gate struct{ started, finish chan struct{} }
+
+func (g gate) Round(ctx context.Context) {
+	g.started <- struct{}{}
+	select {
+	case <-g.finish:
+	case <-ctx.Done():
+	}
+}
+
+func TestLoopProbes(t *testing.T) {
+	clk := testclock.NewFakeClock(t0)
+	g := gate{started: make(chan struct{}), finish: make(chan struct{})}
+	l := collector.NewLoop(g, clk, time.Second, 0.1, 1)
+	if err := l.Live(); !errors.Is(err, collector.ErrNotStarted) {
+		t.Errorf("Live before start = %v, want ErrNotStarted", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	<-g.started
+	if err := l.Ready(); !errors.Is(err, collector.ErrNoRound) {
+		t.Errorf("Ready during the first round = %v, want ErrNoRound", err)
+	}
+	g.finish <- struct{}{}
+	for !clk.HasWaiters() { // the loop now waits for its jittered interval
+		time.Sleep(time.Millisecond)
+	}
+	if err := l.Ready(); err != nil {
+		t.Errorf("Ready after one round = %v", err)
+	}
+	if err := l.Live(); err != nil {
+		t.Errorf("Live = %v", err)
+	}
+	clk.Step(1100 * time.Millisecond) // past the longest jittered wait
+	<-g.started
+	// The second round hangs: liveness fails once more than 3 intervals pass without a tick.
+	clk.Step(2 * time.Second)
+	if err := l.Live(); err != nil {
+		t.Errorf("Live 2 s into a round = %v, want nil", err)
+	}
+	clk.Step(1500 * time.Millisecond)
+	if err := l.Live(); !errors.Is(err, collector.ErrLate) {
+		t.Errorf("Live 3.5 s into a round = %v, want ErrLate", err)
+	}
+	if n := l.Rounds(); n != 1 {
+		t.Errorf("Rounds = %d, want 1", n)
+	}
+}

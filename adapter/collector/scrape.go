@@ -1,0 +1,121 @@
+// Package collector scrapes every pod's hsds-agent on a jittered interval with a bounded worker
+// pool and records each reading, or the reason there is none, in the store.
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/agentmetrics"
+)
+
+// Scrape error reasons (the reason label of hsds_adapter_scrape_errors_total).
+const (
+	ReasonTimeout   = "timeout"    // no full answer within the scrape timeout: possibly hot
+	ReasonConnect   = "connect"    // refused, reset, unreachable
+	ReasonStatus    = "status"     // a status other than 200
+	ReasonTooLarge  = "too_large"  // body over the size limit
+	ReasonParse     = "parse"      // not a text exposition
+	ReasonInvalid   = "invalid"    // NaN, Inf, negative, or a required metric missing
+	ReasonAgentDown = "agent_down" // hsds_agent_up is 0: the agent could not read HSDS
+)
+
+// Errors of a scrape, besides those of agentmetrics.
+var (
+	ErrStatus    = errors.New("unexpected status")
+	ErrTooLarge  = errors.New("body too large")
+	ErrAgentDown = errors.New("agent reports hsds_agent_up 0")
+)
+
+// acceptHeader asks for the text format the parser reads.
+const acceptHeader = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
+
+// NewHTTPClient returns a client tuned for scraping many agents: keep-alive connections reused
+// round after round (idle ones kept longer than any sane interval), no proxy, no compression
+// (expositions are small and gzip costs CPU on both ends).
+func NewHTTPClient(dialTimeout time.Duration) *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        0, // no global cap: one idle connection per agent
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     2 * time.Minute,
+		DisableCompression:  true,
+		WriteBufferSize:     512, // a GET of a few hundred bytes; the 4 KiB default times thousands of idle connections adds up
+		ReadBufferSize:      2048,
+	}
+	return &http.Client{Transport: tr}
+}
+
+// Scraper fetches and parses one agent's exposition.
+type Scraper struct {
+	Client *http.Client
+	// Timeout bounds one whole scrape: connect, request, and reading the body.
+	Timeout time.Duration
+	// MaxBodyBytes bounds how much of a body is read.
+	MaxBodyBytes int64
+}
+
+// Scrape fetches url and parses it with p (one parser per goroutine).
+func (s *Scraper) Scrape(ctx context.Context, url string, p *agentmetrics.Parser) (agentmetrics.Reading, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return agentmetrics.Reading{}, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", acceptHeader)
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return agentmetrics.Reading{}, fmt.Errorf("get %s: %w", url, err)
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) // let the connection be reused
+		_ = resp.Body.Close()
+	}()
+	if resp.StatusCode != http.StatusOK {
+		return agentmetrics.Reading{}, fmt.Errorf("get %s: %w %d", url, ErrStatus, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.MaxBodyBytes+1))
+	if err != nil {
+		return agentmetrics.Reading{}, fmt.Errorf("read %s: %w", url, err)
+	}
+	if int64(len(body)) > s.MaxBodyBytes {
+		return agentmetrics.Reading{}, fmt.Errorf("read %s: %w (limit %d bytes)", url, ErrTooLarge, s.MaxBodyBytes)
+	}
+	rd, err := p.Parse(bytes.NewReader(body))
+	if err != nil {
+		return agentmetrics.Reading{}, fmt.Errorf("%s: %w", url, err)
+	}
+	if !rd.Up {
+		return agentmetrics.Reading{}, fmt.Errorf("%s: %w", url, ErrAgentDown)
+	}
+	return rd, nil
+}
+
+// Reason classifies a scrape error into a reason label.
+func Reason(err error) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return ReasonTimeout
+	case errors.Is(err, ErrStatus):
+		return ReasonStatus
+	case errors.Is(err, ErrTooLarge):
+		return ReasonTooLarge
+	case errors.Is(err, agentmetrics.ErrParse):
+		return ReasonParse
+	case errors.Is(err, agentmetrics.ErrInvalid):
+		return ReasonInvalid
+	case errors.Is(err, ErrAgentDown):
+		return ReasonAgentDown
+	default:
+		return ReasonConnect
+	}
+}

@@ -1,0 +1,164 @@
+// Package promsource fills the store from Prometheus instead of scraping agents, for clusters
+// that already scrape hsds-agent with Prometheus. Each round runs two instant queries: every agent
+// series, and the scrape time of each pod's hsds_agent_up, so rates use real sample timestamps
+// (a scrape seen twice is recorded once). Readings go through the same validation and rate logic
+// as direct scrapes.
+package promsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/agentmetrics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/collector"
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+)
+
+// Failure reasons specific to this source.
+const (
+	ReasonQuery   = "query"   // the Prometheus query failed: every pod is unknown this round
+	ReasonMissing = "missing" // Prometheus has no current series for the pod
+)
+
+// seriesQuery selects every agent series the store needs.
+var seriesQuery = fmt.Sprintf(`{__name__=~"%s|%s|%s|%s|%s|%s|%s"}`, schema.Responses, schema.InFlight,
+	schema.InFlightLimit, schema.NodeState, schema.NodeCount, schema.Up, schema.Info)
+
+// timeQuery returns, per pod, when Prometheus last scraped its agent.
+var timeQuery = fmt.Sprintf("timestamp(%s)", schema.Up)
+
+// Source is a collector.Rounder reading from the Prometheus HTTP API.
+type Source struct {
+	API     promv1.API
+	Sink    collector.Sink
+	Clock   clock.PassiveClock
+	Timeout time.Duration
+	// PodLabel and NamespaceLabel name the target labels Prometheus attaches ("pod", "namespace").
+	PodLabel, NamespaceLabel string
+	Metrics                  *collector.Metrics
+}
+
+// Round queries Prometheus once and records a reading or a failure for every target.
+func (s *Source) Round(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	start := s.Clock.Now()
+	series, errS := s.query(ctx, seriesQuery, start)
+	times, errT := s.query(ctx, timeQuery, start)
+	if s.Metrics != nil {
+		s.Metrics.ScrapeDuration.Observe(s.Clock.Since(start).Seconds())
+	}
+	targets := s.Sink.Targets()
+	if err := errors.Join(errS, errT); err != nil {
+		klog.ErrorS(err, "Prometheus query failed", "targets", len(targets))
+		s.fail(targets, ReasonQuery, len(targets))
+		return
+	}
+	byPod := group(series, s.NamespaceLabel, s.PodLabel)
+	at := scrapeTimes(times, s.NamespaceLabel, s.PodLabel)
+	for _, t := range targets {
+		s.recordOne(t, byPod[t.Key], at[t.Key])
+	}
+}
+
+func (s *Source) recordOne(t store.Target, fams map[string]*dto.MetricFamily, at time.Time) {
+	if fams == nil || at.IsZero() {
+		s.fail([]store.Target{t}, ReasonMissing, 1)
+		return
+	}
+	rd, err := agentmetrics.FromFamilies(fams)
+	switch {
+	case err != nil:
+		s.fail([]store.Target{t}, collector.Reason(err), 1)
+	case !rd.Up:
+		s.fail([]store.Target{t}, collector.ReasonAgentDown, 1)
+	default:
+		s.Sink.Record(t.Key, t.UID, at, rd)
+	}
+}
+
+func (s *Source) fail(targets []store.Target, reason string, n int) {
+	if s.Metrics != nil {
+		s.Metrics.ScrapeErrors.WithLabelValues(reason).Add(float64(n))
+	}
+	now := s.Clock.Now()
+	for _, t := range targets {
+		s.Sink.RecordFailure(t.Key, t.UID, now, reason)
+	}
+}
+
+func (s *Source) query(ctx context.Context, q string, at time.Time) (model.Vector, error) {
+	v, warnings, err := s.API.Query(ctx, q, at)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", q, err)
+	}
+	if len(warnings) > 0 {
+		klog.V(2).InfoS("Prometheus query warnings", "query", q, "warnings", warnings)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("query %s: got %s, want a vector", q, v.Type())
+	}
+	return vec, nil
+}
+
+// group turns an instant vector into per-pod metric families, as if parsed from the agent.
+func group(vec model.Vector, nsLabel, podLabel string) map[store.Key]map[string]*dto.MetricFamily {
+	out := map[store.Key]map[string]*dto.MetricFamily{}
+	for _, smp := range vec {
+		k := store.Key{Namespace: string(smp.Metric[model.LabelName(nsLabel)]), Name: string(smp.Metric[model.LabelName(podLabel)])}
+		name := string(smp.Metric[model.MetricNameLabel])
+		if k.Name == "" || name == "" {
+			continue
+		}
+		fams := out[k]
+		if fams == nil {
+			fams = map[string]*dto.MetricFamily{}
+			out[k] = fams
+		}
+		mf := fams[name]
+		if mf == nil {
+			mf = &dto.MetricFamily{Name: &name, Type: dto.MetricType_UNTYPED.Enum()}
+			fams[name] = mf
+		}
+		mf.Metric = append(mf.Metric, toMetric(smp))
+	}
+	return out
+}
+
+func toMetric(smp *model.Sample) *dto.Metric {
+	m := &dto.Metric{Untyped: &dto.Untyped{Value: ptr(float64(smp.Value))}}
+	for ln, lv := range smp.Metric {
+		if ln == model.MetricNameLabel {
+			continue
+		}
+		m.Label = append(m.Label, &dto.LabelPair{Name: ptr(string(ln)), Value: ptr(string(lv))})
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// scrapeTimes reads timestamp(hsds_agent_up) per pod.
+func scrapeTimes(vec model.Vector, nsLabel, podLabel string) map[store.Key]time.Time {
+	out := make(map[store.Key]time.Time, len(vec))
+	for _, smp := range vec {
+		k := store.Key{Namespace: string(smp.Metric[model.LabelName(nsLabel)]), Name: string(smp.Metric[model.LabelName(podLabel)])}
+		sec := float64(smp.Value)
+		if sec <= 0 || sec != sec {
+			continue
+		}
+		out[k] = time.UnixMilli(int64(math.Round(sec * 1000))).UTC()
+	}
+	return out
+}

@@ -1,0 +1,159 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/agentmetrics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func cfg() store.Config {
+	return store.Config{Window: 30 * time.Second, ShortWindow: 10 * time.Second, StaleAfter: 6 * time.Second}
+}
+
+func running(name string) store.PodMeta {
+	return store.PodMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name), Labels: map[string]string{"app": "hsds"},
+		Phase: heuristics.PodRunning, Ready: true, Scheduled: true, Created: t0.Add(-time.Hour),
+		Started: t0.Add(-59 * time.Minute), IP: "127.0.0.2", Port: 9090, Deployment: "hsds"}
+}
+
+func reading(resp, overload, inFlight float64) agentmetrics.Reading {
+	return agentmetrics.Reading{Responses: resp, Rejected: [3]float64{overload, 0, 0}, InFlight: inFlight,
+		Limit: 100, HasLimit: true, NodeState: schema.StateReady, NodeCount: 3, Up: true, Exact: true}
+}
+
+func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+
+func TestPodSamples(t *testing.T) {
+	s := store.New(cfg())
+	a, p := running("a"), running("pending")
+	p.Phase, p.Ready, p.Scheduled, p.Started, p.IP = heuristics.PodPending, false, false, time.Time{}, ""
+	other := running("other")
+	other.Labels = map[string]string{"app": "else"}
+	for _, m := range []store.PodMeta{a, p, other} {
+		s.UpsertPod(m)
+	}
+	for i := 0; i <= 30; i++ {
+		if !s.Record(a.Key(), a.UID, at(float64(i)), reading(float64(20*i), float64(2*i), 40)) {
+			t.Fatalf("Record %d refused", i)
+		}
+	}
+	sel := labels.SelectorFromSet(labels.Set{"app": "hsds"})
+	got := s.PodSamples("ns", sel, at(31))
+	want := []heuristics.PodSample{
+		{Name: "a", Phase: heuristics.PodRunning, Ready: true, Scheduled: true, Created: a.Created, Started: a.Started,
+			Known: true, SampleTime: at(30), Window: 30 * time.Second, NodeState: schema.StateReady, NodeCount: 3,
+			InFlight: 40, Limit: 100, RequestRate: 20, Rejected503: heuristics.ByCause{Overload: 2}, Exact503: true},
+		{Name: "pending", Phase: heuristics.PodPending, Created: p.Created},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PodSamples (-want +got):\n%s", diff)
+	}
+	short := s.PodSamplesShort("ns", sel, at(31))
+	if short[0].Window != 10*time.Second || short[0].RequestRate != 20 {
+		t.Errorf("short window sample = %+v, want 10s window at 20/s", short[0])
+	}
+}
+
+func TestUnknownAndRecovery(t *testing.T) {
+	a := running("a")
+	tests := []struct {
+		name      string
+		steps     func(s *store.Store)
+		now       float64
+		wantKnown bool
+		wantRate  float64
+	}{
+		{name: "one reading: no rate yet", steps: func(s *store.Store) {
+			s.Record(a.Key(), a.UID, at(0), reading(0, 0, 1))
+		}, now: 1},
+		{name: "last scrape failed", steps: func(s *store.Store) {
+			s.Record(a.Key(), a.UID, at(0), reading(0, 0, 1))
+			s.Record(a.Key(), a.UID, at(1), reading(10, 0, 1))
+			s.RecordFailure(a.Key(), a.UID, at(2), "timeout")
+		}, now: 2},
+		{name: "recovers over the real gap", steps: func(s *store.Store) {
+			s.Record(a.Key(), a.UID, at(0), reading(0, 0, 1))
+			s.RecordFailure(a.Key(), a.UID, at(1), "timeout")
+			s.RecordFailure(a.Key(), a.UID, at(2), "timeout")
+			s.Record(a.Key(), a.UID, at(4), reading(40, 0, 1))
+		}, now: 4, wantKnown: true, wantRate: 10},
+		{name: "stale: collector stopped", steps: func(s *store.Store) {
+			s.Record(a.Key(), a.UID, at(0), reading(0, 0, 1))
+			s.Record(a.Key(), a.UID, at(1), reading(10, 0, 1))
+		}, now: 8},
+		{name: "duplicate timestamp is ignored", steps: func(s *store.Store) {
+			s.Record(a.Key(), a.UID, at(0), reading(0, 0, 1))
+			s.Record(a.Key(), a.UID, at(1), reading(10, 0, 1))
+			s.Record(a.Key(), a.UID, at(1), reading(999, 0, 1))
+		}, now: 1, wantKnown: true, wantRate: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := store.New(cfg())
+			s.UpsertPod(a)
+			tt.steps(s)
+			got := s.PodSamples("ns", labels.Everything(), at(tt.now))[0]
+			if got.Known != tt.wantKnown || got.RequestRate != tt.wantRate {
+				t.Errorf("Known=%v RequestRate=%v, want %v %v", got.Known, got.RequestRate, tt.wantKnown, tt.wantRate)
+			}
+			if !got.Known && (got.InFlight != 0 || got.Limit != 0 || !got.SampleTime.IsZero()) {
+				t.Errorf("unknown pod carries figures: %+v", got)
+			}
+		})
+	}
+}
+
+func TestDeletedMidScrape(t *testing.T) {
+	s := store.New(cfg())
+	a := running("a")
+	s.UpsertPod(a)
+	s.DeletePod("ns", "a")
+	if s.Record(a.Key(), a.UID, at(0), reading(0, 0, 1)) {
+		t.Error("Record accepted a reading of a deleted pod")
+	}
+	if s.RecordFailure(a.Key(), a.UID, at(0), "connect") {
+		t.Error("RecordFailure accepted a deleted pod")
+	}
+	if n := s.Len(); n != 0 {
+		t.Errorf("Len = %d, want 0", n)
+	}
+	// Recreated under the same name: the old UID's late reading must not land.
+	b := a
+	b.UID = "new"
+	s.UpsertPod(b)
+	if s.Record(a.Key(), a.UID, at(1), reading(0, 0, 1)) {
+		t.Error("Record accepted the old UID's reading")
+	}
+}
+
+func TestTargetsAndDeployment(t *testing.T) {
+	s := store.New(cfg())
+	b, a, p := running("b"), running("a"), running("p")
+	p.Phase = heuristics.PodPending
+	for _, m := range []store.PodMeta{b, a, p} {
+		s.UpsertPod(m)
+	}
+	var names []string
+	for _, tg := range s.Targets() {
+		names = append(names, tg.Key.Name)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, names); diff != "" {
+		t.Errorf("Targets (-want +got):\n%s", diff)
+	}
+	if got := len(s.ListDeployment("ns", "hsds", t0, store.Long)); got != 3 {
+		t.Errorf("ListDeployment = %d pods, want 3", got)
+	}
+	if _, ok := s.Get("ns", "zzz", t0, store.Long); ok {
+		t.Error("Get found a pod that does not exist")
+	}
+}

@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/oracle"
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
+)
+
+// Policy names.
+const (
+	PolicyHSDS   = "hsds"
+	PolicyHPA    = "hpa-prometheus-adapter"
+	PolicyKEDA   = "keda"
+	PolicyKPA    = "kpa"
+	PolicyOracle = oracle.Name
+)
+
+// AllPolicies lists the built-in policies in report order.
+func AllPolicies() []string {
+	return []string{PolicyHSDS, PolicyHPA, PolicyKEDA, PolicyKPA, PolicyOracle}
+}
+
+// Policy is one policy bench can run.
+type Policy struct {
+	Name string
+	// Guarded policies run through scaler.Controller (guards of the policy file, Guards.Tick
+	// period). Others are "direct": every period New returns (the HPA sync period for the
+	// upstream recipes, KPA's tick) their valid recommendation, clamped to [MinReplicas,
+	// MaxReplicas], is written to spec.replicas, as the HPA controller does for the upstream
+	// recipes: nothing but the HPA algorithm between the metric and the replica count.
+	Guarded bool
+	// New builds a fresh recommender for one replay, and its control period (direct only).
+	New func(env Env) (heuristics.Recommender, time.Duration, error)
+}
+
+// Env is what a policy may use to build its recommender.
+type Env struct {
+	Scenario sim.Scenario
+	// Policy is the hsds policy (policy file, or defaults) with the scenario's replica bounds.
+	Policy heuristics.Policy
+	// Oracle is the oracle's schedule for this replay, one entry per control interval.
+	Oracle []int32
+}
+
+func builtinPolicies() []Policy {
+	return []Policy{
+		{Name: PolicyHSDS, Guarded: true, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
+			r, err := heuristics.NewHSDS(env.Policy)
+			return r, 0, err
+		}},
+		{Name: PolicyHPA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
+			c := heuristics.DefaultHPAConfig()
+			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
+			r, err := heuristics.NewHPA(c)
+			return r, c.SyncPeriod.Duration, err
+		}},
+		{Name: PolicyKEDA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
+			c := heuristics.DefaultKEDAConfig()
+			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
+			r, err := heuristics.NewKEDA(c)
+			return r, c.SyncPeriod.Duration, err
+		}},
+		{Name: PolicyKPA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
+			c := heuristics.DefaultKPAConfig()
+			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
+			r, err := heuristics.NewKPA(c)
+			return r, c.TickInterval.Duration, err
+		}},
+		{Name: PolicyOracle, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
+			step := seconds(env.Scenario.ControlIntervalSeconds)
+			return oracle.NewRecommender(env.Oracle, sim.Epoch(), step), step, nil
+		}},
+	}
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func policyNames(extra []Policy) []string {
+	var names []string
+	for _, p := range append(builtinPolicies(), extra...) {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// resolvePolicies returns the policies to run, the oracle always included (last).
+func resolvePolicies(cfg Config) ([]Policy, error) {
+	all := append(builtinPolicies(), cfg.Extra...)
+	byName := map[string]Policy{}
+	for _, p := range all {
+		byName[p.Name] = p
+	}
+	var out []Policy
+	for _, n := range cfg.Policies {
+		if n != PolicyOracle {
+			out = append(out, byName[n])
+		}
+	}
+	return append(out, byName[PolicyOracle]), nil
+}
+
+// stepFunc runs one control step at the simulator's now.
+type stepFunc func(ctx context.Context) error
+
+// directDriver writes the recommender's valid decisions straight to spec.replicas.
+func directDriver(s *sim.Sim, rec heuristics.Recommender) stepFunc {
+	sc := s.Scenario()
+	return func(context.Context) error {
+		snap := s.Snapshot()
+		d := rec.Recommend(snap, snap.Time)
+		if !d.Valid {
+			return nil
+		}
+		to := min(max(d.Replicas, sc.MinReplicas), sc.MaxReplicas)
+		if to == snap.SpecReplicas {
+			return nil
+		}
+		s.SetSpec(to)
+		if a, ok := rec.(scaler.Applier); ok {
+			a.Applied(to, snap.Time)
+		}
+		return nil
+	}
+}
+
+// controllerDriver runs the real scaler.Controller on the simulator (its ScaleClient,
+// PodSource, HPALister, EventSink and PodDeleter) with a fake clock set to simulated time.
+// observe, when not nil, sees every step's Outcome.
+func controllerDriver(s *sim.Sim, rec heuristics.Recommender, pf *scaler.PolicyFile, observe func(scaler.Outcome)) (stepFunc, time.Duration, error) {
+	sc := s.Scenario()
+	cfg := pf.ControllerConfig(false)
+	cfg.Target, cfg.Selector = sim.Target(), ""
+	cfg.MinReplicas, cfg.MaxReplicas = sc.MinReplicas, sc.MaxReplicas
+	cfg.SettledAtStart = true
+	clk := clocktesting.NewFakeClock(s.Now())
+	c, err := scaler.NewController(cfg, scaler.Deps{
+		Scales: s, Pods: s, HPAs: s, Events: s, Deleter: s, Recommender: rec, Clock: clk,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("controller for %s: %w", rec.Name(), err)
+	}
+	step := func(ctx context.Context) error {
+		clk.SetTime(s.Now())
+		o, err := c.Step(ctx)
+		if err != nil {
+			return fmt.Errorf("%s step at %v: %w", rec.Name(), s.Now(), err)
+		}
+		if observe != nil {
+			observe(o)
+		}
+		return nil
+	}
+	return step, cfg.Guards.Tick.D(), nil
+}
+
+// loadPolicyFile returns the policy file hsds runs with (defaults when path is empty), with the
+// scenario's replica bounds.
+func loadPolicyFile(path string, sc sim.Scenario) (*scaler.PolicyFile, error) {
+	var pf *scaler.PolicyFile
+	var err error
+	if path == "" {
+		// A file with only the target holds every default (deploy/policy/hsds-policy.yaml).
+		t := sim.Target()
+		minimal := fmt.Sprintf("apiVersion: %s\nkind: %s\nspec:\n  target: {apiVersion: %s, kind: %s, namespace: %s, name: %s}\n",
+			scaler.PolicyAPIVersion, scaler.PolicyKind, t.APIVersion, t.Kind, t.Namespace, t.Name)
+		pf, err = scaler.DecodePolicyFile([]byte(minimal))
+	} else {
+		pf, err = scaler.LoadPolicyFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench policy file: %w", err)
+	}
+	pf.Spec.Policy.MinReplicas, pf.Spec.Policy.MaxReplicas = sc.MinReplicas, sc.MaxReplicas
+	return pf, nil
+}

@@ -1,0 +1,155 @@
+package sim
+
+import "fmt"
+
+// pod is one HSDS pod (an SN and a DN).
+type pod struct {
+	name        string
+	created     float64
+	node        *node   // nil while unschedulable (Pending, waiting for a VM)
+	scheduledAt float64 // valid when node != nil
+	startedAt   float64 // -1 until the containers serve
+
+	inFlight int     // SN task count
+	release  []int32 // tasks finishing at tick (index = tick mod len)
+	counts   counters
+}
+
+func (p *pod) started() bool { return p.startedAt >= 0 }
+
+// node is one VM with room for PodsPerNode pods.
+type node struct {
+	readyAt    float64 // when the VM joins (cluster autoscaler delay)
+	pods       int
+	emptySince float64 // -1 while it hosts a pod
+}
+
+func (s *Sim) newPod(t float64) *pod {
+	p := &pod{
+		name:      fmt.Sprintf("hsds-%d", s.nextPod),
+		created:   t,
+		startedAt: -1,
+		release:   make([]int32, s.releaseLen),
+	}
+	s.nextPod++
+	return p
+}
+
+// setReplicas is what the Deployment controller does with a new spec.replicas: create Pending
+// pods, or delete pods in ReplicaSet order (unscheduled, then not started, then newest).
+func (s *Sim) setReplicas(to int32) {
+	t := s.Seconds()
+	if to != s.spec {
+		s.stats.ReplicaChanges++
+	}
+	s.spec = to
+	for int32(len(s.pods)) < to {
+		s.pods = append(s.pods, s.newPod(t))
+	}
+	for int32(len(s.pods)) > to {
+		s.removePod(s.victim())
+	}
+}
+
+// removePod deletes the pod at index i; a serving pod leaving changes the HSDS roster.
+func (s *Sim) removePod(i int) {
+	p := s.pods[i]
+	s.pods = append(s.pods[:i], s.pods[i+1:]...)
+	if p.node != nil {
+		p.node.pods--
+	}
+	s.store.DeletePod(Namespace, p.name)
+	if p.started() {
+		s.rosterChanged(s.Seconds())
+	}
+}
+
+// victim is the index of the pod a ReplicaSet deletes first: unscheduled, then scheduled but
+// not started, then started; newest first within each group.
+func (s *Sim) victim() int {
+	rank := func(p *pod) int {
+		switch {
+		case p.node == nil:
+			return 0
+		case !p.started():
+			return 1
+		}
+		return 2
+	}
+	best := len(s.pods) - 1
+	for i := len(s.pods) - 1; i >= 0; i-- {
+		if rank(s.pods[i]) < rank(s.pods[best]) {
+			best = i
+		}
+	}
+	return best
+}
+
+// stepCluster runs the scheduler, the kubelets (start-up) and the cluster autoscaler at t.
+func (s *Sim) stepCluster(t float64) {
+	s.schedule(t)
+	started := false
+	for _, p := range s.pods {
+		if p.node != nil && !p.started() && t >= p.scheduledAt+s.sc.StartupSeconds {
+			p.startedAt = t
+			started = true
+		}
+	}
+	if started {
+		s.rosterChanged(t)
+	}
+	s.autoscaleNodes(t)
+}
+
+// schedule binds unscheduled pods, oldest first, to ready nodes with room.
+func (s *Sim) schedule(t float64) {
+	for _, p := range s.pods {
+		if p.node != nil {
+			continue
+		}
+		for _, n := range s.nodes {
+			if t >= n.readyAt && n.pods < s.sc.PodsPerNode {
+				n.pods++
+				p.node, p.scheduledAt = n, t
+				break
+			}
+		}
+	}
+}
+
+// autoscaleNodes is the cluster autoscaler: it orders enough VMs for the unschedulable pods
+// (each ready NodeAddSeconds later) and removes a VM empty for NodeRemoveSeconds, keeping enough
+// VMs for MinReplicas.
+func (s *Sim) autoscaleNodes(t float64) {
+	unschedulable, provisioning := 0, 0
+	for _, p := range s.pods {
+		if p.node == nil {
+			unschedulable++
+		}
+	}
+	for _, n := range s.nodes {
+		if t < n.readyAt {
+			provisioning++
+		}
+	}
+	k := s.sc.PodsPerNode
+	for range (unschedulable+k-1)/k - provisioning {
+		s.nodes = append(s.nodes, &node{readyAt: t + s.sc.NodeAddSeconds, emptySince: -1})
+	}
+	minNodes := (int(s.sc.MinReplicas) + k - 1) / k
+	remaining := len(s.nodes)
+	kept := s.nodes[:0]
+	for _, n := range s.nodes {
+		switch {
+		case n.pods > 0 || t < n.readyAt:
+			n.emptySince = -1
+		case n.emptySince < 0:
+			n.emptySince = t
+		case t-n.emptySince >= s.sc.NodeRemoveSeconds && remaining > minNodes:
+			remaining--
+			continue // removed
+		}
+		kept = append(kept, n)
+	}
+	s.nodes = kept
+}

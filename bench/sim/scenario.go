@@ -1,0 +1,213 @@
+// Package sim is a deterministic, discrete-time simulator of an HSDS cluster on Kubernetes: SN
+// task gates, request fan-out, pod start-up, cluster-wide not-ready windows after every roster
+// change, nodes with room for a few pods and a cluster autoscaler, and h5pyd clients that retry.
+// It exports per pod the figures hsds-agent exports and implements the interfaces the scaler
+// declares, so the real decision code runs against it on a simulated clock.
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Scenario holds every knob of the simulator. Durations are in seconds. docs/bench.md gives the
+// source of every default (mostly /work/shared/HSDS.md).
+type Scenario struct {
+	// TickSeconds is the simulation step.
+	TickSeconds float64 `json:"tickSeconds"`
+
+	// HSDS service node.
+	MaxTaskCount           int     `json:"maxTaskCount"`           // SN task gate limit (max_task_count)
+	TasksPerNodePerRequest int     `json:"tasksPerNodePerRequest"` // max_tasks_per_node_per_request
+	ChunksPerRequest       int     `json:"chunksPerRequest"`       // chunks a data request touches
+	CrawlTasks             int     `json:"crawlTasks"`             // tasks of a domain crawl
+	ServiceMedianSeconds   float64 `json:"serviceMedianSeconds"`   // median request service time
+	ServiceSigma           float64 `json:"serviceSigma"`           // log-normal sigma of service time
+	ServiceMaxSeconds      float64 `json:"serviceMaxSeconds"`      // service time cap
+	NotReadySeconds        float64 `json:"notReadySeconds"`        // cluster-wide 503s after a roster change
+	Mix                    Mix     `json:"mix"`
+
+	// Kubernetes.
+	StartupSeconds    float64 `json:"startupSeconds"`    // scheduled -> serving
+	PodsPerNode       int     `json:"podsPerNode"`       // HSDS pods one VM holds
+	NodeAddSeconds    float64 `json:"nodeAddSeconds"`    // cluster autoscaler: Pending pod -> new VM ready
+	NodeRemoveSeconds float64 `json:"nodeRemoveSeconds"` // cluster autoscaler: empty VM -> removed
+	MinReplicas       int32   `json:"minReplicas"`
+	MaxReplicas       int32   `json:"maxReplicas"`
+
+	// h5pyd clients.
+	Retries              int     `json:"retries"`              // retries of GET/PUT (POST: none)
+	BackoffFactorSeconds float64 `json:"backoffFactorSeconds"` // urllib3 backoff_factor
+	BackoffMaxSeconds    float64 `json:"backoffMaxSeconds"`    // urllib3 backoff cap
+	RetryAfterSeconds    float64 `json:"retryAfterSeconds"`    // Retry-After the server sends; 0 = none (HSDS)
+
+	// Control loop and metrics pipeline.
+	ControlIntervalSeconds float64 `json:"controlIntervalSeconds"` // scaler tick
+	ScrapeIntervalSeconds  float64 `json:"scrapeIntervalSeconds"`  // agent scrape period
+	RateWindowSeconds      float64 `json:"rateWindowSeconds"`      // window of the per-pod rates
+
+	// Replay.
+	MaxDurationSeconds float64 `json:"maxDurationSeconds"` // longest replay: the busiest slice of the trace
+	TimeCompression    float64 `json:"timeCompression"`    // trace seconds per simulated second
+	PeakFactor         float64 `json:"peakFactor"`         // replay peak = PeakFactor x capacity(MinReplicas)
+
+	// RatedUtilization is the share of a pod's task-limit throughput counted as its capacity:
+	// the rate at which the SN gate rejects about 1% of attempts in steady state (calibrated by
+	// TestRatedCapacityCalibration). The oracle plans for it; PeakFactor is relative to it.
+	RatedUtilization float64 `json:"ratedUtilization"`
+	// OracleHoldSeconds is how long the oracle keeps a replica level before scaling down.
+	OracleHoldSeconds float64 `json:"oracleHoldSeconds"`
+}
+
+// Mix is the request mix: fractions of logical requests by kind (they must sum to 1).
+type Mix struct {
+	ChunkGet float64 `json:"chunkGet"` // GET dataset value: fan-out, retried
+	ChunkPut float64 `json:"chunkPut"` // PUT dataset value: fan-out, retried
+	Post     float64 `json:"post"`     // POST point/hyperslab selection: fan-out, never retried
+	Crawl    float64 `json:"crawl"`    // GET / domain crawl (h5pyd.File "r"): CrawlTasks, retried
+	Small    float64 `json:"small"`    // other GETs: 1 task, retried
+}
+
+// DefaultScenario returns the defaults documented in docs/bench.md.
+func DefaultScenario() Scenario {
+	return Scenario{
+		TickSeconds:            0.02,
+		MaxTaskCount:           100,
+		TasksPerNodePerRequest: 16,
+		ChunksPerRequest:       32,
+		CrawlTasks:             40,
+		ServiceMedianSeconds:   0.05,
+		ServiceSigma:           0.5,
+		ServiceMaxSeconds:      5,
+		NotReadySeconds:        10,
+		Mix:                    Mix{ChunkGet: 0.5, ChunkPut: 0.1, Post: 0.2, Crawl: 0.1, Small: 0.1},
+		StartupSeconds:         30,
+		PodsPerNode:            4,
+		NodeAddSeconds:         90,
+		NodeRemoveSeconds:      600,
+		MinReplicas:            2,
+		MaxReplicas:            30,
+		Retries:                10,
+		BackoffFactorSeconds:   1,
+		BackoffMaxSeconds:      120,
+		RetryAfterSeconds:      0,
+		ControlIntervalSeconds: 15,
+		ScrapeIntervalSeconds:  5,
+		RateWindowSeconds:      60,
+		MaxDurationSeconds:     24 * 3600,
+		TimeCompression:        1,
+		PeakFactor:             3,
+		RatedUtilization:       0.2,
+		OracleHoldSeconds:      300,
+	}
+}
+
+// Validate returns every problem with the scenario.
+func (s Scenario) Validate() error {
+	var errs []error
+	pos := func(name string, v float64) {
+		if !(v > 0) || math.IsInf(v, 0) {
+			errs = append(errs, fmt.Errorf("%s %g: must be > 0", name, v))
+		}
+	}
+	nonNeg := func(name string, v float64) {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			errs = append(errs, fmt.Errorf("%s %g: must be >= 0", name, v))
+		}
+	}
+	for _, k := range []struct {
+		n string
+		v float64
+	}{
+		{"tickSeconds", s.TickSeconds}, {"maxTaskCount", float64(s.MaxTaskCount)},
+		{"tasksPerNodePerRequest", float64(s.TasksPerNodePerRequest)}, {"chunksPerRequest", float64(s.ChunksPerRequest)},
+		{"crawlTasks", float64(s.CrawlTasks)}, {"serviceMedianSeconds", s.ServiceMedianSeconds},
+		{"serviceMaxSeconds", s.ServiceMaxSeconds}, {"podsPerNode", float64(s.PodsPerNode)},
+		{"minReplicas", float64(s.MinReplicas)}, {"backoffMaxSeconds", s.BackoffMaxSeconds},
+		{"controlIntervalSeconds", s.ControlIntervalSeconds}, {"scrapeIntervalSeconds", s.ScrapeIntervalSeconds},
+		{"rateWindowSeconds", s.RateWindowSeconds}, {"maxDurationSeconds", s.MaxDurationSeconds},
+		{"timeCompression", s.TimeCompression}, {"peakFactor", s.PeakFactor}, {"ratedUtilization", s.RatedUtilization},
+	} {
+		pos(k.n, k.v)
+	}
+	for _, k := range []struct {
+		n string
+		v float64
+	}{
+		{"serviceSigma", s.ServiceSigma}, {"notReadySeconds", s.NotReadySeconds}, {"startupSeconds", s.StartupSeconds},
+		{"nodeAddSeconds", s.NodeAddSeconds}, {"nodeRemoveSeconds", s.NodeRemoveSeconds}, {"retries", float64(s.Retries)},
+		{"backoffFactorSeconds", s.BackoffFactorSeconds}, {"retryAfterSeconds", s.RetryAfterSeconds},
+		{"oracleHoldSeconds", s.OracleHoldSeconds},
+	} {
+		nonNeg(k.n, k.v)
+	}
+	if s.MaxReplicas < s.MinReplicas {
+		errs = append(errs, fmt.Errorf("maxReplicas %d: must be >= minReplicas %d", s.MaxReplicas, s.MinReplicas))
+	}
+	if s.Retries > 100 {
+		errs = append(errs, fmt.Errorf("retries %d: must be <= 100", s.Retries))
+	}
+	if s.RatedUtilization > 1 {
+		errs = append(errs, fmt.Errorf("ratedUtilization %g: must be <= 1", s.RatedUtilization))
+	}
+	if s.ServiceMaxSeconds < s.TickSeconds {
+		errs = append(errs, fmt.Errorf("serviceMaxSeconds %g: must be >= tickSeconds %g", s.ServiceMaxSeconds, s.TickSeconds))
+	}
+	if s.TickSeconds > s.ScrapeIntervalSeconds || s.TickSeconds > s.ControlIntervalSeconds {
+		errs = append(errs, fmt.Errorf("tickSeconds %g: must be <= scrape and control intervals", s.TickSeconds))
+	}
+	return errors.Join(append(errs, s.Mix.validate())...)
+}
+
+func (m Mix) validate() error {
+	var errs []error
+	sum := 0.0
+	for _, f := range m.fractions() {
+		if !(f >= 0 && f <= 1) {
+			errs = append(errs, fmt.Errorf("mix fraction %g: must be in [0, 1]", f))
+		}
+		sum += f
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		errs = append(errs, fmt.Errorf("mix fractions sum to %g: must sum to 1", sum))
+	}
+	return errors.Join(errs...)
+}
+
+// fractions is the mix in kind order (see kind).
+func (m Mix) fractions() [numKinds]float64 {
+	return [numKinds]float64{m.ChunkGet, m.ChunkPut, m.Post, m.Crawl, m.Small}
+}
+
+// DecodeScenario decodes a YAML or JSON scenario strictly (unknown fields are errors) over the
+// defaults, and validates it.
+func DecodeScenario(data []byte) (Scenario, error) {
+	s := DefaultScenario()
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := yaml.UnmarshalStrict(data, &s); err != nil {
+			return Scenario{}, fmt.Errorf("decode scenario: %w", err)
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return Scenario{}, fmt.Errorf("invalid scenario: %w", err)
+	}
+	return s, nil
+}
+
+// LoadScenario reads and decodes a scenario file.
+func LoadScenario(path string) (Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Scenario{}, fmt.Errorf("read scenario: %w", err)
+	}
+	s, err := DecodeScenario(data)
+	if err != nil {
+		return Scenario{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,171 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
+)
+
+// Epoch is simulated time zero, as a wall-clock instant (fixed so runs are reproducible).
+func Epoch() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// LoadFunc is the offered load: logical client requests per second at simulated second t.
+type LoadFunc func(t float64) float64
+
+// Sim is one simulated HSDS cluster under one load. It is not safe for concurrent use: the
+// caller alternates Tick and the control methods on one goroutine.
+type Sim struct {
+	sc   Scenario
+	rng  *rand.Rand
+	load LoadFunc
+	tick int64
+
+	spec      int32
+	pods      []*pod // live pods in creation order
+	endpoints []*pod // started pods: the Service's endpoints and the HSDS roster
+	nextPod   int
+	nodes     []*node
+	store     *store.Store // the adapter's store, fed by the simulated agents
+
+	notReadyUntil float64
+	retries       retryQueue
+	releaseLen    int
+	scrapeEvery   int64
+	stats         Stats
+}
+
+// New builds a simulator whose first `initial` replicas are already running and READY on
+// enough ready nodes. seed fixes every random draw.
+func New(sc Scenario, load LoadFunc, initial int32, seed uint64) (*Sim, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, fmt.Errorf("new simulator: %w", err)
+	}
+	if initial < sc.MinReplicas || initial > sc.MaxReplicas {
+		return nil, fmt.Errorf("new simulator: initial replicas %d outside [%d, %d]", initial, sc.MinReplicas, sc.MaxReplicas)
+	}
+	if load == nil {
+		return nil, errors.New("new simulator: nil load")
+	}
+	maxWait := math.Max(sc.BackoffMaxSeconds, sc.RetryAfterSeconds)
+	s := &Sim{
+		sc:          sc,
+		rng:         rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		load:        load,
+		spec:        initial,
+		retries:     newRetryQueue(int(math.Ceil(maxWait/sc.TickSeconds)) + 2),
+		releaseLen:  int(math.Ceil(sc.ServiceMaxSeconds/sc.TickSeconds)) + 2,
+		scrapeEvery: max(1, int64(math.Round(sc.ScrapeIntervalSeconds/sc.TickSeconds))),
+		stats:       newStats(),
+		store:       newStore(sc),
+	}
+	for range (int(initial) + sc.PodsPerNode - 1) / sc.PodsPerNode {
+		s.nodes = append(s.nodes, &node{readyAt: 0, emptySince: -1})
+	}
+	for range initial {
+		p := s.newPod(0)
+		n := s.nodes[len(s.pods)/sc.PodsPerNode]
+		n.pods++
+		p.node, p.scheduledAt, p.startedAt = n, 0, 0
+		s.pods = append(s.pods, p)
+	}
+	s.rosterChanged(math.Inf(-1))
+	return s, nil
+}
+
+// Scenario returns the scenario the simulator runs.
+func (s *Sim) Scenario() Scenario { return s.sc }
+
+// Seconds is the simulated time in seconds since Epoch.
+func (s *Sim) Seconds() float64 { return float64(s.tick) * s.sc.TickSeconds }
+
+// Now is the simulated time.
+func (s *Sim) Now() time.Time { return At(s.Seconds()) }
+
+// At converts simulated seconds to a time.
+func At(seconds float64) time.Time { return Epoch().Add(time.Duration(seconds * float64(time.Second))) }
+
+// Tick advances the simulation by one step of TickSeconds.
+func (s *Sim) Tick() {
+	t := s.Seconds()
+	s.stepCluster(t)
+	slot := int(s.tick % int64(s.releaseLen))
+	for _, p := range s.endpoints {
+		p.inFlight -= int(p.release[slot])
+		p.release[slot] = 0
+	}
+	s.stepTraffic(t)
+	s.account(t)
+	if s.tick%s.scrapeEvery == 0 {
+		s.scrape(t)
+	}
+	s.tick++
+}
+
+// account adds this tick's cost to the stats.
+func (s *Sim) account(t float64) {
+	dt := s.sc.TickSeconds
+	scheduled := 0
+	for _, p := range s.pods {
+		if p.node != nil {
+			scheduled++
+		}
+	}
+	s.stats.PodSeconds += float64(scheduled) * dt
+	s.stats.NodeSeconds += float64(len(s.nodes)) * dt
+	s.stats.Duration = t + dt
+}
+
+// Ready reports whether the HSDS cluster is READY at t (no roster change within NotReadySeconds).
+func (s *Sim) ready(t float64) bool { return t >= s.notReadyUntil }
+
+// rosterChanged starts a cluster-wide not-ready window at t and rebuilds the endpoint list
+// (HSDS.md: on 1.0.1+ every rescale gives ~one health-check interval of 503s).
+func (s *Sim) rosterChanged(t float64) {
+	s.notReadyUntil = math.Max(s.notReadyUntil, t+s.sc.NotReadySeconds)
+	s.endpoints = s.endpoints[:0]
+	for _, p := range s.pods {
+		if p.started() {
+			s.endpoints = append(s.endpoints, p)
+		}
+	}
+}
+
+// Stats returns a copy of the run's figures so far.
+func (s *Sim) Stats() Stats {
+	st := s.stats
+	st.Timeline = append([]Point(nil), s.stats.Timeline...)
+	st.Latency.Counts = append([]int64(nil), s.stats.Latency.Counts...)
+	st.Events = maps.Clone(s.stats.Events)
+	return st
+}
+
+// Status is the cluster's state at one instant, for timelines.
+type Status struct {
+	Spec, Pods, Running, Nodes int
+	Ready                      bool
+	// Capacity is Running x PodCapacity(Running), requests/s; 0 while not READY.
+	Capacity float64
+}
+
+// Status reports the cluster's state now.
+func (s *Sim) Status() Status {
+	st := Status{Spec: int(s.spec), Pods: len(s.pods), Running: len(s.endpoints), Nodes: len(s.nodes), Ready: s.ready(s.Seconds())}
+	if st.Ready {
+		st.Capacity = s.sc.ClusterCapacity(st.Running)
+	}
+	return st
+}
+
+// Record appends a timeline point (the caller decides how often).
+func (s *Sim) Record() {
+	st := s.Status()
+	t := s.Seconds()
+	s.stats.Timeline = append(s.stats.Timeline, Point{
+		T: t, Load: s.load(t), Capacity: st.Capacity, Spec: st.Spec, Running: st.Running,
+	})
+}

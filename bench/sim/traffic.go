@@ -1,0 +1,138 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// request is one logical client request (an h5pyd call), across its attempts.
+type request struct {
+	first   float64 // when the first attempt was sent
+	kind    kind
+	attempt uint8 // retries already made
+}
+
+// retryQueue holds requests waiting to retry, bucketed by the tick they retry at.
+type retryQueue struct{ buckets [][]request }
+
+func newRetryQueue(n int) retryQueue { return retryQueue{buckets: make([][]request, n)} }
+
+func (q *retryQueue) push(tick int64, r request) {
+	i := tick % int64(len(q.buckets))
+	q.buckets[i] = append(q.buckets[i], r)
+}
+
+// pending counts the requests still waiting to retry.
+func (q *retryQueue) pending() int {
+	n := 0
+	for _, b := range q.buckets {
+		n += len(b)
+	}
+	return n
+}
+
+// stepTraffic sends this tick's retries and new arrivals (Poisson, rate = load(t)).
+func (s *Sim) stepTraffic(t float64) {
+	i := s.tick % int64(len(s.retries.buckets))
+	due := s.retries.buckets[i]
+	for _, r := range due {
+		s.attempt(t, r)
+	}
+	s.retries.buckets[i] = due[:0] // retries land in other buckets: delay is 1..len-2 ticks
+	n := poisson(s.rng, s.load(t)*s.sc.TickSeconds)
+	s.stats.Requests += int64(n)
+	for range n {
+		s.attempt(t, request{first: t, kind: s.pickKind()})
+	}
+}
+
+// attempt sends one attempt of r at t to a random endpoint (kube-proxy picks uniformly).
+// Order of checks as in HSDS: node state first (not_ready), then the SN task gate (overload).
+func (s *Sim) attempt(t float64, r request) {
+	s.stats.Attempts++
+	if len(s.endpoints) == 0 {
+		s.stats.NoEndpoint++
+		s.retryOrFail(r)
+		return
+	}
+	p := s.endpoints[s.rng.IntN(len(s.endpoints))]
+	switch {
+	case !s.ready(t):
+		p.counts.notReady++
+		s.stats.Rejected.NotReady++
+		s.retryOrFail(r)
+	case p.inFlight > s.sc.MaxTaskCount:
+		p.counts.overload++
+		s.stats.Rejected.Overload++
+		s.retryOrFail(r)
+	default:
+		tasks := s.sc.tasks(r.kind, len(s.endpoints))
+		svc := s.serviceTime()
+		ticks := max(1, int64(math.Ceil(svc/s.sc.TickSeconds)))
+		p.inFlight += tasks
+		p.release[(s.tick+ticks)%int64(len(p.release))] += int32(tasks)
+		p.counts.ok++
+		s.stats.Succeeded++
+		s.stats.Latency.Add(t - r.first + svc)
+	}
+}
+
+// retryOrFail applies h5pyd's retry policy to a rejected attempt (HSDS.md, "What clients do on
+// 503"): POST never retried; others retried up to Retries times after Backoff.
+func (s *Sim) retryOrFail(r request) {
+	if !r.kind.retried() || int(r.attempt) >= s.sc.Retries {
+		s.stats.Failed++
+		return
+	}
+	r.attempt++
+	wait := s.sc.Backoff(int(r.attempt))
+	s.retries.push(s.tick+max(1, int64(math.Ceil(wait/s.sc.TickSeconds))), r)
+}
+
+// Backoff is the wait before the n-th retry (n >= 1): the server's Retry-After when it sends one
+// (urllib3 honours it for 503), else urllib3's backoff: 0 before the first retry, then
+// BackoffFactor x 2^(n-1) capped at BackoffMax (0, 2, 4, 8, ... 120 s for factor 1).
+func (s Scenario) Backoff(n int) float64 {
+	if s.RetryAfterSeconds > 0 {
+		return s.RetryAfterSeconds
+	}
+	if n <= 1 {
+		return 0
+	}
+	return math.Min(s.BackoffFactorSeconds*math.Pow(2, float64(n-1)), s.BackoffMaxSeconds)
+}
+
+func (s *Sim) pickKind() kind {
+	u := s.rng.Float64()
+	for k, f := range s.sc.Mix.fractions() {
+		if u < f {
+			return kind(k)
+		}
+		u -= f
+	}
+	return kindSmall
+}
+
+// serviceTime draws a log-normal service time, capped at ServiceMaxSeconds.
+func (s *Sim) serviceTime() float64 {
+	v := s.sc.ServiceMedianSeconds * math.Exp(s.sc.ServiceSigma*s.rng.NormFloat64())
+	return math.Min(v, s.sc.ServiceMaxSeconds)
+}
+
+// poisson draws a Poisson variate: Knuth's product method below 30, a rounded normal above.
+func poisson(r *rand.Rand, lambda float64) int {
+	if lambda <= 0 {
+		return 0
+	}
+	if lambda < 30 {
+		l, k, p := math.Exp(-lambda), 0, 1.0
+		for {
+			p *= r.Float64()
+			if p <= l {
+				return k
+			}
+			k++
+		}
+	}
+	return max(0, int(math.Round(lambda+math.Sqrt(lambda)*r.NormFloat64())))
+}

@@ -1,0 +1,85 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Shape names a generated scenario.
+type Shape string
+
+// Generated shapes.
+const (
+	ShapeStep    Shape = "step"    // Base, then Peak from Duration/4 to the end
+	ShapeRamp    Shape = "ramp"    // linear from Base to Peak over the first half, then Peak
+	ShapeFlash   Shape = "flash"   // Base, with a flash crowd at Duration/3: Peak within 60 s, decaying over 10 min
+	ShapeDiurnal Shape = "diurnal" // sinusoid between Base and Peak with period Duration (trough at 0)
+)
+
+// Shapes lists every generated shape.
+var Shapes = [...]Shape{ShapeStep, ShapeRamp, ShapeFlash, ShapeDiurnal}
+
+// Gen describes a generated trace.
+type Gen struct {
+	Shape    Shape
+	Base     float64 // requests/s
+	Peak     float64 // requests/s
+	Duration float64 // seconds
+	Step     float64 // seconds per bin
+}
+
+// Validate returns every problem with g.
+func (g Gen) Validate() error {
+	var errs []error
+	switch g.Shape {
+	case ShapeStep, ShapeRamp, ShapeFlash, ShapeDiurnal:
+	default:
+		errs = append(errs, fmt.Errorf("shape %q: want one of %v", g.Shape, Shapes))
+	}
+	if !(g.Base >= 0 && g.Peak >= g.Base) {
+		errs = append(errs, fmt.Errorf("base %g, peak %g: want 0 <= base <= peak", g.Base, g.Peak))
+	}
+	if !(g.Step > 0 && g.Duration >= 2*g.Step) {
+		errs = append(errs, fmt.Errorf("duration %g, step %g: want step > 0 and at least 2 bins", g.Duration, g.Step))
+	}
+	return errors.Join(errs...)
+}
+
+// Generate builds the series g describes, named after the shape.
+func Generate(g Gen) (Series, error) {
+	if err := g.Validate(); err != nil {
+		return Series{}, fmt.Errorf("generate: %w", err)
+	}
+	n := int(g.Duration / g.Step)
+	s := Series{Name: string(g.Shape), Step: g.Step, Rates: make([]float64, n)}
+	for i := range s.Rates {
+		s.Rates[i] = g.rate(float64(i) * g.Step)
+	}
+	return s, nil
+}
+
+func (g Gen) rate(t float64) float64 {
+	d := g.Peak - g.Base
+	switch g.Shape {
+	case ShapeStep:
+		if t >= g.Duration/4 {
+			return g.Peak
+		}
+		return g.Base
+	case ShapeRamp:
+		return g.Base + d*math.Min(1, t/(g.Duration/2))
+	case ShapeFlash:
+		at := g.Duration / 3
+		switch {
+		case t < at:
+			return g.Base
+		case t < at+60:
+			return g.Base + d*(t-at)/60
+		default:
+			return g.Base + d*math.Exp(-(t-at-60)/600)
+		}
+	default: // diurnal
+		return g.Base + d*(1-math.Cos(2*math.Pi*t/g.Duration))/2
+	}
+}

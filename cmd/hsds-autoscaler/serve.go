@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/klog/v2"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
+	"github.com/hsds-autoscaler/hsds-autoscaler/scaler/kube"
+)
+
+// serveOptions are the flags of `serve`: the adapter's (custom-metrics API server, discovery,
+// scraping), the scaler's (policy, dry-run, leader election) and the metrics listener.
+type serveOptions struct {
+	adapter     *adapter.ServeOptions
+	scaler      *scaler.Options
+	metricsAddr string
+}
+
+func newServeOptions() *serveOptions {
+	o := &serveOptions{adapter: adapter.NewServeOptions(), scaler: scaler.NewOptions(), metricsAddr: ":8080"}
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		o.scaler.LeaderElection.Namespace = ns
+	}
+	return o
+}
+
+func (o *serveOptions) validate() error {
+	errs := []error{o.adapter.Validate(), o.scaler.Validate()}
+	if _, _, err := net.SplitHostPort(o.metricsAddr); err != nil {
+		errs = append(errs, fmt.Errorf("--metrics-bind-address %q: %w", o.metricsAddr, err))
+	}
+	return errors.Join(errs...)
+}
+
+func newServeCommand() *cobra.Command {
+	o := newServeOptions()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve custom.metrics.k8s.io from the agents' figures and scale the target by the policy",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), o) },
+	}
+	fs := cmd.Flags()
+	o.adapter.AddFlags(fs)
+	o.scaler.AddFlags(fs)
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", o.metricsAddr, "Plain-HTTP address of /metrics (the adapter's and scaler's own metrics) for Prometheus.")
+	gofs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(gofs)
+	fs.AddGoFlagSet(gofs)
+	return cmd
+}
+
+// runServe loads the policy (refusing to start on any problem), then runs the metrics listener,
+// the adapter and, once the adapter collects, the scaler under leader election. The first of them
+// to fail stops the others, and its error is returned.
+func runServe(ctx context.Context, o *serveOptions) error {
+	if err := o.validate(); err != nil {
+		return fmt.Errorf("invalid flags:\n%w", err)
+	}
+	pf, err := scaler.LoadPolicyFile(o.scaler.PolicyFile)
+	if err != nil {
+		return err
+	}
+	rec, err := heuristics.NewHSDS(pf.Spec.Policy)
+	if err != nil {
+		return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := scaler.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("metrics listener: %w", err)
+	}
+	klog.InfoS("Starting hsds-autoscaler", "version", versionString(), "policy", o.scaler.PolicyFile,
+		"target", pf.Spec.Target.String(), "dryRun", o.scaler.DryRun, "metrics", ln.Addr().String())
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveMetrics(ctx, ln, reg) })
+	g.Go(func() error {
+		return adapter.Run(ctx, o.adapter, reg, func(a *adapter.Adapter) {
+			g.Go(func() error { return runScaler(ctx, o, pf, rec, m, a.Store) })
+		})
+	})
+	return g.Wait()
+}
+
+// runScaler runs the control loop for the policy's target, on the leader only.
+func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec heuristics.Recommender, m *scaler.Metrics, pods scaler.PodSource) error {
+	cfg, err := o.adapter.Base.ClientConfig()
+	if err != nil {
+		return err
+	}
+	live, err := kube.NewLive(cfg, "hsds-autoscaler")
+	if err != nil {
+		return err
+	}
+	defer live.Close()
+	ctrl, err := scaler.NewController(pf.ControllerConfig(o.scaler.DryRun), live.Deps(pods, rec, m))
+	if err != nil {
+		return err
+	}
+	if !o.scaler.LeaderElection.Enabled {
+		m.SetLeader(true)
+		return ctrl.Run(ctx)
+	}
+	var runErr error
+	err = kube.RunWithLeaderElection(ctx, kube.LeaderElectionConfig{Client: live.Client, Options: o.scaler.LeaderElection, OnLeaderChange: m.SetLeader},
+		func(ctx context.Context) { runErr = ctrl.Run(ctx) })
+	return errors.Join(err, runErr)
+}
+
+// serveMetrics serves reg on ln until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics listener: %w", err)
+	}
+	return nil
+}
