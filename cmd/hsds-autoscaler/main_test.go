@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func execute(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The service refuses to start on an invalid policy file, naming every problem at once.
+func TestServeRefusesInvalidPolicy(t *testing.T) {
+	p := writeFile(t, "policy.yaml", `apiVersion: hsds-autoscaler.io/v1alpha1
+kind: ScalingPolicy
+metadata: {name: x}
+spec:
+  target: {apiVersion: apps/v1, kind: Deployment, namespace: default, name: hsds}
+  policy: {minReplicas: 5, maxReplicas: 2, bogus: 1, stabilizationWindow: -5m}
+`)
+	_, err := execute(t, "serve", "--policy", p, "--metrics-bind-address", "127.0.0.1:0", "--secure-port", "0")
+	if err == nil {
+		t.Fatal("serve started with an invalid policy")
+	}
+	for _, want := range []string{`unknown field "spec.policy.bogus"`, "spec.policy.maxReplicas", "spec.policy.stabilizationWindow"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestServeRejectsBadFlagsAllAtOnce(t *testing.T) {
+	_, err := execute(t, "serve", "--policy", "", "--metrics-bind-address", "nonsense", "--scrape-interval", "10s")
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"--policy", "--metrics-bind-address", "--scrape-interval"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestDryRunFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"dry-run"}, []string{"exactly one of --trace FILE and --live"}},
+		{[]string{"dry-run", "--trace", "x.csv", "--live", "--output", "yaml"}, []string{"exactly one", `--output "yaml"`, "--live needs --policy"}},
+		{[]string{"dry-run", "--live", "--policy", "p.yaml", "--plot", "x.png", "--observe", "1s"}, []string{"--plot goes with --trace", "--observe 1s"}},
+	} {
+		_, err := execute(t, tc.args...)
+		if err == nil {
+			t.Errorf("%v: want an error", tc.args)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error does not mention %q:\n%v", tc.args, w, err)
+			}
+		}
+	}
+}
+
+// dry-run --trace replays a trace through the simulator with the built-in policy and prints the
+// decisions and a summary; a trace with a gap is refused with its line number.
+func TestDryRunTrace(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("t_seconds,requests_per_second\n")
+	for i := range 40 {
+		rate := 1.0
+		if i >= 10 && i < 25 {
+			rate = 5
+		}
+		fmt.Fprintf(&b, "%d,%g\n", 60*i, rate)
+	}
+	out, err := execute(t, "dry-run", "--trace", writeFile(t, "step.csv", b.String()))
+	if err != nil {
+		t.Fatalf("dry-run: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "acted=true") || !strings.Contains(out, "summary: trace=step") {
+		t.Errorf("output lacks decisions or summary:\n%s", out)
+	}
+	_, err = execute(t, "dry-run", "--trace", writeFile(t, "gap.csv", "t_seconds,requests_per_second\n0,1\n60,1\n180,1\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("trace with a gap: err = %v, want one naming line 4", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := execute(t, "version")
+	if err != nil || !strings.HasPrefix(out, "hsds-autoscaler ") {
+		t.Errorf("version: %q, %v", out, err)
+	}
+}
