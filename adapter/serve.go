@@ -36,7 +36,7 @@ func (o *ServeOptions) AddFlags(fs *pflag.FlagSet) {
 func (o *ServeOptions) Validate() error {
 	errs := []error{o.Adapter.Validate()}
 	if o.Base.CustomMetricsAdapterServerOptions != nil {
-		errs = append(errs, o.Base.CustomMetricsAdapterServerOptions.Validate()...)
+		errs = append(errs, o.Base.Validate()...)
 	}
 	return errors.Join(errs...)
 }

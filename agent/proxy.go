@@ -185,11 +185,11 @@ func classifyProxy503(readiness int32, latency, cutoff time.Duration) string {
 type bufferPool struct{ p sync.Pool }
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { return make([]byte, 32<<10) }}}
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
 }
 
-func (b *bufferPool) Get() []byte  { return b.p.Get().([]byte) }
-func (b *bufferPool) Put(v []byte) { b.p.Put(v) }
+func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
+func (b *bufferPool) Put(v []byte) { b.p.Put(&v) }
 
 // statusRecorder remembers the final status written to the client.
 type statusRecorder struct {

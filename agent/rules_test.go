@@ -12,7 +12,6 @@ import (
 var (
 	kOver     = RespKey{Code: schema.Code503, Cause: schema.CauseOverload}
 	kNotReady = RespKey{Code: schema.Code503, Cause: schema.CauseNotReady}
-	kUpstream = RespKey{Code: schema.Code503, Cause: schema.CauseUpstream}
 	kOther    = RespKey{Code: schema.CodeOther}
 	k200      = RespKey{Code: "200"}
 )

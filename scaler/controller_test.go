@@ -362,7 +362,9 @@ func TestRunTicksOnClock(t *testing.T) {
 	t.Cleanup(func() {
 		if !stopped {
 			cancel()
-			<-done
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("Run after cancel: %v", err)
+			}
 		}
 	})
 	for i := range 3 {

@@ -84,7 +84,7 @@ type ObjectRef struct {
 
 // Ref is the target as an ObjectRef.
 func (t Target) Ref() ObjectRef {
-	return ObjectRef{APIVersion: t.APIVersion, Kind: t.Kind, Namespace: t.Namespace, Name: t.Name}
+	return ObjectRef(t)
 }
 
 // Event types, as in Kubernetes.

@@ -165,14 +165,16 @@ func snState(mf *dto.MetricFamily) (string, error) {
 }
 
 func addInfo(rd *Reading, mf *dto.MetricFamily) error {
-	for _, m := range mf.GetMetric() {
-		if err := checkValue(schema.Info, value(m)); err != nil {
-			return err
-		}
-		rd.Exact = label(m, schema.LabelExact) == "true"
-		rd.Source = label(m, schema.LabelSource)
-		rd.Version = label(m, schema.LabelVersion)
+	ms := mf.GetMetric()
+	if len(ms) == 0 {
 		return nil
 	}
+	m := ms[0] // one series; a second would be a second agent behind one target
+	if err := checkValue(schema.Info, value(m)); err != nil {
+		return err
+	}
+	rd.Exact = label(m, schema.LabelExact) == "true"
+	rd.Source = label(m, schema.LabelSource)
+	rd.Version = label(m, schema.LabelVersion)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"context"
+
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
@@ -110,7 +111,7 @@ func checkClient(t *testing.T, cm cmclient.CustomMetricsClient) {
 		}
 		var out []row
 		for _, it := range l.Items {
-			out = append(out, row{it.DescribedObject.Name, it.Value.MilliValue(), *it.WindowSeconds, it.Timestamp.Time.UTC()})
+			out = append(out, row{it.DescribedObject.Name, it.Value.MilliValue(), *it.WindowSeconds, it.Timestamp.UTC()})
 		}
 		return out
 	}

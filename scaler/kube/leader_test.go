@@ -68,7 +68,9 @@ func TestLeaderElectionOneLeader(t *testing.T) {
 			c.cancel()
 		}
 		for _, c := range cands {
-			<-c.done
+			if err := <-c.done; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrLeadershipLost) {
+				t.Errorf("candidate stopped with %v", err)
+			}
 		}
 	})
 	waitUntil(t, func() bool { r, _, _ := l.snapshot(); return r == 1 })

@@ -85,7 +85,7 @@ func (p *process) stop(timeout time.Duration) error {
 
 // exitError describes how the process ended; call only after done is closed.
 func (p *process) exitError() error {
-	return fmt.Errorf("%s exited early (%v); last log lines:\n%s", p.name, p.waitErr, tailFile(p.logPath, tailLines))
+	return fmt.Errorf("%s exited early (%w); last log lines:\n%s", p.name, p.waitErr, tailFile(p.logPath, tailLines))
 }
 
 // tailLines is how much of a component's log an error message carries.
