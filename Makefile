@@ -18,7 +18,7 @@ export HSDS_K8S_BIN := $(K8S_BIN)
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-build: ## build hsds-autoscaler, hsds-agent and hsds-fake into bin/
+build: ## build hsds-autoscaler, hsds-agent, hsds-fake and hsds-bench into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 test: vet fmt-check unit e2e ## everything CI runs: vet, gofmt, unit tests, end-to-end tests
