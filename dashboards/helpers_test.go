@@ -27,35 +27,9 @@ func requireTool(t testing.TB, name string) string {
 	return ""
 }
 
-// allQueries returns every PromQL expression of the dashboards (panels and annotations) keyed by
-// a readable name.
-func allQueries() map[string]string {
-	out := map[string]string{}
-	for file, s := range Specs() {
-		for _, a := range s.Annotations {
-			out[file+": annotation "+a.Name] = a.Expr
-		}
-		for _, row := range s.Rows {
-			for _, p := range row.Panels {
-				for i, q := range p.Queries {
-					out[file+": "+p.Title+": "+refID(i)] = q.Expr
-				}
-			}
-		}
-	}
-	return out
-}
+func allQueries() map[string]string { return Queries() }
 
-// allRuleExprs returns every rule expression keyed by the rule's name.
-func allRuleExprs(o RuleOptions) map[string]string {
-	out := map[string]string{}
-	for _, g := range Rules(o).Groups {
-		for _, r := range g.Rules {
-			out[r.Record+r.Alert] = r.Expr
-		}
-	}
-	return out
-}
+func allRuleExprs(o RuleOptions) map[string]string { return RuleExprs(o) }
 
 // fastRuleOptions are the rule options of the live Prometheus test: short windows and `for`s.
 func fastRuleOptions() RuleOptions {
