@@ -187,7 +187,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	replays, err := loadReplays(cfg)
+	capacity, err := sim.MeasureCapacities(cfg.Scenario, cfg.Seed)
+	if err != nil {
+		return Report{}, fmt.Errorf("bench: %w", err)
+	}
+	replays, err := loadReplays(cfg, &capacity)
 	if err != nil {
 		return Report{}, err
 	}
@@ -199,6 +203,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 	rep := buildReport(cfg, replays, results)
+	rep.OracleCapacity = capacity
 	if cfg.OutDir != "" {
 		if err := report.WriteAll(cfg.OutDir, rep); err != nil {
 			return rep, err

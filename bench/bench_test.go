@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/trace"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
@@ -91,6 +92,11 @@ func TestRunAllPolicies(t *testing.T) {
 		got = append(got, r.Policy+"/"+r.Actuation)
 		if r.Requests == 0 || r.PodSeconds <= 0 || r.OraclePodSeconds <= 0 || r.ScaleFactor <= 0 || r.TimeCompression != 1 {
 			t.Errorf("row %+v: missing figures", r)
+		}
+		// The oracle is faithful to its definition: in this same simulator its schedule sheds
+		// no more than the measured capacity allows (2x for noise: a flash crowd, not a steady load).
+		if f := float64(r.RejectedOverload) / float64(r.Attempts); r.Policy == PolicyOracle && f > 2*sim.CapacityRejectFraction {
+			t.Errorf("oracle overload 503s %.4f of attempts, want <= %g", f, 2*sim.CapacityRejectFraction)
 		}
 	}
 	want := []string{"hsds/scaler.Controller", "hpa-prometheus-adapter/direct", "keda/direct", "kpa/direct", "oracle/direct"}

@@ -83,7 +83,11 @@ func DryRunTrace(ctx context.Context, opts DryRunOptions, w io.Writer) (report.R
 	if err != nil {
 		return report.Row{}, err
 	}
-	r, err := prepare(s, opts.Scenario)
+	capacity, err := sim.MeasureCapacities(opts.Scenario, opts.Seed) // same initial replicas as bench
+	if err != nil {
+		return report.Row{}, fmt.Errorf("dry-run trace: %w", err)
+	}
+	r, err := prepare(s, opts.Scenario, &capacity)
 	if err != nil {
 		return report.Row{}, fmt.Errorf("trace %s: %w", opts.Trace, err)
 	}

@@ -22,14 +22,14 @@ type replay struct {
 }
 
 // loadReplays reads and prepares every trace of cfg.
-func loadReplays(cfg Config) ([]replay, error) {
+func loadReplays(cfg Config, capacity *sim.Capacity) ([]replay, error) {
 	var out []replay
 	for _, path := range cfg.Traces {
 		s, err := trace.ReadFile(path, trace.DefaultParseOptions())
 		if err != nil {
 			return nil, err
 		}
-		r, err := prepare(s, cfg.Scenario)
+		r, err := prepare(s, cfg.Scenario, capacity)
 		if err != nil {
 			return nil, fmt.Errorf("trace %s: %w", path, err)
 		}
@@ -40,7 +40,7 @@ func loadReplays(cfg Config) ([]replay, error) {
 		if err != nil {
 			return nil, err
 		}
-		r, err := prepare(s, cfg.Scenario)
+		r, err := prepare(s, cfg.Scenario, capacity)
 		if err != nil {
 			return nil, fmt.Errorf("generated %s: %w", g.Shape, err)
 		}
@@ -55,9 +55,11 @@ func loadReplays(cfg Config) ([]replay, error) {
 //  3. scale rates so the window's peak 1-minute mean (PeakWindow) is PeakFactor x the rated
 //     capacity of MinReplicas pods.
 //
-// Every replay starts with the replicas whose rated capacity covers its first bin, already
-// serving, and the oracle's schedule is computed here (lead: start-up + a new VM + one interval).
-func prepare(raw trace.Series, sc sim.Scenario) (replay, error) {
+// Every replay starts with the replicas whose capacity covers its first bin, already serving.
+// With a measured capacity (nil: none, as in a dry run) the oracle's schedule is computed here
+// (oracle.Plan: start-up + one interval ahead, + the VM delay when the pods would not fit) and
+// the initial replicas are the measured need; otherwise the rated capacity's.
+func prepare(raw trace.Series, sc sim.Scenario, capacity *sim.Capacity) (replay, error) {
 	slice := trace.Busiest(trace.Compress(raw, sc.TimeCompression), sc.MaxDurationSeconds)
 	peak := slice.PeakMean(PeakWindowSeconds)
 	if !(peak > 0) {
@@ -66,11 +68,7 @@ func prepare(raw trace.Series, sc sim.Scenario) (replay, error) {
 	k := sc.PeakFactor * sc.ClusterCapacity(int(sc.MinReplicas)) / peak
 	scaled := trace.Scale(slice, k)
 	scaled.Start = 0
-	lead := sc.StartupSeconds + sc.NodeAddSeconds + sc.ControlIntervalSeconds
-	sched, err := oracle.Schedule(scaled, sc, sc.ControlIntervalSeconds, lead, sc.OracleHoldSeconds, scaled.Duration())
-	if err != nil {
-		return replay{}, err
-	}
+	plan := oraclePlan(sc, scaled.Duration())
 	info := report.TraceInfo{
 		Trace:             raw.Name,
 		SourceSeconds:     raw.Duration(),
@@ -82,9 +80,34 @@ func prepare(raw trace.Series, sc sim.Scenario) (replay, error) {
 		PeakRPS:           scaled.PeakMean(PeakWindowSeconds),
 		MeanRPS:           scaled.Mean(),
 		MinReplicasRPS:    sc.ClusterCapacity(int(sc.MinReplicas)),
-		OracleLeadSeconds: lead,
+		OracleLeadSeconds: plan.Lead,
+		OracleNodeLead:    plan.NodeLead,
 	}
-	return replay{series: scaled, info: info, initial: sc.ReplicasFor(scaled.Rates[0]), oracle: sched}, nil
+	r := replay{series: scaled, info: info, initial: sc.ReplicasFor(scaled.Rates[0])}
+	if capacity == nil {
+		return r, nil
+	}
+	sched, err := oracle.Schedule(scaled, capacity, plan)
+	if err != nil {
+		return replay{}, err
+	}
+	r.oracle, r.initial = sched, capacity.ReplicasFor(scaled.Rates[0])
+	return r, nil
+}
+
+// oraclePlan is the oracle's timing for a replay of duration seconds: a pod ordered at a control
+// step serves StartupSeconds later, seen at the next step (+ NodeAddSeconds when it needs a VM);
+// VMs as the simulator's cluster autoscaler keeps them.
+func oraclePlan(sc sim.Scenario, duration float64) oracle.Plan {
+	k := sc.PodsPerNode
+	minNodes := (int(sc.MinReplicas) + k - 1) / k
+	return oracle.Plan{
+		Step: sc.ControlIntervalSeconds, Duration: duration,
+		Lead:     sc.StartupSeconds + sc.ControlIntervalSeconds,
+		NodeLead: sc.StartupSeconds + sc.NodeAddSeconds + sc.ControlIntervalSeconds,
+		Hold:     sc.OracleHoldSeconds, PodsPerNode: k, MinNodes: minNodes, InitialNodes: minNodes,
+		NodeRemove: sc.NodeRemoveSeconds,
+	}
 }
 
 // PeakWindowSeconds is the span the replay's peak is averaged over before scaling, so that a

@@ -120,10 +120,12 @@ func (p *Pod) samples(k int) []time.Duration {
 // first, the remaining workers are released at once.
 func (p *Pod) work(ctx context.Context, nWorkers int) {
 	samples := p.samples(max(nWorkers, 1))
-	var elapsed time.Duration
+	// Every worker's end is timed from the request's start (not from the previous timer), so
+	// scheduling delays do not add up over up to 40 sequential timers.
+	start := p.clock.Now()
 	for i, s := range samples {
-		if s > elapsed {
-			t := p.clock.NewTimer(s - elapsed)
+		if wait := s - p.clock.Since(start); wait > 0 {
+			t := p.clock.NewTimer(wait)
 			select {
 			case <-t.C():
 			case <-ctx.Done():
@@ -133,7 +135,6 @@ func (p *Pod) work(ctx context.Context, nWorkers int) {
 				}
 				return
 			}
-			elapsed = s
 		}
 		if nWorkers > 0 {
 			p.release(p.sn, 1)

@@ -1,6 +1,8 @@
 // Package oracle is the clairvoyant baseline of bench: it knows the whole trace in advance and
-// sets, at every control step, the fewest replicas whose capacity covers the load from now until
-// a new pod could be serving (lead time). It is a pure function of the trace and a capacity model.
+// sets, at every control step, the fewest replicas whose measured no-503 capacity covers the load
+// from now until a pod ordered now could be serving (lead time: start-up, plus the VM delay when
+// the pods would not fit on the VMs at hand). It is a pure function of the trace, a capacity
+// model and the plan's timings.
 package oracle
 
 import (
@@ -21,49 +23,120 @@ type Model interface {
 	ReplicasFor(rate float64) int32
 }
 
-// Schedule returns the oracle's replica count for every control step of `step` seconds over
-// `duration` seconds of the (already scaled) series s. The need of a step is
-// m.ReplicasFor(the mean rate over it) (a per-minute trace has one rate per step; a per-second
-// trace's jitter within a step is averaged, as any pod absorbs it in its queue of retries). Step i holds the largest need over the next `lead`
-// seconds (so a pod ordered now serves when the load arrives), and keeps any level for `hold`
-// seconds before scaling down (every replica change costs HSDS a cluster-wide not-ready window,
-// so a clairvoyant operator does not flap on short dips).
-func Schedule(s trace.Series, m Model, step, lead, hold, duration float64) ([]int32, error) {
-	if !(step > 0) || !(lead >= 0) || !(hold >= 0) || !(duration > 0) || !(s.Step > 0) {
-		return nil, fmt.Errorf("oracle schedule: step %g, lead %g, hold %g, duration %g, series step %g: want positive (lead, hold >= 0)",
-			step, lead, hold, duration, s.Step)
+// Plan holds the timings the oracle respects. Durations are in seconds.
+type Plan struct {
+	// Step is the control step; Duration the span to schedule.
+	Step, Duration float64
+	// Lead is how long before a need a pod must be ordered when it fits on the VMs at hand
+	// (pod start-up + one control step); NodeLead when it needs a new VM (+ the VM delay).
+	Lead, NodeLead float64
+	// Hold keeps a level this long before scaling down (every change costs HSDS a cluster-wide
+	// not-ready window, and flapping reshuffles placement).
+	Hold float64
+	// PodsPerNode, MinNodes and NodeRemove model the VMs: a VM holds PodsPerNode pods; the
+	// cluster autoscaler keeps at least MinNodes and removes a VM after NodeRemove seconds with
+	// no pod for it. InitialNodes are ready at t = 0. PodsPerNode 0 means pods always fit.
+	PodsPerNode, MinNodes, InitialNodes int
+	NodeRemove                          float64
+}
+
+// Validate returns every problem with p.
+func (p Plan) Validate() error {
+	var errs []error
+	if !(p.Step > 0) || !(p.Duration > 0) {
+		errs = append(errs, fmt.Errorf("step %g, duration %g: must be > 0", p.Step, p.Duration))
 	}
-	if len(s.Rates) == 0 {
-		return nil, errors.New("oracle schedule: empty series")
+	if !(p.Lead >= 0) || !(p.NodeLead >= p.Lead) || !(p.Hold >= 0) || !(p.NodeRemove >= 0) {
+		errs = append(errs, fmt.Errorf("lead %g, node lead %g, hold %g, node remove %g: want 0 <= lead <= node lead, hold and node remove >= 0",
+			p.Lead, p.NodeLead, p.Hold, p.NodeRemove))
 	}
-	n := int(math.Ceil(duration / step))
+	if p.PodsPerNode < 0 || p.MinNodes < 0 || p.InitialNodes < 0 {
+		errs = append(errs, fmt.Errorf("pods per node %d, min nodes %d, initial nodes %d: must be >= 0", p.PodsPerNode, p.MinNodes, p.InitialNodes))
+	}
+	return errors.Join(errs...)
+}
+
+// Schedule returns the oracle's replica count for every control step of plan.Step seconds over
+// plan.Duration seconds of the (already scaled) series s. The need of a step is
+// m.ReplicasFor(the highest rate of the series within it): the simulator offers each bin's rate
+// as a Poisson load, and the SN gate has no memory longer than a request, so a busy bin inside a
+// quiet step would be shed. Step i holds the largest need over the next plan.Lead seconds, and
+// over the next plan.NodeLead seconds for needs that do not fit on the VMs the cluster keeps at
+// step i; and keeps any level plan.Hold seconds before scaling down.
+func Schedule(s trace.Series, m Model, plan Plan) ([]int32, error) {
+	if err := plan.Validate(); err != nil {
+		return nil, fmt.Errorf("oracle schedule: %w", err)
+	}
+	if len(s.Rates) == 0 || !(s.Step > 0) {
+		return nil, fmt.Errorf("oracle schedule: empty series (step %g, %d bins)", s.Step, len(s.Rates))
+	}
+	n := int(math.Ceil(plan.Duration / plan.Step))
 	need := make([]int32, n)
 	for i := range need {
-		need[i] = m.ReplicasFor(mean(s, float64(i)*step, float64(i+1)*step))
+		need[i] = m.ReplicasFor(peak(s, float64(i)*plan.Step, float64(i+1)*plan.Step))
 	}
-	ahead := slidingMax(need, 0, int(math.Ceil(lead/step)))
-	return slidingMax(ahead, int(math.Ceil(hold/step)), 0), nil
-}
-
-// slidingMax returns out[i] = max(v[i-back .. i+fwd]) (clipped to v's bounds).
-func slidingMax(v []int32, back, fwd int) []int32 {
-	out := make([]int32, len(v))
+	lead, nodeLead := steps(plan.Lead, plan.Step), steps(plan.NodeLead, plan.Step)
+	hold, remove := steps(plan.Hold, plan.Step), steps(plan.NodeRemove, plan.Step)
+	raw, out := make([]int32, n), make([]int32, n)
+	ordered := make([]int32, n) // needs ordered ahead of Lead because they needed a VM
+	vms := newVMs(plan, remove)
 	for i := range out {
-		for j := max(i-back, 0); j <= i+fwd && j < len(v); j++ {
-			out[i] = max(out[i], v[j])
+		room := vms.room(i)
+		for j := i; j < n && j <= i+nodeLead; j++ {
+			if j <= i+lead {
+				raw[i] = max(raw[i], need[j])
+			} else if plan.PodsPerNode > 0 && int(need[j]) > room {
+				ordered[j] = max(ordered[j], need[j])
+			}
+			raw[i] = max(raw[i], ordered[j]) // keep what was ordered for j until j comes
 		}
+		out[i] = raw[i]
+		for k := max(i-hold, 0); k < i; k++ {
+			out[i] = max(out[i], raw[k]) // hold: no scale-down before plan.Hold has passed
+		}
+		vms.record(i, out[i])
 	}
-	return out
+	return out, nil
 }
 
-// mean is the time-weighted mean rate of s over [from, to) (0 beyond its end).
-func mean(s trace.Series, from, to float64) float64 {
-	sum := 0.0
-	for i := max(int(math.Floor(from/s.Step)), 0); i < len(s.Rates) && float64(i)*s.Step < to; i++ {
-		lo, hi := math.Max(from, float64(i)*s.Step), math.Min(to, float64(i+1)*s.Step)
-		sum += s.Rates[i] * math.Max(0, hi-lo)
+func steps(seconds, step float64) int { return int(math.Ceil(seconds/step - 1e-9)) }
+
+// vms tracks the VMs the cluster autoscaler keeps along the schedule: enough for the most pods
+// of the last NodeRemove seconds (a VM goes once it has had no pod that long), at least MinNodes,
+// and the initial ones until then.
+type vms struct {
+	plan   Plan
+	remove int
+	pods   []int32
+}
+
+func newVMs(plan Plan, remove int) *vms { return &vms{plan: plan, remove: remove} }
+
+func (v *vms) record(i int, pods int32) { v.pods = append(v.pods[:i], pods) }
+
+// room is how many pods the VMs kept at step i hold (0 when PodsPerNode is 0: unused).
+func (v *vms) room(i int) int {
+	k := v.plan.PodsPerNode
+	if k == 0 {
+		return 0
 	}
-	return sum / (to - from)
+	nodes := v.plan.MinNodes
+	if i <= v.remove {
+		nodes = max(nodes, v.plan.InitialNodes)
+	}
+	for j := max(i-v.remove, 0); j < i; j++ {
+		nodes = max(nodes, (int(v.pods[j])+k-1)/k)
+	}
+	return nodes * k
+}
+
+// peak is the highest rate of s over [from, to) (0 beyond its end).
+func peak(s trace.Series, from, to float64) float64 {
+	v := 0.0
+	for i := max(int(math.Floor(from/s.Step)), 0); i < len(s.Rates) && float64(i)*s.Step < to; i++ {
+		v = math.Max(v, s.Rates[i])
+	}
+	return v
 }
 
 // Recommender replays a schedule as a heuristics.Recommender: at now it recommends the entry

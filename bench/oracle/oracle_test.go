@@ -22,23 +22,31 @@ func (m perPod) ReplicasFor(rate float64) int32 { return max(m.min, int32(math.C
 
 func TestSchedule(t *testing.T) {
 	m := perPod{c: 10, min: 1}
+	vm := func(p Plan) Plan { p.PodsPerNode, p.MinNodes, p.InitialNodes, p.NodeRemove = 2, 1, 1, 600; return p }
 	tests := []struct {
-		name                  string
-		rates                 []float64 // 10 s bins
-		lead, hold, step, dur float64
-		want                  []int32
+		name  string
+		rates []float64 // 10 s bins
+		plan  Plan
+		want  []int32
 	}{
-		{"constant", []float64{25, 25, 25}, 0, 0, 10, 30, []int32{3, 3, 3}},
-		{"scale up lead seconds early", []float64{5, 5, 5, 35, 35}, 20, 0, 10, 50, []int32{1, 4, 4, 4, 4}},
-		{"short dip is held", []float64{30, 5, 30, 30}, 0, 20, 10, 40, []int32{3, 3, 3, 3}},
-		{"long dip scales down after hold", []float64{30, 5, 5, 5, 5}, 0, 20, 10, 50, []int32{3, 3, 3, 1, 1}},
-		{"step averages finer bins", []float64{0, 40, 0, 0}, 0, 0, 20, 40, []int32{2, 1}},
-		{"past the trace end", []float64{15}, 0, 0, 10, 30, []int32{2, 1, 1}},
+		{"constant", []float64{25, 25, 25}, Plan{Step: 10, Duration: 30}, []int32{3, 3, 3}},
+		{"scale up lead seconds early", []float64{5, 5, 5, 35, 35}, Plan{Step: 10, Duration: 50, Lead: 20, NodeLead: 20}, []int32{1, 4, 4, 4, 4}},
+		{"short dip is held", []float64{30, 5, 30, 30}, Plan{Step: 10, Duration: 40, Hold: 20}, []int32{3, 3, 3, 3}},
+		{"long dip scales down after hold", []float64{30, 5, 5, 5, 5}, Plan{Step: 10, Duration: 50, Hold: 20}, []int32{3, 3, 3, 1, 1}},
+		// A busy bin inside a quiet step is shed by the gate: the step needs its peak.
+		{"step takes the peak of finer bins", []float64{0, 40, 0, 0}, Plan{Step: 20, Duration: 40}, []int32{4, 1}},
+		{"past the trace end", []float64{15}, Plan{Step: 10, Duration: 30}, []int32{2, 1, 1}},
+		// Pods that fit on the VM at hand are ordered Lead ahead.
+		{"fits: start-up lead", []float64{5, 5, 5, 5, 15}, vm(Plan{Step: 10, Duration: 50, Lead: 10, NodeLead: 30}), []int32{1, 1, 1, 2, 2}},
+		// 4 pods need a second VM (2 per VM): ordered NodeLead ahead.
+		{"needs a VM: node lead", []float64{5, 5, 5, 5, 35}, vm(Plan{Step: 10, Duration: 50, Lead: 10, NodeLead: 30}), []int32{1, 4, 4, 4, 4}},
+		// The VM bought for the first burst is kept NodeRemove seconds: the second burst fits.
+		{"kept VM: start-up lead again", []float64{35, 5, 5, 5, 5, 35}, vm(Plan{Step: 10, Duration: 60, Lead: 10, NodeLead: 30}), []int32{4, 1, 1, 1, 4, 4}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := trace.Series{Step: 10, Rates: tc.rates}
-			got, err := Schedule(s, m, tc.step, tc.lead, tc.hold, tc.dur)
+			got, err := Schedule(s, m, tc.plan)
 			if err != nil {
 				t.Fatalf("Schedule: %v", err)
 			}
@@ -50,7 +58,7 @@ func TestSchedule(t *testing.T) {
 }
 
 // On random small traces the schedule is minimal and clairvoyant: at every step it covers the
-// need of every step within the lead, and with no hold it is exactly that maximum.
+// need of every step within the lead, and with no hold and no VM limit it is exactly that maximum.
 func TestScheduleCoversLead(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	m := perPod{c: 7, min: 2}
@@ -61,7 +69,7 @@ func TestScheduleCoversLead(t *testing.T) {
 			rates[i] = r.Float64() * 100
 		}
 		lead := float64(r.IntN(5)) * 10
-		got, err := Schedule(trace.Series{Step: 10, Rates: rates}, m, 10, lead, 0, float64(n)*10)
+		got, err := Schedule(trace.Series{Step: 10, Rates: rates}, m, Plan{Step: 10, Duration: float64(n) * 10, Lead: lead, NodeLead: lead})
 		if err != nil {
 			t.Fatalf("Schedule: %v", err)
 		}
@@ -79,11 +87,14 @@ func TestScheduleCoversLead(t *testing.T) {
 
 func TestScheduleErrors(t *testing.T) {
 	m := perPod{c: 1, min: 1}
-	if _, err := Schedule(trace.Series{Step: 1}, m, 1, 0, 0, 10); err == nil {
+	if _, err := Schedule(trace.Series{Step: 1}, m, Plan{Step: 1, Duration: 10}); err == nil {
 		t.Errorf("empty series: no error")
 	}
-	if _, err := Schedule(trace.Series{Step: 1, Rates: []float64{1}}, m, 0, -1, 0, 10); err == nil {
+	if _, err := Schedule(trace.Series{Step: 1, Rates: []float64{1}}, m, Plan{Step: 0, Duration: 10, Lead: -1}); err == nil {
 		t.Errorf("zero step, negative lead: no error")
+	}
+	if _, err := Schedule(trace.Series{Step: 1, Rates: []float64{1}}, m, Plan{Step: 1, Duration: 10, Lead: 20, NodeLead: 10}); err == nil {
+		t.Errorf("node lead below lead: no error")
 	}
 }
 

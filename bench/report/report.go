@@ -20,6 +20,8 @@ type Report struct {
 	Traces   []TraceInfo  `json:"traces"`
 	Rows     []Row        `json:"rows"`
 	Goals    []Goal       `json:"goals"`
+	// OracleCapacity is the per-pod capacity the oracle plans with, measured in the simulator.
+	OracleCapacity sim.Capacity `json:"oracle_capacity"`
 	// Timelines feed the plots; they are not part of report.json.
 	Timelines []Timeline `json:"-"`
 }
@@ -40,6 +42,8 @@ type TraceInfo struct {
 	// MinReplicasRPS is the rated capacity of MinReplicas pods.
 	MinReplicasRPS    float64 `json:"min_replicas_capacity_rps"`
 	OracleLeadSeconds float64 `json:"oracle_lead_seconds"`
+	// OracleNodeLead is the oracle's lead when its pods need a new VM.
+	OracleNodeLead float64 `json:"oracle_node_lead_seconds"`
 }
 
 // Row is one policy on one trace.

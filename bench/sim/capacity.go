@@ -17,9 +17,10 @@ const (
 // retried reports whether h5pyd retries this kind on 503 (POST never is: HSDS.md).
 func (k kind) retried() bool { return k != kindPost }
 
-// Tasks is what one request of kind k adds to its SN's task count when the cluster has dnCount
-// data nodes: chunk requests fan out to min(ChunksPerRequest, TasksPerNodePerRequest x dnCount)
-// tasks, a domain crawl to CrawlTasks, anything else to one (HSDS.md, "Where 503 comes from").
+// tasks is how many worker tasks one request of kind k fans out to when the cluster has dnCount
+// data nodes: chunk requests to min(ChunksPerRequest, TasksPerNodePerRequest x dnCount), a domain
+// crawl to CrawlTasks, anything else to none (its handler task does the work) (HSDS.md, "Where
+// 503 comes from"). Every request also holds OverheadTasks.
 func (s Scenario) tasks(k kind, dnCount int) int {
 	switch k {
 	case kindChunkGet, kindChunkPut, kindPost:
@@ -27,31 +28,58 @@ func (s Scenario) tasks(k kind, dnCount int) int {
 	case kindCrawl:
 		return s.CrawlTasks
 	default:
-		return 1
+		return 0
 	}
 }
 
-// MeanTasks is the mean task count of a request of the mix with dnCount data nodes.
+// MeanTasks is the mean task count of a request of the mix with dnCount data nodes, workers and
+// overhead tasks.
 func (s Scenario) MeanTasks(dnCount int) float64 {
 	m := 0.0
 	for k, f := range s.Mix.fractions() {
-		m += f * float64(s.tasks(kind(k), dnCount))
+		m += f * float64(s.tasks(kind(k), dnCount)+s.OverheadTasks)
 	}
 	return m
 }
 
-// MeanServiceSeconds is how long a request holds its tasks on average: the mean of the
-// log-normal service time (exp(mu + sigma^2/2), ignoring the cap) plus half a tick, because
-// tasks are released at the first tick boundary after the service time ends.
-func (s Scenario) MeanServiceSeconds() float64 {
-	return math.Min(s.ServiceMedianSeconds*math.Exp(s.ServiceSigma*s.ServiceSigma/2), s.ServiceMaxSeconds) + s.TickSeconds/2
+// MeanTaskSeconds is the mean of the task-seconds one request of the mix holds with dnCount data
+// nodes: each worker holds one task for its own service-time draw, the overhead tasks hold until
+// the slowest draw ends (a request without workers takes one draw), and every task is released
+// at the first tick boundary after its draw ends (half a tick later on average).
+func (s Scenario) MeanTaskSeconds(dnCount int) float64 {
+	m := 0.0
+	for k, f := range s.Mix.fractions() {
+		w := s.tasks(kind(k), dnCount)
+		held := float64(w)*s.meanMaxService(1) + float64(s.OverheadTasks)*s.meanMaxService(max(w, 1))
+		m += f * (held + float64(w+s.OverheadTasks)*s.TickSeconds/2)
+	}
+	return m
+}
+
+// meanMaxService is the mean of the largest of m service-time draws (log-normal, capped at
+// ServiceMaxSeconds): the integral of min(cap, median e^(sigma z)) over the density of the
+// largest of m standard normals, m phi(z) Phi(z)^(m-1), by the midpoint rule on [-9, 9].
+func (s Scenario) meanMaxService(m int) float64 {
+	const lo, hi, steps = -9.0, 9.0, 3600
+	dz := (hi - lo) / steps
+	sum := 0.0
+	for i := range steps {
+		z := lo + (float64(i)+0.5)*dz
+		phi := math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
+		cdf := 0.5 * math.Erfc(-z/math.Sqrt2)
+		v := math.Min(s.ServiceMedianSeconds*math.Exp(s.ServiceSigma*z), s.ServiceMaxSeconds)
+		sum += v * float64(m) * phi * math.Pow(cdf, float64(m-1)) * dz
+	}
+	return sum
 }
 
 // PodCapacity is the rated request rate (requests/s) of one pod of an n-pod cluster:
 // RatedUtilization x the rate at which the pod would hold max_task_count tasks on average
-// (Little's law: rate x mean tasks x mean service time = limit).
+// (Little's law: rate x mean task-seconds per request = limit). It sets the replay's scale
+// (PeakFactor) and the timelines' capacity line; the oracle uses the measured capacity
+// (MeasureCapacity) instead.
 func (s Scenario) PodCapacity(n int) float64 {
-	return s.RatedUtilization * float64(s.MaxTaskCount) / (s.MeanTasks(n) * s.MeanServiceSeconds())
+	return s.RatedUtilization * float64(s.MaxTaskCount) / s.MeanTaskSeconds(n)
 }
 
 // ClusterCapacity is n x PodCapacity(n).

@@ -12,6 +12,7 @@ func (s *Scenario) AddFlags(fs *pflag.FlagSet) {
 	i(&s.TasksPerNodePerRequest, "tasks-per-node-per-request", "fan-out cap per DN (HSDS max_tasks_per_node_per_request)")
 	i(&s.ChunksPerRequest, "chunks-per-request", "chunks one data request touches")
 	i(&s.CrawlTasks, "crawl-tasks", "tasks of a domain crawl (h5pyd.File \"r\")")
+	i(&s.OverheadTasks, "overhead-tasks", "tasks a request holds besides its workers (handler + connection)")
 	f(&s.ServiceMedianSeconds, "service-median-seconds", "median request service time")
 	f(&s.ServiceSigma, "service-sigma", "log-normal sigma of the service time")
 	f(&s.ServiceMaxSeconds, "service-max-seconds", "cap of the service time")

@@ -22,15 +22,19 @@ type Scenario struct {
 	TickSeconds float64 `json:"tickSeconds"`
 
 	// HSDS service node.
-	MaxTaskCount           int     `json:"maxTaskCount"`           // SN task gate limit (max_task_count)
-	TasksPerNodePerRequest int     `json:"tasksPerNodePerRequest"` // max_tasks_per_node_per_request
-	ChunksPerRequest       int     `json:"chunksPerRequest"`       // chunks a data request touches
-	CrawlTasks             int     `json:"crawlTasks"`             // tasks of a domain crawl
-	ServiceMedianSeconds   float64 `json:"serviceMedianSeconds"`   // median request service time
-	ServiceSigma           float64 `json:"serviceSigma"`           // log-normal sigma of service time
-	ServiceMaxSeconds      float64 `json:"serviceMaxSeconds"`      // service time cap
-	NotReadySeconds        float64 `json:"notReadySeconds"`        // cluster-wide 503s after a roster change
-	Mix                    Mix     `json:"mix"`
+	MaxTaskCount           int `json:"maxTaskCount"`           // SN task gate limit (max_task_count)
+	TasksPerNodePerRequest int `json:"tasksPerNodePerRequest"` // max_tasks_per_node_per_request
+	ChunksPerRequest       int `json:"chunksPerRequest"`       // chunks a data request touches
+	CrawlTasks             int `json:"crawlTasks"`             // tasks of a domain crawl
+	// OverheadTasks are the tasks every request holds besides its workers, from arrival until
+	// its slowest worker ends: its aiohttp handler task and its connection's task (HSDS's gate
+	// counts every unfinished asyncio task). The gate counts them for the arriving request too.
+	OverheadTasks        int     `json:"overheadTasks"`
+	ServiceMedianSeconds float64 `json:"serviceMedianSeconds"` // median request service time
+	ServiceSigma         float64 `json:"serviceSigma"`         // log-normal sigma of service time
+	ServiceMaxSeconds    float64 `json:"serviceMaxSeconds"`    // service time cap
+	NotReadySeconds      float64 `json:"notReadySeconds"`      // cluster-wide 503s after a roster change
+	Mix                  Mix     `json:"mix"`
 
 	// Kubernetes.
 	StartupSeconds    float64 `json:"startupSeconds"`    // scheduled -> serving
@@ -81,6 +85,7 @@ func DefaultScenario() Scenario {
 		TasksPerNodePerRequest: 16,
 		ChunksPerRequest:       32,
 		CrawlTasks:             40,
+		OverheadTasks:          2,
 		ServiceMedianSeconds:   0.05,
 		ServiceSigma:           0.5,
 		ServiceMaxSeconds:      5,
@@ -142,7 +147,7 @@ func (s Scenario) Validate() error {
 		{"serviceSigma", s.ServiceSigma}, {"notReadySeconds", s.NotReadySeconds}, {"startupSeconds", s.StartupSeconds},
 		{"nodeAddSeconds", s.NodeAddSeconds}, {"nodeRemoveSeconds", s.NodeRemoveSeconds}, {"retries", float64(s.Retries)},
 		{"backoffFactorSeconds", s.BackoffFactorSeconds}, {"retryAfterSeconds", s.RetryAfterSeconds},
-		{"oracleHoldSeconds", s.OracleHoldSeconds},
+		{"oracleHoldSeconds", s.OracleHoldSeconds}, {"overheadTasks", float64(s.OverheadTasks)},
 	} {
 		nonNeg(k.n, k.v)
 	}

@@ -36,6 +36,8 @@ type Sim struct {
 	retries       retryQueue
 	releaseLen    int
 	scrapeEvery   int64
+	rated         []float64 // rated ClusterCapacity(n), computed once per n (Status)
+	dnOverride    int       // > 0: the DN count requests fan out over, whatever the roster (MeasureCapacity)
 	stats         Stats
 }
 
@@ -110,6 +112,9 @@ func (s *Sim) Tick() {
 func (s *Sim) account(t float64) {
 	dt := s.sc.TickSeconds
 	scheduled := 0
+	for _, p := range s.endpoints {
+		s.stats.TaskSeconds += float64(p.inFlight) * dt
+	}
 	for _, p := range s.pods {
 		if p.node != nil {
 			scheduled++
@@ -156,9 +161,20 @@ type Status struct {
 func (s *Sim) Status() Status {
 	st := Status{Spec: int(s.spec), Pods: len(s.pods), Running: len(s.endpoints), Nodes: len(s.nodes), Ready: s.ready(s.Seconds())}
 	if st.Ready {
-		st.Capacity = s.sc.ClusterCapacity(st.Running)
+		st.Capacity = s.ratedCapacity(st.Running)
 	}
 	return st
+}
+
+// ratedCapacity is s.sc.ClusterCapacity(n), memoized (it integrates numerically).
+func (s *Sim) ratedCapacity(n int) float64 {
+	for len(s.rated) <= n {
+		s.rated = append(s.rated, math.NaN())
+	}
+	if math.IsNaN(s.rated[n]) {
+		s.rated[n] = s.sc.ClusterCapacity(n)
+	}
+	return s.rated[n]
 }
 
 // Record appends a timeline point (the caller decides how often).

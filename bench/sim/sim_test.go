@@ -48,7 +48,7 @@ func TestTasksFanOut(t *testing.T) {
 		{kindPost, 2, 32},
 		{kindCrawl, 1, 40},
 		{kindCrawl, 9, 40},
-		{kindSmall, 5, 1},
+		{kindSmall, 5, 0},     // no workers: its handler task does the work (OverheadTasks)
 		{kindChunkGet, 0, 16}, // no roster yet: counted as one DN
 	}
 	for _, tc := range tests {
@@ -74,9 +74,12 @@ func TestGate(t *testing.T) {
 		wantNotReady int64
 		wantInFlight int
 	}{
-		{"idle", 0, false, 1, 0, 0, 16}, // one pod: 16 x 1 DN
-		{"at the limit is admitted", 100, false, 1, 0, 0, 116},
-		{"above the limit", 101, false, 0, 1, 0, 101},
+		// One pod: 16 workers x 1 DN + 2 overhead tasks (handler, connection). HSDS's gate counts
+		// every unfinished asyncio task, the arriving request's own handler and connection
+		// included: in-flight + 2 > 100 is rejected.
+		{"idle", 0, false, 1, 0, 0, 18},
+		{"at the limit is admitted", 98, false, 1, 0, 0, 116},
+		{"above the limit", 99, false, 0, 1, 0, 99},
 		{"not ready wins", 0, true, 0, 0, 1, 0},
 	}
 	for _, tc := range tests {
@@ -333,6 +336,68 @@ func TestDeterminism(t *testing.T) {
 	}
 	if a.Requests == c.Requests && a.Succeeded == c.Succeeded {
 		t.Errorf("seeds 1 and 2 gave the same run")
+	}
+}
+
+// Each worker releases its task when its own draw ends; the overhead tasks go with the slowest.
+func TestWorkersReleaseIndividually(t *testing.T) {
+	sc := DefaultScenario()
+	sc.MinReplicas = 1
+	s := newSim(t, sc, constLoad(0), 1)
+	p := s.endpoints[0]
+	longest := s.admit(p, kindCrawl)
+	if p.inFlight != sc.CrawlTasks+sc.OverheadTasks {
+		t.Fatalf("in-flight after admit = %d, want %d", p.inFlight, sc.CrawlTasks+sc.OverheadTasks)
+	}
+	var seen []int
+	for range int(math.Ceil(longest/sc.TickSeconds)) + 1 {
+		s.Tick()
+		seen = append(seen, p.inFlight)
+	}
+	if p.inFlight != 0 {
+		t.Errorf("in-flight %d after the slowest draw (%g s), want 0", p.inFlight, longest)
+	}
+	partial := false
+	for _, v := range seen {
+		partial = partial || (v > sc.OverheadTasks && v < sc.CrawlTasks+sc.OverheadTasks)
+	}
+	if !partial {
+		t.Errorf("in-flight went %v: want workers to finish one by one", seen)
+	}
+}
+
+// The measured capacity sits where overload 503s cross CapacityRejectFraction: a pod at it
+// rejects at most that share, at 1.5x it rejects more; chunk requests of a one-DN cluster fan
+// out to 16 tasks only, so its pods serve more.
+func TestMeasureCapacity(t *testing.T) {
+	sc := DefaultScenario()
+	c, err := MeasureCapacities(sc, 1)
+	if err != nil {
+		t.Fatalf("MeasureCapacities: %v", err)
+	}
+	if c.DistinctMeasured != 2 || c.PerPod[1] <= c.PerPod[2] || c.PerPod[2] != c.PerPod[int(sc.MaxReplicas)] {
+		t.Fatalf("per-pod capacities %v (%d measured): want n=1 > n=2 = n=max, 2 measured", c.PerPod, c.DistinctMeasured)
+	}
+	sc.Retries = 0
+	for _, tc := range []struct {
+		factor  float64
+		wantMax float64
+		wantMin float64
+	}{{1, CapacityRejectFraction, 0}, {1.5, 1, 2 * CapacityRejectFraction}} {
+		st, err := RunSteady(sc, SteadyRun{Pods: 3, Rate: 3 * tc.factor * c.PerPod[3], WarmupSeconds: 60, Seconds: CapacityRunSeconds, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another seed and three pods: allow 2x the threshold for noise at the capacity itself.
+		if f := st.OverloadFraction(); f > 2*tc.wantMax || f < tc.wantMin {
+			t.Errorf("3 pods at %gx capacity: overload fraction %.5f, want in [%g, %g]", tc.factor, f, tc.wantMin, 2*tc.wantMax)
+		}
+	}
+	if got, want := c.ReplicasFor(10*c.PerPod[2]), int32(10); got != want {
+		t.Errorf("ReplicasFor(10 pods' capacity) = %d, want %d", got, want)
+	}
+	if got := c.ReplicasFor(1e9); got != sc.MaxReplicas {
+		t.Errorf("ReplicasFor(huge) = %d, want max %d", got, sc.MaxReplicas)
 	}
 }
 

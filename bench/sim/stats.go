@@ -14,6 +14,9 @@ type Stats struct {
 	NoEndpoint int64
 	// PodSeconds integrates scheduled pods (starting or serving); NodeSeconds integrates VMs.
 	PodSeconds, NodeSeconds float64
+	// TaskSeconds integrates the SN task counts of the serving pods (mean in-flight = TaskSeconds
+	// / Duration / pods).
+	TaskSeconds float64
 	// ReplicaChanges counts writes of spec.replicas that changed it.
 	ReplicaChanges int
 	// Duration is the simulated time covered, in seconds.

@@ -61,20 +61,53 @@ func (s *Sim) attempt(t float64, r request) {
 		p.counts.notReady++
 		s.stats.Rejected.NotReady++
 		s.retryOrFail(r)
-	case p.inFlight > s.sc.MaxTaskCount:
+	case p.inFlight+s.sc.OverheadTasks > s.sc.MaxTaskCount:
 		p.counts.overload++
 		s.stats.Rejected.Overload++
 		s.retryOrFail(r)
 	default:
-		tasks := s.sc.tasks(r.kind, len(s.endpoints))
-		svc := s.serviceTime()
-		ticks := max(1, int64(math.Ceil(svc/s.sc.TickSeconds)))
-		p.inFlight += tasks
-		p.release[(s.tick+ticks)%int64(len(p.release))] += int32(tasks)
+		longest := s.admit(p, r.kind)
 		p.counts.ok++
 		s.stats.Succeeded++
-		s.stats.Latency.Add(t - r.first + svc)
+		s.stats.Latency.Add(t - r.first + longest)
 	}
+}
+
+// admit starts an admitted request of kind k on p (HSDS.md, "Where 503 comes from"): each of its
+// worker tasks holds one task for its own service-time draw, its OverheadTasks (handler and
+// connection) until the slowest draw ends; a request without workers takes one draw. It returns
+// the request's service time.
+func (s *Sim) admit(p *pod, k kind) float64 {
+	workers := s.sc.tasks(k, s.dnCount())
+	longest := 0.0
+	for i := range max(workers, 1) {
+		svc := s.serviceTime()
+		longest = math.Max(longest, svc)
+		if i < workers {
+			s.hold(p, svc, 1)
+		}
+	}
+	s.hold(p, longest, s.sc.OverheadTasks)
+	return longest
+}
+
+// hold adds n tasks to p for svc seconds (released at the first tick boundary after).
+func (s *Sim) hold(p *pod, svc float64, n int) {
+	if n <= 0 {
+		return
+	}
+	ticks := max(1, int64(math.Ceil(svc/s.sc.TickSeconds)))
+	p.inFlight += n
+	p.release[(s.tick+ticks)%int64(len(p.release))] += int32(n)
+}
+
+// dnCount is the DN count the SNs fan out over: the roster, or the override a capacity
+// measurement sets.
+func (s *Sim) dnCount() int {
+	if s.dnOverride > 0 {
+		return s.dnOverride
+	}
+	return len(s.endpoints)
 }
 
 // retryOrFail applies h5pyd's retry policy to a rejected attempt (HSDS.md, "What clients do on
