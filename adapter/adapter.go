@@ -26,8 +26,12 @@ import (
 type Adapter struct {
 	// Store holds every watched pod's figures; give it to the scaler (Store.PodSamples).
 	Store *store.Store
-	// Provider answers custom.metrics.k8s.io from Store, with latency self-metrics.
+	// Provider answers custom.metrics.k8s.io from Store through an answer cache, with latency
+	// self-metrics.
 	Provider cmprovider.CustomMetricsProvider
+	// BodyCache caches encoded list answers; Run installs it inside the API server's filter
+	// chain, after authentication and authorization.
+	BodyCache *provider.BodyCache
 	// Loop runs collection rounds; its checks are the probes.
 	Loop *collector.Loop
 
@@ -57,13 +61,21 @@ func New(o Options, client kubernetes.Interface, reg prometheus.Registerer, clk 
 	if err != nil {
 		return nil, err
 	}
-	prov, err := provider.NewInstrumented(&provider.Provider{Source: st, Clock: clk}, clk, reg)
+	cached, err := provider.NewCached(&provider.Provider{Source: st, Clock: clk}, st, clk, o.APICacheMaxAge, reg)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := provider.NewInstrumented(cached, clk, reg)
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := provider.NewBodyCache(st, clk, o.APICacheMaxAge, reg)
 	if err != nil {
 		return nil, err
 	}
 	loop := collector.NewLoop(rounder, clk, interval, o.Jitter, uint64(clk.Now().UnixNano()))
 	loop.LateAfter = 3*interval + o.ScrapeTimeout
-	return &Adapter{Store: st, Provider: prov, Loop: loop, discovery: disc}, nil
+	return &Adapter{Store: st, Provider: prov, BodyCache: bodies, Loop: loop, discovery: disc}, nil
 }
 
 func newRounder(o Options, st *store.Store, clk clock.Clock, m *collector.Metrics) (collector.Rounder, error) {

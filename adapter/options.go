@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/provider"
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
@@ -29,6 +30,9 @@ type Options struct {
 	Window        time.Duration // rate window of the served metrics and PodSamples
 	ShortWindow   time.Duration // short rate window (window=short, PodSamplesShort)
 	StaleAfter    time.Duration // age past which a pod's last good scrape no longer counts
+	// APICacheMaxAge bounds how long a cached custom-metrics answer is served without a store
+	// change (answers are recomputed on every store change anyway).
+	APICacheMaxAge time.Duration
 
 	PrometheusURL            string        // when set, read agent series from Prometheus instead of scraping
 	PrometheusPodLabel       string        // target label holding the pod name
@@ -52,6 +56,8 @@ func NewOptions() *Options {
 		ShortWindow:   10 * time.Second,
 		StaleAfter:    5 * time.Second,
 
+		APICacheMaxAge: provider.DefaultMaxAge,
+
 		PrometheusPodLabel:       "pod",
 		PrometheusNamespaceLabel: "namespace",
 		PrometheusInterval:       5 * time.Second,
@@ -73,6 +79,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Window, "rate-window", o.Window, "Window of the served rates and of the scaler's PodSamples.")
 	fs.DurationVar(&o.ShortWindow, "short-rate-window", o.ShortWindow, "Short rate window (metric selector window=short).")
 	fs.DurationVar(&o.StaleAfter, "stale-after", o.StaleAfter, "Age past which a pod's last good scrape no longer counts.")
+	fs.DurationVar(&o.APICacheMaxAge, "api-cache-max-age", o.APICacheMaxAge, "Longest a cached custom-metrics answer is served without a store change.")
 	fs.StringVar(&o.PrometheusURL, "prometheus-url", o.PrometheusURL, "Read agent series from this Prometheus instead of scraping agents.")
 	fs.StringVar(&o.PrometheusPodLabel, "prometheus-pod-label", o.PrometheusPodLabel, "Prometheus label holding the pod name.")
 	fs.StringVar(&o.PrometheusNamespaceLabel, "prometheus-namespace-label", o.PrometheusNamespaceLabel, "Prometheus label holding the namespace.")
@@ -100,6 +107,7 @@ func (o *Options) Validate() error {
 	add(o.ShortWindow < 2*o.Interval, "--short-rate-window %s: want >= 2 scrape intervals", o.ShortWindow)
 	add(o.Window < o.ShortWindow, "--rate-window %s: want >= --short-rate-window", o.Window)
 	add(o.StaleAfter < 2*o.Interval, "--stale-after %s: want >= 2 scrape intervals", o.StaleAfter)
+	add(o.APICacheMaxAge <= 0 || o.APICacheMaxAge > time.Second, "--api-cache-max-age %s: want (0, 1s]", o.APICacheMaxAge)
 	if o.PrometheusURL != "" {
 		u, err := url.Parse(o.PrometheusURL)
 		add(err != nil || u.Scheme == "" || u.Host == "", "--prometheus-url %q: want an absolute URL", o.PrometheusURL)

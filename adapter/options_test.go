@@ -30,6 +30,8 @@ func TestOptionsValidate(t *testing.T) {
 			wantErr: []string{"--scrape-timeout"}},
 		{name: "windows", mut: func(o *adapter.Options) { o.Window, o.ShortWindow = 5*time.Second, 10*time.Second },
 			wantErr: []string{"--rate-window"}},
+		{name: "api cache max-age", mut: func(o *adapter.Options) { o.APICacheMaxAge = 0 },
+			wantErr: []string{"--api-cache-max-age"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

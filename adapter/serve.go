@@ -42,8 +42,9 @@ func (o *ServeOptions) Validate() error {
 }
 
 // Run builds the adapter from the lister kubeconfig (or in-cluster config), starts discovery and
-// collection, and serves custom.metrics.k8s.io (v1beta1 and v1beta2) with the collection probes
-// added to /livez and /readyz, until ctx ends. It returns the Adapter through started (may be nil)
+// collection, and serves custom.metrics.k8s.io (v1beta1 and v1beta2), with encoded list answers
+// cached (Adapter.BodyCache) and the collection probes added to /livez and /readyz, until ctx
+// ends. It returns the Adapter through started (may be nil)
 // as soon as it is collecting, so the caller can hand Adapter.Store to the scaler.
 func Run(ctx context.Context, o *ServeOptions, reg prometheus.Registerer, started func(*Adapter)) error {
 	if err := o.Validate(); err != nil {
@@ -62,6 +63,13 @@ func Run(ctx context.Context, o *ServeOptions, reg prometheus.Registerer, starte
 		return err
 	}
 	o.Base.WithCustomMetrics(a.Provider)
+	srvCfg, err := o.Base.Config()
+	if err != nil {
+		return fmt.Errorf("custom-metrics server config: %w", err)
+	}
+	// The body cache wraps the API handler; the default chain (authn, authz, audit, ...) is
+	// then built around it, so every caller is authorized before a cached body is written.
+	srvCfg.GenericConfig.BuildHandlerChainFunc = a.BodyCache.BuildHandlerChain(srvCfg.GenericConfig.BuildHandlerChainFunc)
 	srv, err := o.Base.Server()
 	if err != nil {
 		return fmt.Errorf("build custom-metrics server: %w", err)

@@ -51,9 +51,9 @@ func (c *Collector) Round(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := agentmetrics.NewParser()
+			w := NewWorker()
 			for t := range work {
-				c.scrapeOne(ctx, t, p)
+				c.scrapeOne(ctx, t, w)
 			}
 		}()
 	}
@@ -78,9 +78,9 @@ feed:
 	}
 }
 
-func (c *Collector) scrapeOne(ctx context.Context, t store.Target, p *agentmetrics.Parser) {
+func (c *Collector) scrapeOne(ctx context.Context, t store.Target, w *Worker) {
 	start := c.Clock.Now()
-	rd, err := c.Scraper.Scrape(ctx, c.URL(t), p)
+	rd, err := c.Scraper.Scrape(ctx, c.URL(t), w)
 	now := c.Clock.Now()
 	if c.Metrics != nil {
 		c.Metrics.ScrapeDuration.Observe(now.Sub(start).Seconds())

@@ -47,8 +47,11 @@ func NewHTTPClient(dialTimeout time.Duration) *http.Client {
 		MaxIdleConnsPerHost: 2,
 		IdleConnTimeout:     2 * time.Minute,
 		DisableCompression:  true,
-		WriteBufferSize:     512, // a GET of a few hundred bytes; the 4 KiB default times thousands of idle connections adds up
-		ReadBufferSize:      2048,
+		// Per-connection buffers, kept by every idle connection (one per agent): a GET of a few
+		// hundred bytes; a response head of about 150 bytes (bodies are read past the buffer into
+		// the worker's own). The 4 KiB defaults times thousands of connections add up.
+		WriteBufferSize: 512,
+		ReadBufferSize:  1024,
 	}
 	return &http.Client{Transport: tr}
 }
@@ -62,8 +65,22 @@ type Scraper struct {
 	MaxBodyBytes int64
 }
 
-// Scrape fetches url and parses it with p (one parser per goroutine).
-func (s *Scraper) Scrape(ctx context.Context, url string, p *agentmetrics.Parser) (agentmetrics.Reading, error) {
+// Worker is one scraping goroutine's reusable state: a parser and a body buffer, so that a
+// scrape allocates no body.
+type Worker struct {
+	parser *agentmetrics.Parser
+	body   bytes.Buffer
+}
+
+// NewWorker returns the state of one scraping goroutine.
+func NewWorker() *Worker { return &Worker{parser: agentmetrics.NewParser()} }
+
+// maxKeptBody is the largest body buffer a worker keeps between scrapes; a rare larger body
+// (up to MaxBodyBytes) is read into a buffer that is then dropped.
+const maxKeptBody = 64 << 10
+
+// Scrape fetches url and parses it with w's parser and buffer (one Worker per goroutine).
+func (s *Scraper) Scrape(ctx context.Context, url string, w *Worker) (agentmetrics.Reading, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -82,14 +99,19 @@ func (s *Scraper) Scrape(ctx context.Context, url string, p *agentmetrics.Parser
 	if resp.StatusCode != http.StatusOK {
 		return agentmetrics.Reading{}, fmt.Errorf("get %s: %w %d", url, ErrStatus, resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, s.MaxBodyBytes+1))
-	if err != nil {
+	defer func() {
+		if w.body.Cap() > maxKeptBody {
+			w.body = bytes.Buffer{}
+		}
+	}()
+	w.body.Reset()
+	if _, err := w.body.ReadFrom(io.LimitReader(resp.Body, s.MaxBodyBytes+1)); err != nil {
 		return agentmetrics.Reading{}, fmt.Errorf("read %s: %w", url, err)
 	}
-	if int64(len(body)) > s.MaxBodyBytes {
+	if int64(w.body.Len()) > s.MaxBodyBytes {
 		return agentmetrics.Reading{}, fmt.Errorf("read %s: %w (limit %d bytes)", url, ErrTooLarge, s.MaxBodyBytes)
 	}
-	rd, err := p.Parse(bytes.NewReader(body))
+	rd, err := w.parser.Parse(bytes.NewReader(w.body.Bytes()))
 	if err != nil {
 		return agentmetrics.Reading{}, fmt.Errorf("%s: %w", url, err)
 	}

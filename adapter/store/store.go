@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -97,6 +98,8 @@ type Store struct {
 	// order holds the same entries sorted by key, so reads never sort (pods come and go rarely;
 	// reads are frequent).
 	order []*entry
+	// gen is bumped on every change (see Generation).
+	gen atomic.Uint64
 }
 
 // New returns an empty store.
@@ -106,6 +109,12 @@ func New(cfg Config) *Store {
 
 // Config returns the store's configuration.
 func (s *Store) Config() Config { return s.cfg }
+
+// Generation is a counter bumped by every change: UpsertPod, DeletePod, and every accepted
+// Record or RecordFailure. Readers that cache answers compare it to tell whether the store
+// changed; an unchanged generation means every read at the same time returns the same figures.
+// (Time alone can still change an answer: a reading ages past StaleAfter without any write.)
+func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 // UpsertPod adds a pod or updates what Kubernetes says about it. A new UID under the same name
 // (the pod was recreated) starts from an empty ring.
@@ -125,6 +134,7 @@ func (s *Store) UpsertPod(m PodMeta) {
 		}
 	}
 	e.meta, e.sel = m, labels.Set(m.Labels)
+	s.gen.Add(1)
 }
 
 func cmpKey(a, b Key) int {
@@ -145,6 +155,7 @@ func (s *Store) DeletePod(namespace, name string) {
 	if i, found := slices.BinarySearchFunc(s.order, k, cmpEntryKey); found {
 		s.order = slices.Delete(s.order, i, i+1)
 	}
+	s.gen.Add(1)
 }
 
 // Len is the number of pods in the store.
@@ -194,6 +205,7 @@ func (s *Store) Record(k Key, uid types.UID, t time.Time, rd agentmetrics.Readin
 	long, okLong := windowRates(e.pts, s.cfg.Window, 2*s.cfg.Window)
 	short, okShort := windowRates(e.pts, s.cfg.ShortWindow, 2*s.cfg.ShortWindow)
 	e.fig = figures{ok: true, okLong: okLong, okShort: okShort, t: t, reading: rd, long: long, short: short}
+	s.gen.Add(1)
 	return true
 }
 
@@ -207,5 +219,6 @@ func (s *Store) RecordFailure(k Key, uid types.UID, t time.Time, reason string) 
 		return false
 	}
 	e.fig.ok, e.fig.failedAt, e.fig.reason = false, t, reason
+	s.gen.Add(1)
 	return true
 }

@@ -157,3 +157,33 @@ func TestTargetsAndDeployment(t *testing.T) {
 		t.Error("Get found a pod that does not exist")
 	}
 }
+
+// TestGeneration: every change bumps the generation; refused writes and reads do not.
+func TestGeneration(t *testing.T) {
+	s := store.New(cfg())
+	a := running("a")
+	gone := store.Key{Namespace: "ns", Name: "gone"}
+	steps := []struct {
+		name    string
+		do      func()
+		changed bool
+	}{
+		{"upsert new pod", func() { s.UpsertPod(a) }, true},
+		{"upsert same pod", func() { s.UpsertPod(a) }, true},
+		{"record", func() { s.Record(a.Key(), a.UID, at(1), reading(1, 0, 1)) }, true},
+		{"record not after newest", func() { s.Record(a.Key(), a.UID, at(1), reading(2, 0, 1)) }, false},
+		{"record of unknown pod", func() { s.Record(gone, "x", at(2), reading(1, 0, 1)) }, false},
+		{"record with old UID", func() { s.Record(a.Key(), "old", at(2), reading(1, 0, 1)) }, false},
+		{"failure", func() { s.RecordFailure(a.Key(), a.UID, at(2), "timeout") }, true},
+		{"failure of unknown pod", func() { s.RecordFailure(gone, "x", at(2), "timeout") }, false},
+		{"reads", func() { s.PodSamples("ns", nil, at(3)); s.Targets(); s.Len() }, false},
+		{"delete", func() { s.DeletePod("ns", "a") }, true},
+	}
+	for _, st := range steps {
+		before := s.Generation()
+		st.do()
+		if got := s.Generation() != before; got != st.changed {
+			t.Errorf("%s: generation changed = %t, want %t", st.name, got, st.changed)
+		}
+	}
+}
