@@ -137,8 +137,8 @@ func writeDryRun(w io.Writer, format string, res DryRunResult) error {
 	}
 	t, sm := res.Trace, res.Summary
 	_, err := fmt.Fprintf(w, "summary: trace=%s slice_start=%.0fs simulated=%.0fs scale_factor=%.4g time_compression=%g policy=%s "+
-		"failed_fraction=%.5f rejected_fraction=%.5f pod_seconds=%.0f oracle_pod_seconds=%.0f replica_changes=%d p99_latency_s=%.3f\n",
+		"failed_fraction=%.5f rejected_fraction=%.5f pod_seconds=%.0f replica_changes=%d p99_latency_s=%.3f\n",
 		t.Trace, t.SliceStartSeconds, t.SimulatedSeconds, t.ScaleFactor, t.TimeCompression, sm.Policy,
-		sm.FailedFraction, sm.RejectedFraction, sm.PodSeconds, sm.OraclePodSeconds, sm.ReplicaChanges, sm.P99LatencyS)
+		sm.FailedFraction, sm.RejectedFraction, sm.PodSeconds, sm.ReplicaChanges, sm.P99LatencyS)
 	return err
 }
