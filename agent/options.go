@@ -34,7 +34,7 @@ const (
 	DefaultSNURL           = "http://127.0.0.1:5101"
 	DefaultDNURL           = "http://127.0.0.1:6101"
 	DefaultProxyListen     = ":5190"
-	DefaultPollInterval    = time.Second
+	DefaultPollInterval    = 250 * time.Millisecond
 	DefaultTimeout         = time.Second
 	DefaultMaxBody         = 4 << 20
 	DefaultMaxTaskCount    = 100

@@ -16,7 +16,7 @@ func TestOptionsDefaultsValid(t *testing.T) {
 		t.Fatalf("defaults invalid: %v", err)
 	}
 	want := Options{Source: "metrics", SNURL: "http://127.0.0.1:5101", DNURL: "http://127.0.0.1:6101",
-		Listen: ":9090", ProxyListen: ":5190", PollInterval: time.Second, Timeout: time.Second,
+		Listen: ":9090", ProxyListen: ":5190", PollInterval: 250 * time.Millisecond, Timeout: time.Second,
 		MaxBody: 4 << 20, MaxTaskCount: 100, UpstreamLatency: 2 * time.Millisecond, ProxyIdleConns: 16}
 	if diff := cmp.Diff(want, *o); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

@@ -25,6 +25,10 @@ type Deps struct {
 	Recommender heuristics.Recommender
 	Metrics     *Metrics
 	Clock       clock.WithTicker
+	// Fresh, when set, returns a channel closed when the pod source has new figures (the
+	// adapter's next completed scrape round); Run then decides at once instead of waiting for
+	// its next tick. Step never uses it.
+	Fresh func() <-chan struct{}
 }
 
 // Outcome is what one Step saw and did.
@@ -102,13 +106,15 @@ func NewController(cfg ControllerConfig, deps Deps) (*Controller, error) {
 	return c, nil
 }
 
-// Run calls Step at once and then every Guards.Tick until ctx ends; a failed Step is logged and
-// the loop goes on. It returns nil when ctx ends.
+// Run calls Step at once and then every Guards.Tick, and also as soon as Deps.Fresh says the pod
+// source has new figures, until ctx ends; a failed Step is logged and the loop goes on. It returns
+// nil when ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
 	ticker := c.clock.NewTicker(c.cfg.Guards.Tick.D())
 	defer ticker.Stop()
 	klog.InfoS("Scaler loop started", "target", c.cfg.Target.String(), "dryRun", c.cfg.DryRun, "tick", c.cfg.Guards.Tick.D())
 	for {
+		fresh := c.fresh()
 		if _, err := c.Step(ctx); err != nil && ctx.Err() == nil {
 			klog.ErrorS(err, "Scaler step failed", "target", c.cfg.Target.String())
 		}
@@ -117,8 +123,17 @@ func (c *Controller) Run(ctx context.Context) error {
 			klog.InfoS("Scaler loop stopped", "target", c.cfg.Target.String())
 			return nil
 		case <-ticker.C():
+		case <-fresh:
 		}
 	}
+}
+
+// fresh is the channel of the pod source's next update, or nil (never ready) without Deps.Fresh.
+func (c *Controller) fresh() <-chan struct{} {
+	if c.deps.Fresh == nil {
+		return nil
+	}
+	return c.deps.Fresh()
 }
 
 // Step runs one decision for the target at the clock's now: read, decide, guard, act.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -374,6 +375,32 @@ func TestRunTicksOnClock(t *testing.T) {
 	waitFor(t, func() bool { return r.rec.calls() == 4 })
 	cancel()
 	stopped = true
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v", err)
+	}
+}
+
+// With Deps.Fresh, Run decides as soon as the pod source has new figures, without waiting for the
+// tick: the fake clock never moves here.
+func TestRunStepsOnFreshFigures(t *testing.T) {
+	cfg := testConfig()
+	cfg.SettledAtStart = true
+	r := newRig(t, cfg, want(3))
+	var mu sync.Mutex
+	ch := make(chan struct{})
+	r.c.deps.Fresh = func() <-chan struct{} { mu.Lock(); defer mu.Unlock(); return ch }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.c.Run(ctx) }()
+	for i := range 3 {
+		waitFor(t, func() bool { return r.rec.calls() == i+1 })
+		mu.Lock()
+		close(ch) // a scrape round completed
+		ch = make(chan struct{})
+		mu.Unlock()
+	}
+	waitFor(t, func() bool { return r.rec.calls() == 4 })
+	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run returned %v", err)
 	}

@@ -33,6 +33,7 @@ type Loop struct {
 	rnd      *rand.Rand
 	lastTick atomic.Int64 // unix nanoseconds of the last round start, 0 before the first
 	rounds   atomic.Int64 // completed rounds
+	done     chan struct{} // closed when the current round completes, then replaced (under mu)
 }
 
 // NewLoop returns a loop; seed makes the jitter reproducible.
@@ -60,11 +61,32 @@ func (l *Loop) Run(ctx context.Context) {
 			return
 		}
 		l.rounds.Add(1)
+		l.roundDone()
 		select {
 		case <-ctx.Done():
 			return
 		case <-l.Clock.After(l.next(l.Clock.Since(start))):
 		}
+	}
+}
+
+// NextRound returns a channel that is closed when the next collection round completes, so a
+// consumer (the scaler) can decide on fresh figures at once instead of on its own tick.
+func (l *Loop) NextRound() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done == nil {
+		l.done = make(chan struct{})
+	}
+	return l.done
+}
+
+func (l *Loop) roundDone() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done != nil {
+		close(l.done)
+		l.done = nil
 	}
 }
 

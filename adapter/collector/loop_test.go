@@ -63,3 +63,31 @@ func TestLoopProbes(t *testing.T) {
 		t.Errorf("Rounds = %d, want 1", n)
 	}
 }
+
+// NextRound's channel closes when the round in progress completes, and a new one is handed out.
+func TestLoopNextRound(t *testing.T) {
+	clk := testclock.NewFakeClock(t0)
+	g := gate{started: make(chan struct{}), finish: make(chan struct{})}
+	l := collector.NewLoop(g, clk, time.Second, 0, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	<-g.started
+	next := l.NextRound()
+	select {
+	case <-next:
+		t.Fatal("NextRound closed before the round completed")
+	default:
+	}
+	g.finish <- struct{}{}
+	select {
+	case <-next:
+	case <-time.After(5 * time.Second):
+		t.Fatal("NextRound not closed after the round completed")
+	}
+	if l.NextRound() == next {
+		t.Error("NextRound returned the closed channel again")
+	}
+}

@@ -97,14 +97,15 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	g.Go(func() error { return serveMetrics(ctx, ln, reg) })
 	g.Go(func() error {
 		return adapter.Run(ctx, o.adapter, reg, func(a *adapter.Adapter) {
-			g.Go(func() error { return runScaler(ctx, o, pf, rec, m, a.Store) })
+			g.Go(func() error { return runScaler(ctx, o, pf, rec, m, a) })
 		})
 	})
 	return g.Wait()
 }
 
 // runScaler runs the control loop for the policy's target, on the leader only.
-func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec heuristics.Recommender, m *scaler.Metrics, pods scaler.PodSource) error {
+// It decides on every tick and as soon as a scrape round completes.
+func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec heuristics.Recommender, m *scaler.Metrics, a *adapter.Adapter) error {
 	cfg, err := o.adapter.Base.ClientConfig()
 	if err != nil {
 		return err
@@ -114,7 +115,9 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec 
 		return err
 	}
 	defer live.Close()
-	ctrl, err := scaler.NewController(pf.ControllerConfig(o.scaler.DryRun), live.Deps(pods, rec, m))
+	deps := live.Deps(a.Store, rec, m)
+	deps.Fresh = a.Loop.NextRound
+	ctrl, err := scaler.NewController(pf.ControllerConfig(o.scaler.DryRun), deps)
 	if err != nil {
 		return err
 	}
