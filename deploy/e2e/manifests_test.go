@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 
 // policyDir holds the scaler's policy file, which is not a Kubernetes object (scaler/ tests it).
@@ -64,11 +66,18 @@ func looseManifests(t *testing.T, root string) []string {
 	t.Helper()
 	var files []string
 	err := filepath.WalkDir(filepath.Join(root, "deploy"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+		if err != nil || d.IsDir() || (!strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml")) {
 			return err
 		}
 		dir, _ := filepath.Rel(root, filepath.Dir(path))
 		if dir == policyDir {
+			return nil
+		}
+		if isPolicyFile(t, path) {
+			// Our own ScalingPolicy format, not a Kubernetes object: it must load and validate.
+			if _, err := scaler.LoadPolicyFile(path); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
 			return nil
 		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(path), "kustomization.yaml")); err == nil {
@@ -81,6 +90,16 @@ func looseManifests(t *testing.T, root string) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// isPolicyFile reports whether path holds a ScalingPolicy (scaler.LoadPolicyFile's format).
+func isPolicyFile(t *testing.T, path string) bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(data), "\nkind: ScalingPolicy\n")
 }
 
 func toYAML(t *testing.T, objs []unstructured.Unstructured) []byte {
