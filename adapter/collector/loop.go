@@ -31,8 +31,8 @@ type Loop struct {
 
 	mu       sync.Mutex
 	rnd      *rand.Rand
-	lastTick atomic.Int64 // unix nanoseconds of the last round start, 0 before the first
-	rounds   atomic.Int64 // completed rounds
+	lastTick atomic.Int64  // unix nanoseconds of the last round start, 0 before the first
+	rounds   atomic.Int64  // completed rounds
 	done     chan struct{} // closed when the current round completes, then replaced (under mu)
 }
 

@@ -22,15 +22,6 @@ func (q *retryQueue) push(tick int64, r request) {
 	q.buckets[i] = append(q.buckets[i], r)
 }
 
-// pending counts the requests still waiting to retry.
-func (q *retryQueue) pending() int {
-	n := 0
-	for _, b := range q.buckets {
-		n += len(b)
-	}
-	return n
-}
-
 // stepTraffic sends this tick's retries and new arrivals (Poisson, rate = load(t)).
 func (s *Sim) stepTraffic(t float64) {
 	i := s.tick % int64(len(s.retries.buckets))

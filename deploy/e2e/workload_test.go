@@ -19,7 +19,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
@@ -112,15 +111,6 @@ func (w *workload) replicas(ctx context.Context) (int32, error) {
 		return 0, err
 	}
 	return *d.Spec.Replicas, nil
-}
-
-// scaleTo sets spec.replicas through the scale subresource.
-func (w *workload) scaleTo(ctx context.Context, t *testing.T, n int32) {
-	t.Helper()
-	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
-	if _, err := cluster.Client.AppsV1().Deployments(w.ns).Patch(ctx, "hsds", types.MergePatchType, patch, metav1.PatchOptions{}, "scale"); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // overloadRejected sums the fake pods' ground-truth overload 503s.

@@ -72,8 +72,10 @@ func (c Config) Validate() error {
 	if c.Namespace == "" {
 		errs = append(errs, errors.New("namespace is required"))
 	}
-	if _, err := labels.Parse(c.Selector); err != nil || c.Selector == "" {
-		errs = append(errs, fmt.Errorf("selector %q: want a non-empty label selector (%v)", c.Selector, err))
+	if c.Selector == "" {
+		errs = append(errs, errors.New("selector: want a non-empty label selector"))
+	} else if _, err := labels.Parse(c.Selector); err != nil {
+		errs = append(errs, fmt.Errorf("selector %q: %w", c.Selector, err))
 	}
 	if c.ScaleUpDelay < 0 || c.StartDelay < 0 || c.Resync < 0 {
 		errs = append(errs, errors.New("scaleUpDelay, startDelay and resync must be >= 0"))
