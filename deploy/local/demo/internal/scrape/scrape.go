@@ -1,0 +1,191 @@
+// Package scrape reads the figures the demo shows from the Prometheus text expositions of the
+// hsds-agents and of `hsds-autoscaler serve` (prometheus/common expfmt). Parsing is pure; the
+// caller fetches the bodies.
+package scrape
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"sort"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
+)
+
+// Agent is one agent's exposition, reduced to what the demo shows.
+type Agent struct {
+	// Responses are the cumulative client-facing responses, keyed "code" or "503/cause".
+	Responses map[string]float64
+	// InFlight and Limit are NaN when the agent does not export them (HSDS not read).
+	InFlight, Limit float64
+	// SNReady is 1 when the SN is READY, 0 when not, NaN when unknown.
+	SNReady float64
+	Up      bool
+}
+
+// Scaler is serve's exposition, reduced to what the demo shows. Gauges are NaN until the scaler
+// has set them.
+type Scaler struct {
+	Desired, Current, Ready, Pending float64
+	// Decisions are the cumulative decisions keyed "reason/direction".
+	Decisions map[string]float64
+	// Guards lists the guards active at the last decision, sorted.
+	Guards []string
+}
+
+// parse decodes a text exposition; expfmt panics on some malformed input, which becomes an error.
+func parse(body []byte) (fams map[string]*dto.MetricFamily, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fams, err = nil, fmt.Errorf("parse exposition: %v", r)
+		}
+	}()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err = p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parse exposition: %w", err)
+	}
+	return fams, nil
+}
+
+// ParseAgent reads an hsds-agent /metrics body.
+func ParseAgent(body []byte) (Agent, error) {
+	fams, err := parse(body)
+	if err != nil {
+		return Agent{}, err
+	}
+	a := Agent{Responses: map[string]float64{}, InFlight: single(fams[schema.InFlight]),
+		Limit: single(fams[schema.InFlightLimit]), SNReady: math.NaN()}
+	a.Up = single(fams[schema.Up]) == 1
+	for _, m := range metrics(fams[schema.Responses]) {
+		v := value(m)
+		if !valid(v) {
+			return Agent{}, fmt.Errorf("%s: invalid value %g", schema.Responses, v)
+		}
+		key := label(m, schema.LabelCode)
+		if c := label(m, schema.LabelCause); c != "" {
+			key += "/" + c
+		}
+		a.Responses[key] += v
+	}
+	for _, m := range metrics(fams[schema.NodeState]) {
+		if label(m, schema.LabelNode) == schema.NodeSN && label(m, schema.LabelState) == schema.StateReady {
+			a.SNReady = value(m)
+		}
+	}
+	return a, nil
+}
+
+// ParseScaler reads a `hsds-autoscaler serve` /metrics body (one target).
+func ParseScaler(body []byte) (Scaler, error) {
+	fams, err := parse(body)
+	if err != nil {
+		return Scaler{}, err
+	}
+	s := Scaler{Desired: single(fams[scaler.MetricDesiredReplicas]), Current: single(fams[scaler.MetricCurrentReplicas]),
+		Ready: single(fams[scaler.MetricReadyReplicas]), Pending: single(fams[scaler.MetricPendingReplicas]),
+		Decisions: map[string]float64{}}
+	for _, m := range metrics(fams[scaler.MetricDecisions]) {
+		v := value(m)
+		if !valid(v) {
+			return Scaler{}, fmt.Errorf("%s: invalid value %g", scaler.MetricDecisions, v)
+		}
+		s.Decisions[label(m, "reason")+"/"+label(m, "direction")] += v
+	}
+	for _, m := range metrics(fams[scaler.MetricGuardActive]) {
+		if value(m) == 1 {
+			s.Guards = append(s.Guards, label(m, "guard"))
+		}
+	}
+	sort.Strings(s.Guards)
+	return s, nil
+}
+
+// LastDecision returns the "reason/direction" whose counter grew most between prev and cur,
+// preferring a decision that changed something (direction up or down); "" when none grew.
+func LastDecision(prev, cur map[string]float64) string {
+	best, bestDelta, bestActs := "", 0.0, false
+	keys := make([]string, 0, len(cur))
+	for k := range cur {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		d := cur[k] - prev[k]
+		if d <= 0 {
+			continue
+		}
+		acts := !hasSuffix(k, "/none")
+		if (acts && !bestActs) || (acts == bestActs && d > bestDelta) {
+			best, bestDelta, bestActs = k, d, acts
+		}
+	}
+	return best
+}
+
+// Rates returns (cur - prev) / seconds per key; a key whose counter fell (a restart) or that prev
+// lacks gives no rate. seconds <= 0 gives an empty map.
+func Rates(prev, cur map[string]float64, seconds float64) map[string]float64 {
+	out := map[string]float64{}
+	if seconds <= 0 {
+		return out
+	}
+	for k, v := range cur {
+		p, ok := prev[k]
+		if ok && v >= p {
+			out[k] = (v - p) / seconds
+		}
+	}
+	return out
+}
+
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
+
+func metrics(mf *dto.MetricFamily) []*dto.Metric {
+	if mf == nil {
+		return nil
+	}
+	return mf.GetMetric()
+}
+
+// single is the value of a family's only series; NaN when absent, ambiguous or invalid.
+func single(mf *dto.MetricFamily) float64 {
+	ms := metrics(mf)
+	if len(ms) != 1 {
+		return math.NaN()
+	}
+	if v := value(ms[0]); valid(v) {
+		return v
+	}
+	return math.NaN()
+}
+
+func valid(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.GetGauge() != nil:
+		return m.GetGauge().GetValue()
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue()
+	case m.GetUntyped() != nil:
+		return m.GetUntyped().GetValue()
+	}
+	return math.NaN()
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
