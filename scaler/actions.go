@@ -160,7 +160,8 @@ func (c *Controller) actuate(ctx context.Context, o *Outcome, now time.Time) err
 // log writes one line per decision: at the default level when something changes, else at V(2).
 func (c *Controller) log(o Outcome) {
 	kv := []any{"target", c.cfg.Target.String(), "current", o.Current, "desired", o.Desired, "ready", o.Ready,
-		"pending", o.Pending, "reason", o.Reason, "guards", o.Guards, "acted", o.Acted, "dryRun", o.DryRun}
+		"pending", o.Pending, "reason", o.Reason, "guards", o.Guards, "acted", o.Acted, "dryRun", o.DryRun,
+		"recommended", o.Decision.Replicas, "message", o.Decision.Message}
 	if o.Direction != "none" {
 		klog.InfoS("Scaling decision", kv...)
 		return
