@@ -71,7 +71,7 @@ func TestScenario4ScalerUpSettleWaitDown(t *testing.T) {
 	}
 
 	w.kubelet.AddSlots(20) // the cluster autoscaler delivers
-	w.waitRunning(ctx, t, int(up.to))
+	w.waitAtLeast(ctx, t, int(up.to))
 	time.Sleep(2 * settle) // a further scale-up, if any, lands
 
 	l.set(lightRate)
@@ -158,7 +158,7 @@ func TestScenario5LeaderElectionFailover(t *testing.T) {
 	if v, _, _ := a.metric(ctx, "hsds_scaler_decisions_total", map[string]string{"direction": "up"}); v < 1 {
 		t.Errorf("leader serve-a counted %g scale-up decisions, want >= 1", v)
 	}
-	w.waitRunning(ctx, t, int(first.to))
+	w.waitAtLeast(ctx, t, int(first.to))
 
 	a.kill()
 	killed := time.Now()

@@ -104,6 +104,14 @@ func (w *workload) waitRunning(ctx context.Context, t *testing.T, n int) []*fake
 	return pods
 }
 
+// waitAtLeast waits until the fake node runs at least n pods: the scaler may add more meanwhile.
+func (w *workload) waitAtLeast(ctx context.Context, t *testing.T, n int) {
+	t.Helper()
+	eventually(ctx, t, 60*time.Second, fmt.Sprintf("at least %d running pods", n), func(context.Context) (bool, error) {
+		return len(w.kubelet.Pods()) >= n, nil
+	})
+}
+
 // replicas reads the Deployment's spec.replicas.
 func (w *workload) replicas(ctx context.Context) (int32, error) {
 	d, err := cluster.Client.AppsV1().Deployments(w.ns).Get(ctx, "hsds", metav1.GetOptions{})
