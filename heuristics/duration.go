@@ -18,7 +18,7 @@ func D(d time.Duration) Duration { return Duration{d} }
 
 // MarshalJSON writes the duration as a string such as "5m0s".
 func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(d.Duration.String())
+	return json.Marshal(d.String())
 }
 
 // UnmarshalJSON accepts a Go duration string ("45s", "1m30s"). Bare numbers are rejected: a

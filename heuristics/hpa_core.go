@@ -98,10 +98,10 @@ type hpaPods struct {
 func groupHPAPods(pods []PodSample, metric func(PodSample) (int64, bool)) hpaPods {
 	g := hpaPods{metrics: make(map[string]int64, len(pods))}
 	for _, p := range pods {
-		switch {
-		case p.Phase == PodOther:
+		switch p.Phase {
+		case PodOther:
 			continue
-		case p.Phase == PodPending:
+		case PodPending:
 			g.unready = append(g.unready, p.Name)
 			continue
 		}

@@ -15,11 +15,6 @@ type Extremum struct {
 	head   int
 }
 
-type sample struct {
-	t time.Time
-	v float64
-}
-
 // NewMax returns a sliding maximum over window.
 func NewMax(window time.Duration) *Extremum { return &Extremum{window: window, max: true} }
 
