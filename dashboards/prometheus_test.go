@@ -10,14 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -129,21 +127,7 @@ func waitReady(t *testing.T, ctx context.Context, url string, out *lockedBuffer)
 	}
 }
 
-// firing returns the names of the firing alerts, sorted, without duplicates.
-func firing(ctx context.Context, p v1.API) ([]string, error) {
-	res, err := p.Alerts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
-	}
-	var out []string
-	for _, a := range res.Alerts {
-		if name := string(a.Labels[model.AlertNameLabel]); a.State == v1.AlertStateFiring && !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
+func firing(ctx context.Context, p v1.API) ([]string, error) { return FiringAlerts(ctx, p) }
 
 // waitFiring polls until exactly want (sorted) fire.
 func waitFiring(t *testing.T, ctx context.Context, p v1.API, want []string) {
@@ -162,26 +146,10 @@ func waitFiring(t *testing.T, ctx context.Context, p v1.API, want []string) {
 	}
 }
 
-// substitute replaces Grafana's variables with values Prometheus accepts.
-func substitute(expr string) string {
-	return strings.NewReplacer("$__rate_interval", "5s", "$namespace", ".*", "$pod", ".*", "$target", ".*").Replace(expr)
-}
+func substitute(expr string) string { return SubstituteVariables(expr) }
 
-// query runs an instant query and returns the number of series it returned.
 func query(ctx context.Context, p v1.API, expr string) (int, error) {
-	v, _, err := p.Query(ctx, expr, time.Now())
-	if err != nil {
-		return 0, fmt.Errorf("query %q: %w", expr, err)
-	}
-	switch r := v.(type) {
-	case model.Vector:
-		return len(r), nil
-	case model.Matrix:
-		return len(r), nil
-	case *model.Scalar:
-		return 1, nil
-	}
-	return 0, fmt.Errorf("query %q: unexpected result type %s", expr, v.Type())
+	return SeriesCount(ctx, p, expr, time.Now())
 }
 
 // present reports which metric names have at least one series in Prometheus.

@@ -13,14 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/dashboards"
@@ -55,14 +53,14 @@ func TestDashboardsLivePrometheusWithServe(t *testing.T) {
 	metricAtLeast(ctx, t, s, "hsds_scaler_decisions_total", nil, 1, 30*time.Second)
 	time.Sleep(3 * time.Second) // two more scrapes of serve
 
-	firing, err := firingAlerts(ctx, p)
+	firing, err := dashboards.FiringAlerts(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("firing: %v", firing)
 	exprs := map[string]string{}
 	for name, e := range dashboards.Queries() {
-		exprs[name] = strings.NewReplacer("$__rate_interval", "5s", "$namespace", ".*", "$pod", ".*", "$target", ".*").Replace(e)
+		exprs[name] = dashboards.SubstituteVariables(e)
 	}
 	conditions := map[string]bool{} // alert expressions that need not return series (not firing)
 	for name, e := range dashboards.RuleExprs(o) {
@@ -219,44 +217,16 @@ func startProm(ctx context.Context, t *testing.T, bin string, o dashboards.RuleO
 	return p
 }
 
-func firingAlerts(ctx context.Context, p v1.API) ([]string, error) {
-	res, err := p.Alerts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, a := range res.Alerts {
-		if name := string(a.Labels[model.AlertNameLabel]); a.State == v1.AlertStateFiring && !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 func waitAlert(ctx context.Context, t *testing.T, p v1.API, name string) {
 	t.Helper()
 	eventually(ctx, t, 90*time.Second, "alert "+name+" firing", func(ctx context.Context) (bool, error) {
-		firing, err := firingAlerts(ctx, p)
+		firing, err := dashboards.FiringAlerts(ctx, p)
 		return err == nil && slices.Contains(firing, name), nil
 	})
 }
 
-// seriesOf runs an instant query and returns how many series (or 1 for a scalar) it returned.
 func seriesOf(ctx context.Context, p v1.API, expr string) (int, error) {
-	v, _, err := p.Query(ctx, expr, time.Now())
-	if err != nil {
-		return 0, fmt.Errorf("query %q: %w", expr, err)
-	}
-	switch r := v.(type) {
-	case model.Vector:
-		return len(r), nil
-	case model.Matrix:
-		return len(r), nil
-	case *model.Scalar:
-		return 1, nil
-	}
-	return 0, fmt.Errorf("query %q: result type %s", expr, v.Type())
+	return dashboards.SeriesCount(ctx, p, expr, time.Now())
 }
 
 // absent returns the metric names with no series in Prometheus.
