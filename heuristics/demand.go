@@ -166,16 +166,20 @@ func ceilReplicas(x float64) int32 {
 
 // capacitySample is the one-pod-cluster capacity c1 implied by this snapshot: the served rate per
 // capacity pod divided by utilization (Little's law: at full utilization the rate scales by 1/u),
-// normalized by the fan-out divisor. ok is false unless the cluster is busy enough for the figure
-// to mean something (utilization >= learnU, or overload).
-func capacitySample(s Signals, p Policy) (float64, bool) {
+// normalized by the fan-out divisor. u is the utilization smoothed over about the horizon of the
+// served rate (an EWMA with half-life ShortWindow/2): the in-flight gauge is an instantaneous
+// reading that swings by a whole request's tasks (up to 16 x DNs each), so dividing a
+// window-averaged rate by one reading selected for being high (>= learnU) would bias c1 low.
+// ok is false unless the cluster is busy enough for the figure to mean something (smoothed
+// utilization >= learnU, or overload).
+func capacitySample(s Signals, u float64, p Policy) (float64, bool) {
 	if s.Capacity == 0 || s.Served <= 0 || !s.UtilizationOK {
 		return 0, false
 	}
-	if s.Utilization < p.CapacityLearnUtilization && !s.Overloaded {
+	if u < p.CapacityLearnUtilization && !s.Overloaded {
 		return 0, false
 	}
-	u := math.Min(1, math.Max(s.Utilization, p.CapacityLearnUtilization))
+	u = math.Min(1, math.Max(u, p.CapacityLearnUtilization))
 	if s.Overloaded {
 		u = 1 // shedding: the SNs serve all they can
 	}

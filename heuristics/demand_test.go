@@ -149,7 +149,7 @@ func TestCapacitySample(t *testing.T) {
 		{"no capacity pods", Signals{Served: 40, Utilization: 0.9, UtilizationOK: true}, 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := capacitySample(tc.s, p)
+		got, ok := capacitySample(tc.s, tc.s.Utilization, p)
 		if ok != tc.wantOK || math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("%s: capacitySample = %v, %v; want %v, %v", tc.name, got, ok, tc.want, tc.wantOK)
 		}

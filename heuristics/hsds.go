@@ -30,6 +30,7 @@ type HSDS struct {
 	offered     *window.Series   // offered load over ShortWindow, for the trend
 	demand      *window.EWMA     // "stable" offered load for the panic rule
 	capacity    *window.EWMA     // learned one-pod capacity c1
+	utilization *window.EWMA     // smoothed utilization, the divisor of capacity samples
 	downRecs    *window.Extremum // max recommendation over StabilizationWindow
 }
 
@@ -47,6 +48,7 @@ func NewHSDS(p Policy) (*HSDS, error) {
 		offered:     window.NewSeries(p.ShortWindow.Duration),
 		demand:      window.NewEWMA(p.DemandHalfLife.Duration),
 		capacity:    window.NewEWMA(p.CapacityHalfLife.Duration),
+		utilization: window.NewEWMA(p.ShortWindow.Duration / 2),
 		downRecs:    window.NewMax(p.StabilizationWindow.Duration),
 	}, nil
 }
@@ -116,9 +118,28 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	h.offeredPeak.Record(now, sig.Offered)
 	h.offered.Record(now, sig.Offered)
 	h.demand.Update(now, sig.Offered)
-	if c1, ok := capacitySample(sig, h.p); ok {
+	if sig.UtilizationOK {
+		h.utilization.Update(now, sig.Utilization)
+	}
+	if c1, ok := h.capacitySampleAt(sig, now, settling); ok {
 		h.capacity.Update(now, c1)
 	}
+}
+
+// capacitySampleAt is capacitySample with the policy's history: the smoothed utilization counts
+// only once it spans ShortWindow (before that one in-flight reading would decide c1; overload
+// samples need no utilization), and nothing is learned while settling or while the rates hold
+// not-ready 503s: the served rate of such a window is the rescale's (retries deferred by the
+// not-ready burst, then served in a catch-up burst), not the pods' capacity.
+func (h *HSDS) capacitySampleAt(sig Signals, now time.Time, settling bool) (float64, bool) {
+	if settling || sig.NotReady503 > 0 {
+		return 0, false
+	}
+	u := 0.0
+	if now.Sub(h.started) >= h.p.ShortWindow.Duration {
+		u, _ = h.utilization.Value()
+	}
+	return capacitySample(sig, u, h.p)
 }
 
 // evaluation is everything the rules need, computed once per call.

@@ -1,6 +1,7 @@
 package heuristics
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,44 @@ func TestHSDSMessageCarriesFigures(t *testing.T) {
 		if !strings.Contains(d.Message, s) {
 			t.Errorf("message lacks %q: %s", s, d.Message)
 		}
+	}
+}
+
+// TestHSDSCapacityLearning pins when the learned one-pod capacity c1 takes a sample (f = 0, so a
+// sample is the served rate per pod / utilization, or the served rate per pod under overload).
+func TestHSDSCapacityLearning(t *testing.T) {
+	busy := podLoad{inFlight: 80, limit: 100, rate: 10}
+	quiet := podLoad{inFlight: 10, limit: 100, rate: 10}
+	burst := podLoad{inFlight: 10, limit: 100, rate: 25, rej: ByCause{Overload: 5, NotReady: 3}}
+	tests := []struct {
+		name   string
+		steps  []step
+		want   float64
+		wantOK bool
+	}{
+		// Smoothed utilization 0.8 once the 60 s short window is full: 10 / 0.8 = 12.5.
+		{"busy for longer than the short window", every(0, 90, 1, func(now time.Time) Snapshot { return uniform(4, busy, now) }), 12.5, true},
+		{"busy, but less history than the short window", every(0, 30, 1, func(now time.Time) Snapshot { return uniform(4, busy, now) }), 0, false},
+		// One in-flight reading of 0.8 among readings of 0.1: the smoothed utilization stays
+		// below capacityLearnUtilization (0.5), so the spike is not read as capacity.
+		{"one high in-flight reading", append(
+			every(0, 69, 1, func(now time.Time) Snapshot { return uniform(4, quiet, now) }),
+			step{t: 70, snap: uniform(4, busy, at(70))}), 0, false},
+		// Overload needs no utilization history: served 20 per pod at u = 1.
+		{"overload in the first seconds", every(0, 10, 1, func(now time.Time) Snapshot { return uniform(4, overloaded, now) }), 20, true},
+		// Overloaded, but the rates hold not-ready 503s: the served rate is the rescale's.
+		{"overload with not-ready 503s in the rates", every(0, 90, 1, func(now time.Time) Snapshot { return uniform(4, burst, now) }), 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testPolicy()
+			p.PodCapacity = 0
+			h := mustHSDS(p)
+			run(h, tc.steps)
+			got, ok := h.capacity.Value()
+			if ok != tc.wantOK || math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("learned c1 = %v, %v; want %v, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
 	}
 }

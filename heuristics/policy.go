@@ -24,7 +24,9 @@ type Policy struct {
 	// counts as overload. "not_ready" 503s never count.
 	UpstreamWeight float64 `json:"upstreamWeight"`
 
-	// ShortWindow is the window of the saturation rule, the offered-load peak and the trend.
+	// ShortWindow is the window of the saturation rule, the offered-load peak and the trend; the
+	// utilization that capacity samples divide by is an EWMA with half-life ShortWindow/2, used
+	// once the policy has ShortWindow of history.
 	ShortWindow Duration `json:"shortWindow"`
 	// OverloadRatio: the cluster is overloaded at an instant when overload 503s exceed this share
 	// of request attempts and OverloadMinRate.
@@ -50,10 +52,12 @@ type Policy struct {
 	// it from the served rate at high utilization.
 	PodCapacity float64 `json:"podCapacity"`
 	// FanoutShare models the shrinking per-pod capacity: capacity(n) = PodCapacity /
-	// (1 - FanoutShare + FanoutShare*n) for n DNs. 0 means capacity does not depend on n.
+	// (1 - FanoutShare + FanoutShare*n) for n DNs. 0 (the default) means capacity does not depend
+	// on n: HSDS fans a request out to min(chunks, 16*n) workers, which stops growing with n once
+	// a request's chunks are spread over all DNs (docs/policy.md).
 	FanoutShare float64 `json:"fanoutShare"`
 	// CapacityLearnUtilization: the served rate is read as a capacity figure only at or above
-	// this utilization (or under overload).
+	// this smoothed utilization (or under overload).
 	CapacityLearnUtilization float64 `json:"capacityLearnUtilization"`
 	// CapacityHalfLife is the half-life of the learned capacity's EWMA.
 	CapacityHalfLife Duration `json:"capacityHalfLife"`
@@ -99,7 +103,7 @@ func DefaultPolicy() Policy {
 		RetriableShare:           0.8,
 		ClientRetries:            10,
 		PodCapacity:              0,
-		FanoutShare:              0.05,
+		FanoutShare:              0,
 		CapacityLearnUtilization: 0.5,
 		CapacityHalfLife:         D(10 * time.Minute),
 		DemandHalfLife:           D(2 * time.Minute),
