@@ -164,6 +164,18 @@ func startCollection(ctx context.Context, o *adapter.Options, cfg *rest.Config) 
 	return a.Store, nil
 }
 
+// latest is what the scaler would do now: the last step that wanted a change (a dry-run
+// controller holds the settle time after each would-be change, so later steps say "settling"), or
+// the last step when none did.
+func latest(outs []scaler.Outcome) scaler.Outcome {
+	for i := len(outs) - 1; i >= 0; i-- {
+		if outs[i].Desired != outs[i].Current {
+			return outs[i]
+		}
+	}
+	return outs[len(outs)-1]
+}
+
 // observe steps ctrl every tick for the observation period and prints outcomes.
 func observe(ctx context.Context, ctrl *scaler.Controller, tick, period time.Duration, all bool, format string, w io.Writer) error {
 	deadline := time.Now().Add(period)
@@ -187,7 +199,7 @@ func observe(ctx context.Context, ctrl *scaler.Controller, tick, period time.Dur
 		return errors.New("no successful step during --observe")
 	}
 	if !all {
-		outs = outs[len(outs)-1:]
+		outs = []scaler.Outcome{latest(outs)}
 	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
