@@ -31,7 +31,7 @@ func NewInfoSource(f *Fetcher, snURL, dnURL string, limit float64, clk clock.Pas
 func (s *InfoSource) Poll(ctx context.Context) {
 	start := s.clk.Now()
 	var r Result
-	sn, err := s.read(ctx, s.snURL)
+	sn, err := readInfo(ctx, s.fetch, s.snURL)
 	if err != nil {
 		r.Errors = append(r.Errors, err)
 	} else {
@@ -45,26 +45,34 @@ func (s *InfoSource) Poll(ctx context.Context) {
 			Nodes:     map[string]NodeState{schema.NodeSN: stateOf(sn.State)},
 		}
 	}
-	if s.dnURL != "" {
-		dn, err := s.read(ctx, s.dnURL)
-		switch {
-		case err != nil:
-			r.Errors = append(r.Errors, err)
-		case r.Up:
-			r.Gauges.Nodes[schema.NodeDN] = stateOf(dn.State)
-		}
-	}
+	addDNState(ctx, s.fetch, s.dnURL, &r)
 	r.Duration = s.clk.Since(start)
 	logErrors(r.Errors)
 	s.store.Commit(s.clk.Now(), r)
 }
 
-func (s *InfoSource) read(ctx context.Context, base string) (InfoSample, error) {
-	body, err := s.fetch.Get(ctx, base+"/info", "application/json")
+// readInfo fetches and parses base + "/info".
+func readInfo(ctx context.Context, f *Fetcher, base string) (InfoSample, error) {
+	body, err := f.Get(ctx, base+"/info", "application/json")
 	if err != nil {
 		return InfoSample{}, err
 	}
 	return parseInfo(body)
+}
+
+// addDNState reads the DN's /info when dnURL is set: its state joins r's gauges when the SN read
+// succeeded (r.Up), its error joins r.Errors.
+func addDNState(ctx context.Context, f *Fetcher, dnURL string, r *Result) {
+	if dnURL == "" {
+		return
+	}
+	dn, err := readInfo(ctx, f, dnURL)
+	switch {
+	case err != nil:
+		r.Errors = append(r.Errors, err)
+	case r.Up:
+		r.Gauges.Nodes[schema.NodeDN] = stateOf(dn.State)
+	}
 }
 
 // stateOf returns the full state of a node whose state string is known.

@@ -38,12 +38,8 @@ func (s *ProxySource) Handler() http.Handler { return s.proxy }
 func (s *ProxySource) Poll(ctx context.Context) {
 	start := s.clk.Now()
 	var r Result
-	body, err := s.fetch.Get(ctx, s.snURL+"/info", "application/json")
+	sn, err := readInfo(ctx, s.fetch, s.snURL)
 	latency := s.clk.Since(start)
-	var sn InfoSample
-	if err == nil {
-		sn, err = parseInfo(body)
-	}
 	if err != nil {
 		r.Errors = append(r.Errors, err)
 		s.status.readiness.Store(readinessUnknown)
@@ -61,15 +57,7 @@ func (s *ProxySource) Poll(ctx context.Context) {
 		}
 		r.Gauges.Limit, r.Version = limit, version
 	}
-	if s.dnURL != "" {
-		dn, err := s.readInfo(ctx, s.dnURL)
-		switch {
-		case err != nil:
-			r.Errors = append(r.Errors, err)
-		case r.Up:
-			r.Gauges.Nodes[schema.NodeDN] = stateOf(dn.State)
-		}
-	}
+	addDNState(ctx, s.fetch, s.dnURL, &r)
 	r.Duration = s.clk.Since(start)
 	logErrors(r.Errors)
 	s.store.Commit(s.clk.Now(), r)
@@ -93,14 +81,6 @@ func (s *ProxySource) readLimit(ctx context.Context) (Gauge, string, error) {
 		return known(s.limit), m.Version, nil
 	}
 	return m.TasksMax, m.Version, nil
-}
-
-func (s *ProxySource) readInfo(ctx context.Context, base string) (InfoSample, error) {
-	body, err := s.fetch.Get(ctx, base+"/info", "application/json")
-	if err != nil {
-		return InfoSample{}, err
-	}
-	return parseInfo(body)
 }
 
 func readinessOf(state string) int32 {

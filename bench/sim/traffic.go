@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/loadgen"
 )
 
 // request is one logical client request (an h5pyd call), across its attempts.
@@ -120,10 +122,8 @@ func (s Scenario) Backoff(n int) float64 {
 	if s.RetryAfterSeconds > 0 {
 		return s.RetryAfterSeconds
 	}
-	if n <= 1 {
-		return 0
-	}
-	return math.Min(s.BackoffFactorSeconds*math.Pow(2, float64(n-1)), s.BackoffMaxSeconds)
+	r := loadgen.Retry{BackoffFactor: seconds(s.BackoffFactorSeconds), BackoffMax: seconds(s.BackoffMaxSeconds)}
+	return r.Backoff(n).Seconds()
 }
 
 func (s *Sim) pickKind() kind {
