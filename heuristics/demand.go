@@ -13,6 +13,8 @@ const nodeStateReady = "READY"
 type Signals struct {
 	Current int32 // SpecReplicas
 	// Pod counts. Capacity counts only Ready pods in phase Running whose SN is READY with fresh data.
+	// Stale counts Running pods without fresh figures (Pending and terminating pods cannot be
+	// scraped and carry no load).
 	Pods, Capacity, Known, Stale, Pending int
 	// Rates summed over pods with fresh data (req/s).
 	Attempts, Served, Overload503, NotReady503, Upstream503 float64
@@ -48,7 +50,12 @@ func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
 			s.Pending++
 		}
 		if !fresh(*pod, now, p.MaxSampleAge.Duration) {
-			s.Stale++
+			// Only a Running pod's missing figures hide load: a Pending pod has never served, and a
+			// pod on its way out serves nothing new. Counting them would hold every scale-down for
+			// as long as a pod cannot be scheduled, i.e. exactly when removing it matters.
+			if pod.Phase == PodRunning {
+				s.Stale++
+			}
 			continue
 		}
 		s.Known++

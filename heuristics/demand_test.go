@@ -110,8 +110,9 @@ func TestMeasure(t *testing.T) {
 
 	got := Measure(snap, now, p, false)
 	// Fresh pods: 0, 1, 3. Attempts 104; 503s 8+8+4 = 20 (overload 10, not_ready 6, upstream 4).
+	// Stale: pod 2 only; the Pending pod has no figures but hides no load.
 	want := Signals{
-		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 2, Pending: 1,
+		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 1, Pending: 1,
 		Attempts: 104, Served: 84, Overload503: 10, NotReady503: 6, Upstream503: 4,
 		RejectRatio: 20.0 / 104, Utilization: 0.8, UtilizationOK: true, Overloaded: true,
 	}

@@ -199,6 +199,23 @@ func TestHSDSScaleDown(t *testing.T) {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
+	t.Run("pods stuck Pending do not hold it", func(t *testing.T) {
+		// 10 Running and idle, plus 3 that never got a node (spec 13): the Pending pods have no
+		// figures, but they carry no load either, so the window still ends in a step down.
+		pending := func(now time.Time) Snapshot {
+			s := uniform(10, idle, now)
+			s.SpecReplicas = 13
+			for _, n := range []string{"hsds-p1", "hsds-p2", "hsds-p3"} {
+				s.Pods = append(s.Pods, PodSample{Name: n, Phase: PodPending})
+			}
+			return s
+		}
+		g := run(mustHSDS(testPolicy()), every(0, 600, 15, pending))
+		// rec 4 as above; step max(1, floor(13 x 10 %)) = 1: 13 -> 12.
+		if diff := cmp.Diff(got{true, 12, ReasonScaleDown}, last(g)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 	t.Run("never while a pod is not READY", func(t *testing.T) {
 		steps := append([]step{}, base...)
 		s := uniform(10, idle, at(600))

@@ -46,13 +46,18 @@ func walk(r *rand.Rand, level float64) float64 {
 	return min(1.5, max(0, level+(r.Float64()-0.5)*0.1))
 }
 
+// hasStaleOrMissing: a Running pod without fresh figures, or no pod with fresh figures at all.
+// Pending and terminating pods cannot be scraped and serve nothing, so they do not count.
 func hasStaleOrMissing(s Snapshot, now time.Time, maxAge time.Duration) bool {
 	known := 0
 	for _, p := range s.Pods {
-		if !fresh(p, now, maxAge) {
+		fresh := p.Known && !p.SampleTime.IsZero() && now.Sub(p.SampleTime) <= maxAge
+		if p.Phase == PodRunning && !fresh {
 			return true
 		}
-		known++
+		if fresh {
+			known++
+		}
 	}
 	return known == 0
 }

@@ -1,0 +1,162 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// The identity deploy/base runs hsds-autoscaler as (serviceaccount.yaml, rbac.yaml).
+const (
+	rbacNamespace = "hsds-autoscaler"
+	rbacUser      = "system:serviceaccount:" + rbacNamespace + ":hsds-autoscaler"
+)
+
+// rbacKinds are the objects of deploy/base that grant the service its rights; the rest (the
+// Deployment, Service, APIServices, PDB) would start or route to an in-cluster copy.
+var rbacKinds = map[string]bool{"Namespace": true, "ServiceAccount": true, "ClusterRole": true,
+	"ClusterRoleBinding": true, "Role": true, "RoleBinding": true}
+
+// applyBaseRBAC applies deploy/base's RBAC objects (and their namespace and ServiceAccount) for
+// real and deletes them at the end of the test.
+func applyBaseRBAC(ctx context.Context, t *testing.T) {
+	t.Helper()
+	var objs []unstructured.Unstructured
+	for _, o := range decodeObjects(t, render(ctx, t, "deploy/base")) {
+		if rbacKinds[o.GetKind()] {
+			objs = append(objs, o)
+		}
+	}
+	if len(objs) < 8 {
+		t.Fatalf("deploy/base has %d RBAC objects, expected the namespace, ServiceAccount and at least 3 role/binding pairs", len(objs))
+	}
+	manifest := toYAML(t, objs)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, _, err := cluster.KubectlInput(ctx, manifest, "delete", "--ignore-not-found", "--wait=false", "-f", "-"); err != nil {
+			t.Errorf("removing deploy/base RBAC: %v", err)
+		}
+	})
+	if _, _, err := cluster.KubectlInput(ctx, manifest, "apply", "-f", "-"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// impersonatingKubeconfig writes a copy of the admin kubeconfig whose user acts as the service's
+// ServiceAccount (with the groups the API server gives a service account token), so that every
+// request serve makes is authorized by deploy/base's RBAC alone.
+func impersonatingKubeconfig(t *testing.T) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(cluster.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ai := range cfg.AuthInfos {
+		ai.Impersonate = rbacUser
+		ai.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + rbacNamespace, "system:authenticated"}
+	}
+	path := filepath.Join(t.TempDir(), "hsds-autoscaler-sa.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDeployRBACSufficesForServe runs serve as deploy/base's ServiceAccount with deploy/base's
+// RBAC and nothing more (the other scenarios run it as the cluster admin): the grants are exactly
+// the listed ones, and leader election in the service's namespace, the pod and HPA watches, the
+// scale subresource, Events, and the custom-metrics API's delegated authentication and
+// authorization all work with them, without one "forbidden" in serve's log.
+func TestDeployRBACSufficesForServe(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	const ns = "e2e-rbac"
+	applyBaseRBAC(ctx, t)
+	kubeconfig := impersonatingKubeconfig(t)
+
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(ctx, t, ns, 1, nil)
+	for _, c := range []struct {
+		attrs authorizationv1.ResourceAttributes
+		want  bool
+	}{
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "watch", Resource: "pods"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "apps", Resource: "deployments", Subresource: "scale"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "list", Group: "autoscaling", Resource: "horizontalpodautoscalers"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "events"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: rbacNamespace, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, true},
+		{authorizationv1.ResourceAttributes{Verb: "create", Group: "authorization.k8s.io", Resource: "subjectaccessreviews"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: "kube-system", Verb: "get", Resource: "configmaps", Name: "extension-apiserver-authentication"}, true},
+		// Least privilege: no pod deletion (opt-in remedy, docs/operations.md), no writes to the
+		// Deployment itself, no Secrets, no Leases outside its namespace.
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "delete", Resource: "pods"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "apps", Resource: "deployments"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "watch", Group: "autoscaling", Resource: "horizontalpodautoscalers"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "secrets"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, false},
+	} {
+		r, err := sa.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+			&authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &c.attrs}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status.Allowed != c.want {
+			t.Errorf("%s may %s %s/%s %s in %q: %v, want %v (%s)", rbacUser, c.attrs.Verb, c.attrs.Group, c.attrs.Resource,
+				c.attrs.Subresource, c.attrs.Namespace, r.Status.Allowed, c.want, r.Status.Reason)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	l := w.startLoad(t, lightRate)
+	s := startServe(t, "serve", serveArgs(ns, policyFile(t, ns, nil, nil),
+		"--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig, "--lister-kubeconfig="+kubeconfig,
+		"--leader-elect=true", "--leader-elect-namespace="+rbacNamespace, "--leader-elect-identity=rbac-test")...)
+	waitLeader(ctx, t, rbacNamespace, "rbac-test", 30*time.Second)
+	registerAdapter(ctx, t, ns, s)
+	rec := w.record(t)
+	time.Sleep(settle + time.Second)
+
+	got, err := podMetric(ctx, ns, "v1beta2", "hsds_503_rate")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("hsds_503_rate through the aggregator: %v, %v", got, err)
+	}
+	armed := rec.arm()
+	l.set(150) // ~3.5 pods' worth on one pod
+	up := rec.waitChange(ctx, t, armed, 30*time.Second, "a scale-up")
+	if up.to <= up.from {
+		t.Fatalf("first change %d -> %d, want up", up.from, up.to)
+	}
+	waitEvent(ctx, t, ns, "Rescaled", 10*time.Second)
+	l.set(0)
+
+	log, err := os.ReadFile(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(log), "\n") {
+		if strings.Contains(strings.ToLower(line), "forbidden") {
+			t.Errorf("serve, as %s: %s", rbacUser, line)
+		}
+	}
+	t.Logf("as %s: leader, hsds_503_rate %v, scaled %d -> %d", rbacUser, got, up.from, up.to)
+}
