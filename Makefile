@@ -58,7 +58,7 @@ bench: ## replay the traces through the simulator for every policy; writes bench
 	$(GO) run ./cmd/hsds-bench --out bench/out $(if $(TRACES),--traces "$(TRACES)")
 
 demo: k8s-bin build ## the main job on this machine: control plane, fake HSDS pods, agents, the autoscaler, a replayed trace
-	$(GO) run ./deploy/local/demo --bin $(BIN) --k8s-bin $(K8S_BIN)
+	$(GO) run ./deploy/local/demo --bin $(BIN) --k8s-bin $(K8S_BIN) $(DEMO_FLAGS)
 
 clean: ## remove build outputs (keeps the Kubernetes binary cache)
 	rm -rf $(BIN) bench/out

@@ -1,0 +1,77 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMakeDemo runs the README's first command, `make demo`, as a user would (only the output
+// directory moved to a temporary one and the live view in plain lines) and checks what the README
+// promises: it ends by itself with exit status 0, the summary shows a scale-up under the load and a
+// scale-down after it, and the plot is a PNG. The demo brings up its own control plane beside the
+// suite's; it runs about 4 minutes.
+func TestMakeDemo(t *testing.T) {
+	ctx := testContext(t, 12*time.Minute)
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, "make", "demo", "DEMO_FLAGS=--out "+out+" --plain")
+	cmd.Dir = repoRoot(t)
+	cmd.Stdout, cmd.Stderr = &stdout, &stdout
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) } // the demo cleans up on Ctrl-C
+	cmd.WaitDelay = 30 * time.Second
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("make demo: %v after %s\n%s", err, took.Round(time.Second), tail(stdout.String(), 60))
+	}
+
+	summary, err := os.ReadFile(filepath.Join(out, "summary.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(summary)
+	if !strings.Contains(s, "verdict:  scaled up: yes, scaled down: yes") || strings.Contains(s, "ENDED EARLY") {
+		t.Errorf("summary does not show a scale-up and a scale-down:\n%s", s)
+	}
+	changes := regexp.MustCompile(`(?m)^  t=\s*-?\d+s  (up  |down) (\d+) -> (\d+)`).FindAllStringSubmatch(s, -1)
+	if len(changes) == 0 || changes[0][1] != "up  " {
+		t.Errorf("the first change is not a scale-up under load: %q", changes)
+	}
+	if !strings.Contains(stdout.String(), s) {
+		t.Errorf("make demo did not print the summary it wrote")
+	}
+	f, err := os.Open(filepath.Join(out, "demo.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("demo.png: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 300 {
+		t.Errorf("demo.png is %v, too small for the plot", b)
+	}
+	t.Logf("make demo took %s:\n%s", took.Round(time.Second), s)
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
