@@ -97,7 +97,7 @@ func ourReaction(ctx context.Context, t *testing.T, ns string) (time.Duration, c
 	t.Helper()
 	w := newWorkload(ctx, t, ns, 2, nil)
 	l := w.startLoad(t, 2*lightRate)
-	startServe(t, "serve", serveArgs(ns, policyFile(t, ns, nil, nil))...)
+	startServe(t, "serve", serveArgs(ns, policyFile(t, ns, noScaleDown, nil))...)
 	rec := w.record(t)
 	time.Sleep(5 * time.Second) // past the start-up settle (3 s); the windows see the light load
 	armed := rec.arm()
