@@ -50,9 +50,11 @@ func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
 			s.Pending++
 		}
 		if !fresh(*pod, now, p.MaxSampleAge.Duration) {
-			// Only a Running pod's missing figures hide load: a Pending pod has never served, and a
-			// pod on its way out serves nothing new. Counting them would hold every scale-down for
-			// as long as a pod cannot be scheduled, i.e. exactly when removing it matters.
+			// Only a Running pod's missing figures hide load: a Pending pod has never served, and
+			// the Service sends no new requests to a terminating pod or one on a lost node (phase
+			// Unknown). Counting them would hold every scale-down for as long as a pod cannot be
+			// scheduled, i.e. exactly when removing it matters. Same rule as the scaler's
+			// stale-data guard.
 			if pod.Phase == PodRunning {
 				s.Stale++
 			}
