@@ -45,7 +45,7 @@ $(LINT): .ci/tools/go.mod
 	cd .ci/tools && $(GO) build -o $(LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 k8s-bin: ## build (once, then cached) kube-apiserver, kube-controller-manager and kubectl $(K8S_VERSION)
-	deploy/local/build-k8s.sh $(K8S_VERSION) $(CACHE)/k8s
+	deploy/internal/build-k8s.sh $(K8S_VERSION) $(CACHE)/k8s
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@for pkg in $$($(GO) list ./...); do \
@@ -58,7 +58,7 @@ bench: ## replay the traces through the simulator for every policy; writes bench
 	$(GO) run ./cmd/hsds-bench --out bench/out $(if $(TRACES),--traces "$(TRACES)")
 
 demo: k8s-bin build ## the main job on this machine: control plane, fake HSDS pods, agents, the autoscaler, a replayed trace
-	$(GO) run ./deploy/local/demo --bin $(BIN) --k8s-bin $(K8S_BIN) $(DEMO_FLAGS)
+	$(GO) run ./deploy/demo --bin $(BIN) --k8s-bin $(K8S_BIN) $(DEMO_FLAGS)
 
 clean: ## remove build outputs (keeps the Kubernetes binary cache)
 	rm -rf $(BIN) bench/out

@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/dashboards"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/fakekubelet"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
 
 // TestDashboardsLivePrometheusWithServe is the dashboards issue's check with every real part: a

@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
 // repoRoot is the repository checkout the tests run in.

@@ -1,7 +1,7 @@
 //go:build e2e
 
 // Package e2e runs the end-to-end scenarios against one real local control plane (etcd,
-// kube-apiserver, kube-controller-manager) started by deploy/local/controlplane. Run with
+// kube-apiserver, kube-controller-manager) started by deploy/internal/controlplane. Run with
 // `go test -tags e2e ./deploy/e2e/`; see docs/e2e.md.
 package e2e
 
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
 // cluster is the control plane every test of this package shares. It is set once by TestMain

@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	cmv1beta2 "k8s.io/metrics/pkg/apis/custom_metrics/v1beta2"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/fakekubelet"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
 
 var apiServiceGVR = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}

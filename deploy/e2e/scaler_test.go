@@ -10,7 +10,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/fakekubelet"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
 
 // Settings of the test policy (policyFile) the assertions depend on.

@@ -23,7 +23,7 @@ import (
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/loadgen"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/fakekubelet"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
 
 // Workload model of every scenario: each fake HSDS SN admits 20 tasks; a request

@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
 // UnschedulableMessage is the PodScheduled=False message of a pod that did not fit.

@@ -120,7 +120,7 @@ func checkExecutable(p string) error {
 }
 
 // FindBinaries resolves the binaries for cfg. When the Kubernetes binaries are missing and
-// cfg.Build is set, it runs deploy/local/build-k8s.sh (about 10 minutes on 2 cores, once).
+// cfg.Build is set, it runs deploy/internal/build-k8s.sh (about 10 minutes on 2 cores, once).
 func FindBinaries(ctx context.Context, cfg Config) (Binaries, error) {
 	binDir, root := cfg.BinDir, ""
 	if binDir == "" {
@@ -145,7 +145,7 @@ func FindBinaries(ctx context.Context, cfg Config) (Binaries, error) {
 }
 
 func runBuild(ctx context.Context, root string, cfg Config) error {
-	script := filepath.Join(root, "deploy", "local", "build-k8s.sh")
+	script := filepath.Join(root, "deploy", "internal", "build-k8s.sh")
 	cmd := exec.CommandContext(ctx, "bash", script, KubernetesVersion, filepath.Join(root, ".cache", "k8s"))
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = cfg.progress(), cfg.progress()

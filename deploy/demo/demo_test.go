@@ -59,7 +59,7 @@ func TestOptionsValidateReportsEverything(t *testing.T) {
 func TestDemoPolicyLoads(t *testing.T) {
 	pf, err := scaler.DecodePolicyFile(demoPolicy)
 	if err != nil {
-		t.Fatalf("deploy/local/demo/policy.yaml: %v", err)
+		t.Fatalf("deploy/demo/policy.yaml: %v", err)
 	}
 	if got := pf.Spec.Target.String(); got != "Deployment default/hsds" {
 		t.Errorf("target %q, want the demo's Deployment default/hsds", got)

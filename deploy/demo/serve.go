@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/proc"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/proc"
 )
 
-// demoPolicy is deploy/local/demo/policy.yaml.
+// demoPolicy is deploy/demo/policy.yaml.
 //
 //go:embed policy.yaml
 var demoPolicy []byte

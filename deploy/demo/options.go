@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/replay"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/replay"
 )
 
 // DefaultTrace is the trace replayed by default, relative to the repository root.
@@ -72,7 +72,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.Compressed, "compression", o.Compressed, "Time compression: trace seconds per replay second (>= 1).")
 	fs.Float64Var(&o.PeakRPS, "peak-rps", o.PeakRPS, "Request rate the slice's busiest bin is scaled to.")
 	fs.Float64Var(&o.SliceStart, "slice-start", o.SliceStart, "Offset of the slice in the trace, trace seconds; negative: choose the sharpest flash crowd.")
-	fs.StringVar(&o.Policy, "policy", o.Policy, "ScalingPolicy file for serve; empty: the demo policy (deploy/local/demo/policy.yaml).")
+	fs.StringVar(&o.Policy, "policy", o.Policy, "ScalingPolicy file for serve; empty: the demo policy (deploy/demo/policy.yaml).")
 	fs.StringVar(&o.Prometheus, "prometheus", o.Prometheus, "Prometheus binary; empty or missing: run without Prometheus.")
 	fs.IntVar(&o.InitialReplicas, "initial-replicas", o.InitialReplicas, "spec.replicas of the hsds Deployment at start.")
 	fs.IntVar(&o.Slots, "slots", o.Slots, "HSDS pods that fit on the fake node; more stay Pending until the simulated cluster autoscaler adds a slot.")

@@ -8,7 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/fakekubelet"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
 
 // Endpoint is one running HSDS pod as the demo uses it.
@@ -27,7 +27,7 @@ type Node interface {
 	Endpoints() []Endpoint
 }
 
-// fakeNode is a Node backed by deploy/local/fakekubelet.
+// fakeNode is a Node backed by deploy/internal/fakekubelet.
 type fakeNode struct{ k *fakekubelet.Kubelet }
 
 func newFakeNode(client kubernetes.Interface, namespace string, o *Options) (*fakeNode, error) {

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
 // Names of the objects the demo creates.

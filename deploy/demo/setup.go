@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/provider"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/replay"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/replay"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
 // env is what setUp brought up.

@@ -17,9 +17,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/report"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/scrape"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/report"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/scrape"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/view"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 

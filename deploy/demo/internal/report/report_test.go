@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/view"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -5,7 +5,7 @@
 // does not fit stays Pending with PodScheduled=False, reason Unschedulable, until a slot frees or
 // the simulated cluster autoscaler adds slots. Deleting the pod stops its fake HSDS and agent.
 //
-// The end-to-end tests (deploy/e2e) and the local demo (deploy/local/demo) use it; see
+// The end-to-end tests (deploy/e2e) and the local demo (deploy/demo) use it; see
 // docs/e2e.md.
 package fakekubelet
 
@@ -18,7 +18,7 @@ import (
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent"
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
 // AgentPortAnnotation is the pod annotation the adapter reads for the agent port

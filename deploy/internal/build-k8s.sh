@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kube-controller-manager and kubectl from the k8s.io/kubernetes Go module
 # into a cache directory, once. Usage: build-k8s.sh VERSION CACHE_DIR
-# The staging modules get `replace` lines generated from k8s.io/kubernetes's own go.mod (../shared/E2E.md).
+# The staging modules get `replace` lines generated from k8s.io/kubernetes's own go.mod (docs/e2e.md, "Binaries and caching").
 set -euo pipefail
 version=${1:?usage: build-k8s.sh VERSION CACHE_DIR}
 cache=${2:?usage: build-k8s.sh VERSION CACHE_DIR}

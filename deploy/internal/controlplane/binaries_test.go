@@ -108,8 +108,8 @@ func TestRepoRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "deploy", "local", "build-k8s.sh")); err != nil {
-		t.Errorf("RepoRoot = %s, which lacks deploy/local/build-k8s.sh: %v", root, err)
+	if _, err := os.Stat(filepath.Join(root, "deploy", "internal", "build-k8s.sh")); err != nil {
+		t.Errorf("RepoRoot = %s, which lacks deploy/internal/build-k8s.sh: %v", root, err)
 	}
 	if got, err := RepoRoot(t.TempDir()); err == nil {
 		t.Errorf("RepoRoot(temp dir) = %s, want an error", got)

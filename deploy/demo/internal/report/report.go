@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/view"
 )
 
 // Sample is one refresh of the view, reduced to what the plot and the summary need.

@@ -12,10 +12,10 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/trace"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/controlplane"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/replay"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/report"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/replay"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/report"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
 // Terminal describes stdout.

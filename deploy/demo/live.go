@@ -8,9 +8,9 @@ import (
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/loadgen"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/replay"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/report"
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/view"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/replay"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/report"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/view"
 )
 
 // loadClient is the load generator's HTTP client: like an h5pyd requests session, a small pool

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/local/demo/internal/proc"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/proc"
 )
 
 // prometheus is a running Prometheus scraping the agents (file-based discovery, rewritten as

@@ -40,7 +40,7 @@ type Config struct {
 	BinDir string
 	// EtcdPath is the etcd binary. Empty: BinDir/etcd if present, else etcd on $PATH.
 	EtcdPath string
-	// Build runs deploy/local/build-k8s.sh when the Kubernetes binaries are missing.
+	// Build runs deploy/internal/build-k8s.sh when the Kubernetes binaries are missing.
 	Build bool
 	// HPASyncPeriod is kube-controller-manager's --horizontal-pod-autoscaler-sync-period.
 	HPASyncPeriod time.Duration
