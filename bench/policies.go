@@ -10,6 +10,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/oracle"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/baseline"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 
@@ -56,21 +57,21 @@ func builtinPolicies() []Policy {
 			return r, 0, err
 		}},
 		{Name: PolicyHPA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
-			c := heuristics.DefaultHPAConfig()
+			c := baseline.DefaultHPAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
-			r, err := heuristics.NewHPA(c)
+			r, err := baseline.NewHPA(c)
 			return r, c.SyncPeriod.Duration, err
 		}},
 		{Name: PolicyKEDA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
-			c := heuristics.DefaultKEDAConfig()
+			c := baseline.DefaultKEDAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
-			r, err := heuristics.NewKEDA(c)
+			r, err := baseline.NewKEDA(c)
 			return r, c.SyncPeriod.Duration, err
 		}},
 		{Name: PolicyKPA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
-			c := heuristics.DefaultKPAConfig()
+			c := baseline.DefaultKPAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
-			r, err := heuristics.NewKPA(c)
+			r, err := baseline.NewKPA(c)
 			return r, c.TickInterval.Duration, err
 		}},
 		{Name: PolicyOracle, New: func(env Env) (heuristics.Recommender, time.Duration, error) {

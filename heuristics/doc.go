@@ -1,7 +1,8 @@
-// Package heuristics is the decision code of hsds-autoscaler: the "hsds" scaling policy (demand
-// model, saturation and utilization rules, hysteresis, dwell times, rate limits, panic mode) and
-// the baselines it is compared with ("hpa-prometheus-adapter", "keda", "kpa"), each a
-// Recommender. docs/policy.md documents every rule, field and constant.
+// Package heuristics is the decision code that `hsds-autoscaler serve` runs: the "hsds" scaling
+// policy (demand model, saturation and utilization rules, hysteresis, dwell times, rate limits,
+// panic mode) and the types every policy shares (Recommender, Snapshot, PodSample, Decision,
+// Duration). The policies it is compared with live in heuristics/baseline. docs/policy.md
+// documents every rule, field and constant.
 //
 // The package is pure math: it imports only the standard library and gonum, reads no clock (every
 // call takes now or explicit timestamps), starts no goroutine and logs nothing. Recommenders keep

@@ -1,10 +1,12 @@
-package heuristics
+package baseline
 
 import (
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 func mustKEDA(t *testing.T, c KEDAConfig) *KEDA {
@@ -26,7 +28,7 @@ func mustKPA(t *testing.T, c KPAConfig) *KPA {
 }
 
 // feed calls r at every step of [t0, t1] and returns the decisions keyed by second.
-func feed(r Recommender, t0, t1, dt float64, snap func(now time.Time) Snapshot) map[float64]got {
+func feed(r heuristics.Recommender, t0, t1, dt float64, snap func(now time.Time) heuristics.Snapshot) map[float64]got {
 	out := map[float64]got{}
 	for s := t0; s <= t1+1e-9; s += dt {
 		d := r.Recommend(snap(at(s)), at(s))
@@ -46,8 +48,8 @@ func checkAt(t *testing.T, ds map[float64]got, want map[float64]got) {
 
 func TestKEDABaseline(t *testing.T) {
 	t.Run("503 trigger dominates", func(t *testing.T) {
-		l := podLoad{inFlight: 90, limit: 100, rate: 10, rej: ByCause{Overload: 3}}
-		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 120, 15, func(now time.Time) Snapshot { return uniform(2, l, now) })
+		l := podLoad{inFlight: 90, limit: 100, rate: 10, rej: heuristics.ByCause{Overload: 3}}
+		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 120, 15, func(now time.Time) heuristics.Snapshot { return uniform(2, l, now) })
 		checkAt(t, ds, map[float64]got{
 			// No rate yet (0); utilization 0.9/0.8 -> 2.
 			0: {true, 2, ReasonMetrics},
@@ -58,14 +60,14 @@ func TestKEDABaseline(t *testing.T) {
 	})
 	t.Run("utilization trigger shrinks a busy cluster to 2 after 300 s", func(t *testing.T) {
 		l := podLoad{inFlight: 90, limit: 100, rate: 10}
-		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 300, 15, func(now time.Time) Snapshot { return uniform(5, l, now) })
+		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 300, 15, func(now time.Time) heuristics.Snapshot { return uniform(5, l, now) })
 		checkAt(t, ds, map[float64]got{285: {true, 5, ReasonMetrics}, 300: {true, 2, ReasonMetrics}})
 	})
 	t.Run("scale to zero after cooldown, and activation", func(t *testing.T) {
 		c := DefaultKEDAConfig()
 		c.MinReplicas = 0
 		k := mustKEDA(t, c)
-		ds := feed(k, 0, 330, 15, func(now time.Time) Snapshot {
+		ds := feed(k, 0, 330, 15, func(now time.Time) heuristics.Snapshot {
 			l := podLoad{inFlight: 0, limit: 100}
 			if now.Equal(at(0)) {
 				l.inFlight = 10 // active only at t=0
@@ -86,8 +88,8 @@ func TestKEDABaseline(t *testing.T) {
 }
 
 func TestKPABaseline(t *testing.T) {
-	total := func(n int, each float64) func(time.Time) Snapshot {
-		return func(now time.Time) Snapshot { return uniform(n, podLoad{inFlight: each, limit: 100}, now) }
+	total := func(n int, each float64) func(time.Time) heuristics.Snapshot {
+		return func(now time.Time) heuristics.Snapshot { return uniform(n, podLoad{inFlight: each, limit: 100}, now) }
 	}
 	t.Run("stable: ceil(400/70) = 6", func(t *testing.T) {
 		ds := feed(mustKPA(t, DefaultKPAConfig()), 0, 60, 2, total(4, 100))
@@ -98,7 +100,7 @@ func TestKPABaseline(t *testing.T) {
 		checkAt(t, ds, map[float64]got{60: {true, 5, ReasonKPAStable}})
 	})
 	t.Run("panic and its stable-window hold", func(t *testing.T) {
-		snap := func(now time.Time) Snapshot {
+		snap := func(now time.Time) heuristics.Snapshot {
 			s := now.Sub(t0).Seconds()
 			if s > 60 && s <= 66 {
 				return total(4, 140)(now) // 560 in flight

@@ -1,9 +1,11 @@
-package heuristics
+package baseline
 
 import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // Reason codes shared by the baselines.
@@ -24,13 +26,13 @@ type HPAConfig struct {
 	// Tolerance: kube-controller-manager --horizontal-pod-autoscaler-tolerance, default 0.1.
 	Tolerance float64 `json:"tolerance"`
 	// SyncPeriod: --horizontal-pod-autoscaler-sync-period, default 15s.
-	SyncPeriod Duration `json:"syncPeriod"`
+	SyncPeriod heuristics.Duration `json:"syncPeriod"`
 	// ScrapeInterval: the Prometheus scrape interval of the recipe, 30s.
-	ScrapeInterval Duration `json:"scrapeInterval"`
+	ScrapeInterval heuristics.Duration `json:"scrapeInterval"`
 	// RateWindow: the range of rate() in the adapter's query, 2m.
-	RateWindow Duration `json:"rateWindow"`
+	RateWindow heuristics.Duration `json:"rateWindow"`
 	// MaxSampleAge: a pod whose snapshot figures are older than this counts as a failed scrape.
-	MaxSampleAge Duration `json:"maxSampleAge"`
+	MaxSampleAge heuristics.Duration `json:"maxSampleAge"`
 	// Behavior: the HPA's spec.behavior; default is the API's defaulting.
 	Behavior HPABehavior `json:"behavior"`
 }
@@ -40,8 +42,8 @@ func DefaultHPAConfig() HPAConfig {
 	return HPAConfig{
 		MinReplicas: 1, MaxReplicas: 10,
 		TargetAverageValue: 1, Tolerance: 0.1,
-		SyncPeriod: D(15 * time.Second), ScrapeInterval: D(30 * time.Second), RateWindow: D(2 * time.Minute),
-		MaxSampleAge: D(60 * time.Second),
+		SyncPeriod: heuristics.D(15 * time.Second), ScrapeInterval: heuristics.D(30 * time.Second), RateWindow: heuristics.D(2 * time.Minute),
+		MaxSampleAge: heuristics.D(60 * time.Second),
 		Behavior:     DefaultHPABehavior(),
 	}
 }
@@ -62,7 +64,7 @@ func validatePositive(pairs ...any) []error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		name := pairs[i].(string)
 		switch v := pairs[i+1].(type) {
-		case Duration:
+		case heuristics.Duration:
 			if v.Duration <= 0 {
 				errs = append(errs, fmt.Errorf("%s: must be > 0, got %s", name, v.Duration))
 			}
@@ -115,7 +117,7 @@ type HPA struct {
 	sync    ticker
 }
 
-var _ Recommender = (*HPA)(nil)
+var _ heuristics.Recommender = (*HPA)(nil)
 
 // NewHPA validates cfg and returns the baseline with empty history.
 func NewHPA(cfg HPAConfig) (*HPA, error) {
@@ -126,34 +128,34 @@ func NewHPA(cfg HPAConfig) (*HPA, error) {
 		cfg:  cfg,
 		norm: &hpaNormalizer{behavior: cfg.Behavior, min: cfg.MinReplicas, max: cfg.MaxReplicas},
 		scraper: newCounterScraper(cfg.ScrapeInterval.Duration, cfg.RateWindow.Duration+cfg.ScrapeInterval.Duration,
-			cfg.MaxSampleAge.Duration, func(p PodSample) float64 { return p.Rejected503.Total() }),
+			cfg.MaxSampleAge.Duration, func(p heuristics.PodSample) float64 { return p.Rejected503.Total() }),
 		sync: ticker{period: cfg.SyncPeriod.Duration},
 	}, nil
 }
 
-// Name implements Recommender.
+// Name implements heuristics.Recommender.
 func (h *HPA) Name() string { return "hpa-prometheus-adapter" }
 
-// Recommend implements Recommender: Prometheus scrapes every ScrapeInterval; the HPA syncs every
+// Recommend implements heuristics.Recommender: Prometheus scrapes every ScrapeInterval; the HPA syncs every
 // SyncPeriod and between syncs recommends no change.
-func (h *HPA) Recommend(snap Snapshot, now time.Time) Decision {
+func (h *HPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
 	h.scraper.scrape(snap, now)
 	cur := snap.SpecReplicas
 	if !h.sync.due(now) {
-		return Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs}
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs}
 	}
 	window := h.cfg.RateWindow.Duration
-	g := groupHPAPods(snap.Pods, func(p PodSample) (int64, bool) {
+	g := groupHPAPods(snap.Pods, func(p heuristics.PodSample) (int64, bool) {
 		r, ok := h.scraper.rate(p.Name, now, window)
 		return milli(r), ok
 	})
 	target := milli(h.cfg.TargetAverageValue)
 	proposal, err := calcPlainMetricReplicas(g, cur, target, h.cfg.Tolerance)
 	if err != nil && cur >= h.cfg.MinReplicas && cur <= h.cfg.MaxReplicas && cur != 0 {
-		return Decision{Current: cur, Replicas: cur, Reason: ReasonNoMetrics, Message: err.Error()}
+		return heuristics.Decision{Current: cur, Replicas: cur, Reason: ReasonNoMetrics, Message: err.Error()}
 	}
 	to, reason := h.norm.reconcile(now, cur, proposal)
-	return Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,
+	return heuristics.Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,
 		Message: fmt.Sprintf("503 rate on %d pods with a metric: mean %dm/s, target %dm, %d unready, %d missing, proposal %d",
 			len(g.metrics), meanMilli(g.metrics), target, len(g.unready), len(g.missing), proposal)}
 }

@@ -1,7 +1,9 @@
-package heuristics
+package baseline
 
 import (
 	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // promSample is one scraped sample of a cumulative counter.
@@ -12,7 +14,7 @@ type promSample struct {
 
 // counterScraper emulates Prometheus scraping a per-pod 503 counter every interval.
 //
-// Snapshot carries rates, not counters, so the counter is reconstructed by integration: at each
+// heuristics.Snapshot carries rates, not counters, so the counter is reconstructed by integration: at each
 // scrape the pod's counter grows by (its 503 rate in the snapshot) x (time since its previous
 // scrape). The snapshot's rate is itself an average over its Window ending at SampleTime, so this
 // is the count a real scrape would see, to within the rate window's smoothing. A pod's counter
@@ -20,20 +22,20 @@ type promSample struct {
 // or older than maxAge) is a failed scrape: no sample. Series of pods that left are dropped.
 type counterScraper struct {
 	interval, retention, maxAge time.Duration
-	value                       func(PodSample) float64
+	value                       func(heuristics.PodSample) float64
 	gauge                       bool // store value(p) as is instead of integrating it
 	next                        time.Time
 	series                      map[string][]promSample
 }
 
-func newCounterScraper(interval, retention, maxAge time.Duration, value func(PodSample) float64) *counterScraper {
+func newCounterScraper(interval, retention, maxAge time.Duration, value func(heuristics.PodSample) float64) *counterScraper {
 	return &counterScraper{interval: interval, retention: retention, maxAge: maxAge, value: value,
 		series: map[string][]promSample{}}
 }
 
 // scrape takes a scrape at now if one is due (the first call scrapes at once; later ones every
 // interval on the grid started by the first).
-func (c *counterScraper) scrape(snap Snapshot, now time.Time) {
+func (c *counterScraper) scrape(snap heuristics.Snapshot, now time.Time) {
 	if !c.next.IsZero() && now.Before(c.next) {
 		return
 	}

@@ -1,4 +1,4 @@
-package heuristics
+package baseline
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/window"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // Reason codes of the KPA baseline.
@@ -28,20 +30,20 @@ type KPAConfig struct {
 	TargetUtilization    float64 `json:"targetUtilization"`
 	// StableWindow: stable-window, 60s. PanicWindowPercentage: panic-window-percentage, 10
 	// (a 6 s panic window). PanicThresholdPercentage: panic-threshold-percentage, 200.
-	StableWindow             Duration `json:"stableWindow"`
-	PanicWindowPercentage    float64  `json:"panicWindowPercentage"`
-	PanicThresholdPercentage float64  `json:"panicThresholdPercentage"`
+	StableWindow             heuristics.Duration `json:"stableWindow"`
+	PanicWindowPercentage    float64             `json:"panicWindowPercentage"`
+	PanicThresholdPercentage float64             `json:"panicThresholdPercentage"`
 	// MaxScaleUpRate (1000) and MaxScaleDownRate (2): max-scale-up-rate, max-scale-down-rate.
 	MaxScaleUpRate   float64 `json:"maxScaleUpRate"`
 	MaxScaleDownRate float64 `json:"maxScaleDownRate"`
 	// ScaleDownDelay: scale-down-delay, 0s (no delay window).
-	ScaleDownDelay Duration `json:"scaleDownDelay"`
+	ScaleDownDelay heuristics.Duration `json:"scaleDownDelay"`
 	// TickInterval: tick-interval, 2s (how often the decider runs).
-	TickInterval Duration `json:"tickInterval"`
+	TickInterval heuristics.Duration `json:"tickInterval"`
 	// BucketSize: the collector scrapes every second into 1 s buckets (metrics.BucketSize).
-	BucketSize Duration `json:"bucketSize"`
+	BucketSize heuristics.Duration `json:"bucketSize"`
 	// MaxSampleAge: pods whose snapshot figures are older are not sampled.
-	MaxSampleAge Duration `json:"maxSampleAge"`
+	MaxSampleAge heuristics.Duration `json:"maxSampleAge"`
 }
 
 // DefaultKPAConfig returns Knative's defaults with bounds [1, 10].
@@ -49,9 +51,9 @@ func DefaultKPAConfig() KPAConfig {
 	return KPAConfig{
 		MinReplicas: 1, MaxReplicas: 10,
 		ContainerConcurrency: 100, TargetUtilization: 0.7,
-		StableWindow: D(60 * time.Second), PanicWindowPercentage: 10, PanicThresholdPercentage: 200,
+		StableWindow: heuristics.D(60 * time.Second), PanicWindowPercentage: 10, PanicThresholdPercentage: 200,
 		MaxScaleUpRate: 1000, MaxScaleDownRate: 2,
-		TickInterval: D(2 * time.Second), BucketSize: D(time.Second), MaxSampleAge: D(60 * time.Second),
+		TickInterval: heuristics.D(2 * time.Second), BucketSize: heuristics.D(time.Second), MaxSampleAge: heuristics.D(60 * time.Second),
 	}
 }
 
@@ -93,7 +95,7 @@ type KPA struct {
 	maxPanicPods int32
 }
 
-var _ Recommender = (*KPA)(nil)
+var _ heuristics.Recommender = (*KPA)(nil)
 
 // NewKPA validates cfg and returns the baseline with empty history.
 func NewKPA(cfg KPAConfig) (*KPA, error) {
@@ -113,20 +115,20 @@ func NewKPA(cfg KPAConfig) (*KPA, error) {
 	return k, nil
 }
 
-// Name implements Recommender.
+// Name implements heuristics.Recommender.
 func (k *KPA) Name() string { return "kpa" }
 
 // concurrency is what Knative's scraper reports: the mean in-flight count of the sampled (fresh,
 // Ready, Running) pods times the ready pod count. ok is false with no sampled pod.
-func (k *KPA) concurrency(snap Snapshot, now time.Time) (total float64, ready int, ok bool) {
+func (k *KPA) concurrency(snap heuristics.Snapshot, now time.Time) (total float64, ready int, ok bool) {
 	var sum float64
 	sampled := 0
 	for _, p := range snap.Pods {
-		if p.Phase != PodRunning || !p.Ready {
+		if p.Phase != heuristics.PodRunning || !p.Ready {
 			continue
 		}
 		ready++
-		if fresh(p, now, k.cfg.MaxSampleAge.Duration) {
+		if p.Known && p.Age(now) <= k.cfg.MaxSampleAge.Duration {
 			sum += p.InFlight
 			sampled++
 		}
@@ -160,26 +162,26 @@ func (k *KPA) record(now time.Time, v float64, ok bool) {
 	k.lastRecord, k.lastValue = now, v
 }
 
-// Recommend implements Recommender.
-func (k *KPA) Recommend(snap Snapshot, now time.Time) Decision {
+// Recommend implements heuristics.Recommender.
+func (k *KPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
 	total, readyCount, ok := k.concurrency(snap, now)
 	k.record(now, total, ok)
 	cur := snap.SpecReplicas
 	if !k.tick.due(now) {
-		return Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs}
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs}
 	}
 	stable, okS := k.stable.WindowAverage(now)
 	panicV, _ := k.panic.WindowAverage(now)
 	if !okS {
-		return Decision{Current: cur, Replicas: cur, Reason: ReasonNoMetrics, Message: "no data to scale on yet"}
+		return heuristics.Decision{Current: cur, Replicas: cur, Reason: ReasonNoMetrics, Message: "no data to scale on yet"}
 	}
 	desired, inPanic := k.scale(now, stable, panicV, readyCount)
-	to := clampI32(desired, k.cfg.MinReplicas, k.cfg.MaxReplicas)
+	to := min(max(desired, k.cfg.MinReplicas), k.cfg.MaxReplicas)
 	reason := ReasonKPAStable
 	if inPanic {
 		reason = ReasonKPAPanic
 	}
-	return Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,
+	return heuristics.Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,
 		Message: fmt.Sprintf("stable concurrency %.2f, panic %.2f, %d ready pods, target %.1f per pod, desired %d",
 			stable, panicV, readyCount, k.cfg.ContainerConcurrency*k.cfg.TargetUtilization, desired)}
 }

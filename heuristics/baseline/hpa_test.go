@@ -1,4 +1,4 @@
-package heuristics
+package baseline
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // Hand-computed cases of replica_calculator.go's calcPlainMetricReplicas (target 1 = 1000m).
@@ -45,14 +47,14 @@ func TestCalcPlainMetricReplicas(t *testing.T) {
 }
 
 func TestGroupHPAPods(t *testing.T) {
-	pods := []PodSample{
-		{Name: "run-ready", Phase: PodRunning, Ready: true},
-		{Name: "run-unready", Phase: PodRunning, Ready: false}, // counted as ready: plain metric
-		{Name: "pending", Phase: PodPending},
-		{Name: "gone", Phase: PodOther},
-		{Name: "no-metric", Phase: PodRunning, Ready: true},
+	pods := []heuristics.PodSample{
+		{Name: "run-ready", Phase: heuristics.PodRunning, Ready: true},
+		{Name: "run-unready", Phase: heuristics.PodRunning, Ready: false}, // counted as ready: plain metric
+		{Name: "pending", Phase: heuristics.PodPending},
+		{Name: "gone", Phase: heuristics.PodOther},
+		{Name: "no-metric", Phase: heuristics.PodRunning, Ready: true},
 	}
-	g := groupHPAPods(pods, func(p PodSample) (int64, bool) { return 7, p.Name != "no-metric" })
+	g := groupHPAPods(pods, func(p heuristics.PodSample) (int64, bool) { return 7, p.Name != "no-metric" })
 	want := hpaPods{metrics: map[string]int64{"run-ready": 7, "run-unready": 7}, unready: []string{"pending"}, missing: []string{"no-metric"}}
 	if diff := cmp.Diff(want, g, cmp.AllowUnexported(hpaPods{})); diff != "" {
 		t.Errorf("groupHPAPods (-want +got):\n%s", diff)
@@ -115,7 +117,7 @@ func TestHPANormalizer(t *testing.T) {
 	t.Run("bounds first", func(t *testing.T) {
 		n := newN()
 		n.max = 5
-		if got, r := n.reconcile(at(0), 8, 8); got != 5 || r != ReasonBounds {
+		if got, r := n.reconcile(at(0), 8, 8); got != 5 || r != heuristics.ReasonBounds {
 			t.Errorf("above max: %d %s", got, r)
 		}
 		if got, _ := n.reconcile(at(20), 5, 40); got != 5 {
@@ -165,7 +167,7 @@ func TestHPABaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := podLoad{inFlight: 100, limit: 100, rate: 10, rej: ByCause{Overload: 3}}
+	l := podLoad{inFlight: 100, limit: 100, rate: 10, rej: heuristics.ByCause{Overload: 3}}
 	var ds []got
 	for s := 0.0; s <= 120; s += 15 {
 		d := h.Recommend(uniform(2, l, at(s)), at(s))

@@ -1,10 +1,12 @@
-package heuristics
+package baseline
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // This file transcribes the HPA v2 algorithm of kubernetes/kubernetes
@@ -95,13 +97,13 @@ type hpaPods struct {
 	missing []string
 }
 
-func groupHPAPods(pods []PodSample, metric func(PodSample) (int64, bool)) hpaPods {
+func groupHPAPods(pods []heuristics.PodSample, metric func(heuristics.PodSample) (int64, bool)) hpaPods {
 	g := hpaPods{metrics: make(map[string]int64, len(pods))}
 	for _, p := range pods {
 		switch p.Phase {
-		case PodOther:
+		case heuristics.PodOther:
 			continue
-		case PodPending:
+		case heuristics.PodPending:
 			g.unready = append(g.unready, p.Name)
 			continue
 		}
@@ -338,9 +340,9 @@ func (n *hpaNormalizer) reconcile(now time.Time, current, proposal int32) (int32
 	case current == 0 && n.min != 0:
 		return 0, "scaling-disabled"
 	case current > n.max:
-		desired, reason = n.max, ReasonBounds
+		desired, reason = n.max, heuristics.ReasonBounds
 	case current < n.min:
-		desired, reason = n.min, ReasonBounds
+		desired, reason = n.min, heuristics.ReasonBounds
 	default:
 		if n.recs == nil {
 			// maybeInitScaleDownStabilizationWindow seeds the window with the HPA's

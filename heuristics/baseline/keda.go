@@ -1,10 +1,12 @@
-package heuristics
+package baseline
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // Reason codes of the KEDA baseline's own scale-to/from-zero loop.
@@ -30,18 +32,18 @@ type KEDAConfig struct {
 	UtilizationThreshold float64 `json:"utilizationThreshold"`
 	// PollingInterval: KEDA's activation check (0 <-> 1), default 30s. With the HPA's default
 	// metrics path (no useCachedMetrics) the HPA reads the triggers on its own 15 s sync.
-	PollingInterval Duration `json:"pollingInterval"`
+	PollingInterval heuristics.Duration `json:"pollingInterval"`
 	// CooldownPeriod: wait after the last active trigger before scaling to 0, default 300s. It
 	// applies only to scale to zero (minReplicaCount 0); 1 <-> N is the HPA's.
-	CooldownPeriod Duration `json:"cooldownPeriod"`
+	CooldownPeriod heuristics.Duration `json:"cooldownPeriod"`
 	// ScrapeInterval and RateWindow: Prometheus scrape interval (30s) and the 2m range of rate().
-	ScrapeInterval Duration `json:"scrapeInterval"`
-	RateWindow     Duration `json:"rateWindow"`
+	ScrapeInterval heuristics.Duration `json:"scrapeInterval"`
+	RateWindow     heuristics.Duration `json:"rateWindow"`
 	// MaxSampleAge: a pod whose snapshot figures are older than this counts as a failed scrape.
-	MaxSampleAge Duration `json:"maxSampleAge"`
+	MaxSampleAge heuristics.Duration `json:"maxSampleAge"`
 	// Tolerance and SyncPeriod of the HPA KEDA creates (upstream 0.1 and 15s).
-	Tolerance  float64  `json:"tolerance"`
-	SyncPeriod Duration `json:"syncPeriod"`
+	Tolerance  float64             `json:"tolerance"`
+	SyncPeriod heuristics.Duration `json:"syncPeriod"`
 	// Behavior: the recipe sets advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.
 	// stabilizationWindowSeconds 300; the API defaults fill the rest.
 	Behavior HPABehavior `json:"behavior"`
@@ -54,9 +56,9 @@ func DefaultKEDAConfig() KEDAConfig {
 	return KEDAConfig{
 		MinReplicas: 1, MaxReplicas: 10,
 		RateThreshold: 1, UtilizationThreshold: 0.8,
-		PollingInterval: D(30 * time.Second), CooldownPeriod: D(300 * time.Second),
-		ScrapeInterval: D(30 * time.Second), RateWindow: D(2 * time.Minute), MaxSampleAge: D(60 * time.Second),
-		Tolerance: 0.1, SyncPeriod: D(15 * time.Second), Behavior: b,
+		PollingInterval: heuristics.D(30 * time.Second), CooldownPeriod: heuristics.D(300 * time.Second),
+		ScrapeInterval: heuristics.D(30 * time.Second), RateWindow: heuristics.D(2 * time.Minute), MaxSampleAge: heuristics.D(60 * time.Second),
+		Tolerance: 0.1, SyncPeriod: heuristics.D(15 * time.Second), Behavior: b,
 	}
 }
 
@@ -86,7 +88,7 @@ type KEDA struct {
 	lastActive time.Time
 }
 
-var _ Recommender = (*KEDA)(nil)
+var _ heuristics.Recommender = (*KEDA)(nil)
 
 // promLookback is Prometheus' default query lookback delta for instant vectors.
 const promLookback = 5 * time.Minute
@@ -101,9 +103,9 @@ func NewKEDA(cfg KEDAConfig) (*KEDA, error) {
 		cfg:  cfg,
 		norm: &hpaNormalizer{behavior: cfg.Behavior, min: max(1, cfg.MinReplicas), max: cfg.MaxReplicas},
 		errors503: newCounterScraper(cfg.ScrapeInterval.Duration, retention, cfg.MaxSampleAge.Duration,
-			func(p PodSample) float64 { return p.Rejected503.Total() }),
+			func(p heuristics.PodSample) float64 { return p.Rejected503.Total() }),
 		tasks: &counterScraper{interval: cfg.ScrapeInterval.Duration, retention: promLookback, maxAge: cfg.MaxSampleAge.Duration,
-			gauge: true, series: map[string][]promSample{}, value: func(p PodSample) float64 {
+			gauge: true, series: map[string][]promSample{}, value: func(p heuristics.PodSample) float64 {
 				if p.Limit <= 0 {
 					return math.NaN() // tasks_active / 0: Prometheus yields NaN (or +Inf); max() skips NaN
 				}
@@ -114,12 +116,12 @@ func NewKEDA(cfg KEDAConfig) (*KEDA, error) {
 	}, nil
 }
 
-// Name implements Recommender.
+// Name implements heuristics.Recommender.
 func (k *KEDA) Name() string { return "keda" }
 
 // triggers evaluates both queries at now: the cluster-wide 503 rate (sum over pods of rate()) and
 // the max per-pod task utilization.
-func (k *KEDA) triggers(snap Snapshot, now time.Time) (rate, util float64) {
+func (k *KEDA) triggers(snap heuristics.Snapshot, now time.Time) (rate, util float64) {
 	util = math.NaN()
 	for _, p := range snap.Pods {
 		if r, ok := k.errors503.rate(p.Name, now, k.cfg.RateWindow.Duration); ok {
@@ -135,8 +137,8 @@ func (k *KEDA) triggers(snap Snapshot, now time.Time) (rate, util float64) {
 	return rate, util
 }
 
-// Recommend implements Recommender.
-func (k *KEDA) Recommend(snap Snapshot, now time.Time) Decision {
+// Recommend implements heuristics.Recommender.
+func (k *KEDA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
 	k.errors503.scrape(snap, now)
 	k.tasks.scrape(snap, now)
 	cur := snap.SpecReplicas
@@ -149,31 +151,31 @@ func (k *KEDA) Recommend(snap Snapshot, now time.Time) Decision {
 		}
 	}
 	if cur == 0 || !k.sync.due(now) {
-		return Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs, Message: msg}
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs, Message: msg}
 	}
 	status := snap.StatusReplicas
 	p1 := externalPerPodReplicas(status, milli(rate), milli(k.cfg.RateThreshold), k.cfg.Tolerance)
 	p2 := externalPerPodReplicas(status, milli(util), milli(k.cfg.UtilizationThreshold), k.cfg.Tolerance)
 	to, reason := k.norm.reconcile(now, cur, max(p1, p2))
-	return Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,
+	return heuristics.Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,
 		Message: fmt.Sprintf("%s; proposals %d, %d", msg, p1, p2)}
 }
 
 // activation is KEDA's scale executor for minReplicaCount 0 (activationThreshold 0: a trigger is
 // active when its value is > 0): 0 -> 1 when active; -> 0 when inactive and the last active
 // time is unset or more than cooldownPeriod ago.
-func (k *KEDA) activation(cur int32, active bool, now time.Time, msg string) (Decision, bool) {
+func (k *KEDA) activation(cur int32, active bool, now time.Time, msg string) (heuristics.Decision, bool) {
 	if active {
 		k.lastActive = now
 	}
 	if k.cfg.MinReplicas != 0 {
-		return Decision{}, false
+		return heuristics.Decision{}, false
 	}
 	switch {
 	case cur == 0 && active:
-		return Decision{Valid: true, Current: cur, Replicas: 1, Reason: ReasonKEDAActivate, Message: msg}, true
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: 1, Reason: ReasonKEDAActivate, Message: msg}, true
 	case cur > 0 && !active && (k.lastActive.IsZero() || now.Sub(k.lastActive) > k.cfg.CooldownPeriod.Duration):
-		return Decision{Valid: true, Current: cur, Replicas: 0, Reason: ReasonKEDACooldown, Message: msg}, true
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: 0, Reason: ReasonKEDACooldown, Message: msg}, true
 	}
-	return Decision{}, false
+	return heuristics.Decision{}, false
 }

@@ -1,0 +1,44 @@
+package baseline
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+)
+
+func benchRecommend(b *testing.B, r heuristics.Recommender, pods int) {
+	l := podLoad{inFlight: 50, limit: 100, rate: 20, rej: heuristics.ByCause{Overload: 0.1}}
+	snaps := make([]heuristics.Snapshot, 64)
+	for i := range snaps {
+		snaps[i] = uniform(pods, l, t0)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now := t0.Add(time.Duration(i) * 5 * time.Second)
+		s := snaps[i%len(snaps)]
+		s.Time = now
+		for j := range s.Pods {
+			s.Pods[j].SampleTime = now
+		}
+		r.Recommend(s, now)
+	}
+}
+
+func BenchmarkRecommend(b *testing.B) {
+	for _, pods := range []int{100, 1000} {
+		hc, kc, pc := DefaultHPAConfig(), DefaultKEDAConfig(), DefaultKPAConfig()
+		hc.MaxReplicas, kc.MaxReplicas, pc.MaxReplicas = 2000, 2000, 2000
+		makers := []func() heuristics.Recommender{
+			func() heuristics.Recommender { r, _ := NewHPA(hc); return r },
+			func() heuristics.Recommender { r, _ := NewKEDA(kc); return r },
+			func() heuristics.Recommender { r, _ := NewKPA(pc); return r },
+		}
+		for _, mk := range makers {
+			r := mk()
+			b.Run(fmt.Sprintf("%s/pods=%d", r.Name(), pods), func(b *testing.B) { benchRecommend(b, r, pods) })
+		}
+	}
+}
