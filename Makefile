@@ -37,7 +37,7 @@ fmt-check: ## fail if any file needs gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-lint: $(LINT) ## golangci-lint (pinned in .ci/tools/go.mod) with the dependency rules of DESIGN.md
+lint: $(LINT) ## golangci-lint (pinned in .ci/tools/go.mod) with the dependency rules of docs/design.md
 	$(LINT) run ./...
 
 $(LINT): .ci/tools/go.mod

@@ -1,6 +1,6 @@
 // Package fakehsds is a faithful fake of one HSDS pod (a service node and a data node) for unit
 // tests, the agent's tests, bench calibration, the end-to-end tests and the demo. Every behaviour
-// follows a fact of /work/shared/HSDS.md (and, where found, HSDS's own source); docs/fake-hsds.md
+// follows a fact of docs/hsds.md (and, where found, HSDS's own source); docs/fake-hsds.md
 // lists them. Real HSDS cannot run on the project's machines; this stands in for it.
 package fakehsds
 

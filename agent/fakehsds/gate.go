@@ -11,7 +11,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// Fan-out of one admitted request into worker tasks (HSDS.md "Where 503 comes from").
+// Fan-out of one admitted request into worker tasks (docs/hsds.md "Where 503 comes from").
 const (
 	// TasksPerDNPerRequest is HSDS's max_tasks_per_node_per_request: a chunk read, write or
 	// selection fans out to up to this many workers per data node.

@@ -12,7 +12,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// HSDS.md "Where 503 comes from": one request fans out to up to 16 x dn_count chunk workers, or
+// docs/hsds.md "Where 503 comes from": one request fans out to up to 16 x dn_count chunk workers, or
 // 40 for a domain crawl, "so a single SN's capacity in requests shrinks as the cluster grows".
 // With max_task_count 100 a request is admitted while live tasks + 1 <= 100, and each admitted
 // request holds 1 handler task + its workers: admitted = floor(99 / (1 + workers)) + 1.
@@ -66,7 +66,7 @@ func TestGate_FanOutShrinksCapacityAsDNCountGrows(t *testing.T) {
 	}
 }
 
-// HSDS.md: "Tasks are not requests: idle keep-alive connections count" (aiohttp runs one task
+// docs/hsds.md: "Tasks are not requests: idle keep-alive connections count" (aiohttp runs one task
 // per connection; hsds_logger.request counts all unfinished tasks, its own included).
 func TestGate_IdleKeepAliveConnectionsCountOnRealSocket(t *testing.T) {
 	p, _ := newTestPod(t, func(c *Config) {
@@ -111,7 +111,7 @@ func TestGate_IdleKeepAliveConnectionsCountOnRealSocket(t *testing.T) {
 	}
 }
 
-// HSDS.md "What HSDS exposes": req_count.<METHOD> counts gated requests including those rejected
+// docs/hsds.md "What HSDS exposes": req_count.<METHOD> counts gated requests including those rejected
 // by the task gate but not those rejected for not being READY; every gate rejection logs one WARN
 // (hsds_logger.request; the not-READY rejection logs one WARN too: "returning 503 - node_state").
 func TestGate_ReqCountAndWarnPerRejection(t *testing.T) {
@@ -157,7 +157,7 @@ func TestGate_ReqCountAndWarnPerRejection(t *testing.T) {
 	}
 }
 
-// HSDS.md: req_count.num_tasks is "a stale sample taken at the last gated request": it keeps
+// docs/hsds.md: req_count.num_tasks is "a stale sample taken at the last gated request": it keeps
 // the value of the last gated request after the tasks are gone, and /info does not refresh it.
 func TestGate_NumTasksIsStaleSample(t *testing.T) {
 	p, clk := newTestPod(t, nil)

@@ -32,7 +32,7 @@ func scrape(t *testing.T, h http.Handler) (map[string]*dto.MetricFamily, string)
 	return mfs, text
 }
 
-// HSDS.md "What HSDS exposes": 1.0.x serves /metrics on SN and DN, also when not READY, with
+// docs/hsds.md "What HSDS exposes": 1.0.x serves /metrics on SN and DN, also when not READY, with
 // hsds_http_requests_total{method,status} (every response, 503s included),
 // hsds_http_request_duration_seconds (histogram), hsds_tasks_active, hsds_tasks_max,
 // hsds_node_ready, hsds_active_dn_count, hsds_info{node_type,node_id,version}
@@ -105,7 +105,7 @@ func TestMetrics_Golden(t *testing.T) {
 	golden(t, "metrics-dn.txt", []byte(dn))
 }
 
-// HSDS.md: "0.9.x has no /metrics" (no route: 404, not gated, whatever the state).
+// docs/hsds.md: "0.9.x has no /metrics" (no route: 404, not gated, whatever the state).
 func TestMetrics_Absent09x(t *testing.T) {
 	p, _ := newTestPod(t, func(c *Config) { c.Version = Version09; c.Metrics = false; c.InitialState = schema.StateWaiting })
 	for _, h := range []http.Handler{p.SN(), p.DN()} {

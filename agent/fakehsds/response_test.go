@@ -35,7 +35,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// HSDS.md: "The 503 has body `503: Service Unavailable` and no Retry-After header"; "A 503 from
+// docs/hsds.md: "The 503 has body `503: Service Unavailable` and no Retry-After header"; "A 503 from
 // the gate carries Content-Type: text/plain; charset=utf-8 and the 24-byte body". HSDS raises
 // aiohttp's HTTPServiceUnavailable for every cause, so all three look the same on the wire.
 func Test503_BodyAndHeadersOnTheWire(t *testing.T) {
@@ -82,7 +82,7 @@ func Test503_BodyAndHeadersOnTheWire(t *testing.T) {
 	}
 }
 
-// HSDS.md "What HSDS exposes": GET /info on 5101 and 6101 (never 503, no auth) with
+// docs/hsds.md "What HSDS exposes": GET /info on 5101 and 6101 (never 503, no auth) with
 // node.{id,type,state,node_count,node_number,start_time}, req_count, log_stats and host-level
 // cpu/memory; GET /about with state, node_count, dn_urls, dn_ids, hsds_version. Shapes follow
 // hsds/basenode.py info() and about(): node_number is set on DN nodes only.

@@ -11,7 +11,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// HSDS.md "Where 503 comes from": any node whose state is not READY answers 503 to everything
+// docs/hsds.md "Where 503 comes from": any node whose state is not READY answers 503 to everything
 // except /about, /info, /register, /nodeinfo, /nodestate; 1.x serves /metrics also when not
 // READY. The fake's /fake/ endpoints are never gated. /register, /nodeinfo and /nodestate are
 // head-node routes, so SN and DN answer them 404 (not 503).
@@ -49,7 +49,7 @@ func TestNotReady_503ExceptExemptPaths(t *testing.T) {
 	}
 }
 
-// HSDS.md: "DN 503s (not ready, chunk cache full of dirty data) ... pass through the SN to the
+// docs/hsds.md: "DN 503s (not ready, chunk cache full of dirty data) ... pass through the SN to the
 // client: count client-facing 503s at the SN only". The SN is READY, so the cause is upstream.
 func TestUpstream_DN503PassesThroughSN(t *testing.T) {
 	tests := []struct {
@@ -97,7 +97,7 @@ func TestUpstream_DN503PassesThroughSN(t *testing.T) {
 	}
 }
 
-// HSDS.md "Node states" and issue 423: a node can stay WAITING after a restart until the stuck
+// docs/hsds.md "Node states" and issue 423: a node can stay WAITING after a restart until the stuck
 // container is restarted; scaling does not fix it.
 func TestStickyWaiting_UntilRestart(t *testing.T) {
 	p, clk := newTestPod(t, func(c *Config) { c.StickyWaiting = true })
@@ -130,7 +130,7 @@ func TestStickyWaiting_UntilRestart(t *testing.T) {
 	}
 }
 
-// HSDS.md "Node states": on 1.0.1+ every rescale gives roughly one health-check interval (~10 s)
+// docs/hsds.md "Node states": on 1.0.1+ every rescale gives roughly one health-check interval (~10 s)
 // of cluster-wide 503s while the roster converges.
 func TestRescale_SettleThenReady(t *testing.T) {
 	p, clk := newTestPod(t, nil)

@@ -13,7 +13,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
 )
 
-// HSDS.md: h5pyd retries with urllib3 backoff_factor=1: waits 0, 2, 4, 8 ... s, capped at 120 s.
+// docs/hsds.md: h5pyd retries with urllib3 backoff_factor=1: waits 0, 2, 4, 8 ... s, capped at 120 s.
 func TestBackoffFollowsUrllib3Schedule(t *testing.T) {
 	r := H5pydRetry()
 	var got []time.Duration
@@ -29,7 +29,7 @@ func TestBackoffFollowsUrllib3Schedule(t *testing.T) {
 	for _, d := range got {
 		total += d
 	}
-	// HSDS.md: "10 retries (about 486 s of waiting in all)".
+	// docs/hsds.md: "10 retries (about 486 s of waiting in all)".
 	if total != 486*s {
 		t.Errorf("total wait over 10 retries = %v, want 486s", total)
 	}
@@ -56,7 +56,7 @@ func contains(s, sub string) bool {
 	return false
 }
 
-// HSDS.md: POST is never retried; GET/PUT are, and Retry-After is honoured.
+// docs/hsds.md: POST is never retried; GET/PUT are, and Retry-After is honoured.
 func TestRetriesGetButNeverPost(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

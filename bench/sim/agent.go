@@ -20,7 +20,7 @@ type counters struct {
 
 func (c counters) total() int64 { return c.ok + c.overload + c.notReady }
 
-// Namespace, Deployment and Labels of the simulated HSDS pods (HSDS.md: label app=hsds).
+// Namespace, Deployment and Labels of the simulated HSDS pods (docs/hsds.md: label app=hsds).
 const (
 	Namespace  = "hsds"
 	Deployment = "hsds"

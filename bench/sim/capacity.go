@@ -14,12 +14,12 @@ const (
 	numKinds
 )
 
-// retried reports whether h5pyd retries this kind on 503 (POST never is: HSDS.md).
+// retried reports whether h5pyd retries this kind on 503 (POST never is: docs/hsds.md).
 func (k kind) retried() bool { return k != kindPost }
 
 // tasks is how many worker tasks one request of kind k fans out to when the cluster has dnCount
 // data nodes: chunk requests to min(ChunksPerRequest, TasksPerNodePerRequest x dnCount), a domain
-// crawl to CrawlTasks, anything else to none (its handler task does the work) (HSDS.md, "Where
+// crawl to CrawlTasks, anything else to none (its handler task does the work) (docs/hsds.md, "Where
 // 503 comes from"). Every request also holds OverheadTasks.
 func (s Scenario) tasks(k kind, dnCount int) int {
 	switch k {

@@ -16,7 +16,7 @@ import (
 )
 
 // Scenario holds every knob of the simulator. Durations are in seconds. docs/bench.md gives the
-// source of every default (mostly /work/shared/HSDS.md).
+// source of every default (mostly docs/hsds.md).
 type Scenario struct {
 	// TickSeconds is the simulation step.
 	TickSeconds float64 `json:"tickSeconds"`

@@ -129,7 +129,7 @@ func (s *Sim) account(t float64) {
 func (s *Sim) ready(t float64) bool { return t >= s.notReadyUntil }
 
 // rosterChanged starts a cluster-wide not-ready window at t and rebuilds the endpoint list
-// (HSDS.md: on 1.0.1+ every rescale gives ~one health-check interval of 503s).
+// (docs/hsds.md: on 1.0.1+ every rescale gives ~one health-check interval of 503s).
 func (s *Sim) rosterChanged(t float64) {
 	s.notReadyUntil = math.Max(s.notReadyUntil, t+s.sc.NotReadySeconds)
 	s.endpoints = s.endpoints[:0]

@@ -32,7 +32,7 @@ func run(s *Sim, seconds float64) {
 	}
 }
 
-// HSDS.md, "Where 503 comes from": one request fans out to up to 16 x dn_count chunk workers
+// docs/hsds.md, "Where 503 comes from": one request fans out to up to 16 x dn_count chunk workers
 // (max_tasks_per_node_per_request), or 40 for a domain crawl.
 func TestTasksFanOut(t *testing.T) {
 	sc := DefaultScenario()
@@ -56,13 +56,13 @@ func TestTasksFanOut(t *testing.T) {
 			t.Errorf("tasks(kind %d, dn %d) = %d, want %d", tc.kind, tc.dn, got, tc.want)
 		}
 	}
-	// So a single SN's capacity in requests shrinks as the cluster grows (HSDS.md).
+	// So a single SN's capacity in requests shrinks as the cluster grows (docs/hsds.md).
 	if !(sc.PodCapacity(1) > sc.PodCapacity(2) && sc.PodCapacity(2) > sc.PodCapacity(4)) {
 		t.Errorf("pod capacity does not shrink with the DN count: %g %g %g", sc.PodCapacity(1), sc.PodCapacity(2), sc.PodCapacity(4))
 	}
 }
 
-// HSDS.md: above max_task_count (default 100) the SN answers 503 (cause overload); a node that
+// docs/hsds.md: above max_task_count (default 100) the SN answers 503 (cause overload); a node that
 // is not READY answers 503 to everything (cause not_ready), checked first.
 func TestGate(t *testing.T) {
 	tests := []struct {
@@ -103,7 +103,7 @@ func TestGate(t *testing.T) {
 	}
 }
 
-// HSDS.md, "What clients do on 503": urllib3 backoff_factor=1 waits 0, 2, 4, 8 ... s capped at
+// docs/hsds.md, "What clients do on 503": urllib3 backoff_factor=1 waits 0, 2, 4, 8 ... s capped at
 // 120 s; 10 retries wait about 486 s in all; a Retry-After header would be honoured.
 func TestBackoff(t *testing.T) {
 	sc := DefaultScenario()
@@ -126,7 +126,7 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// HSDS.md: POST is never retried (503 is a user-visible failure at once); GET/PUT are retried
+// docs/hsds.md: POST is never retried (503 is a user-visible failure at once); GET/PUT are retried
 // up to 10 times.
 func TestRetryPolicy(t *testing.T) {
 	tests := []struct {
@@ -162,7 +162,7 @@ func TestRetryPolicy(t *testing.T) {
 	}
 }
 
-// HSDS.md, "Node states": on 1.0.1+ every rescale gives ~10 s of cluster-wide 503s while the
+// docs/hsds.md, "Node states": on 1.0.1+ every rescale gives ~10 s of cluster-wide 503s while the
 // roster converges. A new pod joins the roster when it starts (StartupSeconds after scheduling).
 func TestNotReadyAfterRosterChange(t *testing.T) {
 	sc := DefaultScenario()

@@ -66,7 +66,7 @@ func (s *Sim) attempt(t float64, r request) {
 	}
 }
 
-// admit starts an admitted request of kind k on p (HSDS.md, "Where 503 comes from"): each of its
+// admit starts an admitted request of kind k on p (docs/hsds.md, "Where 503 comes from"): each of its
 // worker tasks holds one task for its own service-time draw, its OverheadTasks (handler and
 // connection) until the slowest draw ends; a request without workers takes one draw. It returns
 // the request's service time.
@@ -103,7 +103,7 @@ func (s *Sim) dnCount() int {
 	return len(s.endpoints)
 }
 
-// retryOrFail applies h5pyd's retry policy to a rejected attempt (HSDS.md, "What clients do on
+// retryOrFail applies h5pyd's retry policy to a rejected attempt (docs/hsds.md, "What clients do on
 // 503"): POST never retried; others retried up to Retries times after Backoff.
 func (s *Sim) retryOrFail(r request) {
 	if !r.kind.retried() || int(r.attempt) >= s.sc.Retries {
