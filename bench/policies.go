@@ -158,7 +158,7 @@ func controllerDriver(s *sim.Sim, rec heuristics.Recommender, pf *scaler.PolicyF
 		}
 		return nil
 	}
-	return step, cfg.Guards.Tick.D(), nil
+	return step, cfg.Guards.Tick.Duration, nil
 }
 
 // loadPolicyFile returns the policy file hsds runs with (defaults when path is empty), with the

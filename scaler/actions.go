@@ -36,7 +36,7 @@ func (c *Controller) checkHPA(ctx context.Context, now time.Time) ([]string, err
 	if c.deps.HPAs == nil {
 		return nil, nil
 	}
-	if !c.hpaCheckedAt.IsZero() && now.Sub(c.hpaCheckedAt) < c.cfg.Guards.HPACheckInterval.D() {
+	if !c.hpaCheckedAt.IsZero() && now.Sub(c.hpaCheckedAt) < c.cfg.Guards.HPACheckInterval.Duration {
 		return c.hpaNames, nil
 	}
 	names, err := c.deps.HPAs.HPAsTargeting(ctx, c.cfg.Target)
@@ -68,7 +68,7 @@ func (c *Controller) refuseHPA(o *Outcome, hpas []string) {
 func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heuristics.PodSample, now time.Time) {
 	g := c.cfg.Guards
 	c.notReadySince = trackNotReady(c.notReadySince, pods, now)
-	o.Stuck = stuckPods(c.notReadySince, now, g.StuckNotReady.D())
+	o.Stuck = stuckPods(c.notReadySince, now, g.StuckNotReady.Duration)
 	reported := make(map[string]bool, len(o.Stuck))
 	for _, name := range o.Stuck {
 		reported[name] = true
@@ -76,7 +76,7 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 			continue
 		}
 		since := now.Sub(c.notReadySince[name]).Round(time.Second)
-		msg := fmt.Sprintf("pod %s is Running but its HSDS node has not been READY for %s (threshold %s); scaling does not fix this, restarting the pod does", name, since, g.StuckNotReady.D())
+		msg := fmt.Sprintf("pod %s is Running but its HSDS node has not been READY for %s (threshold %s); scaling does not fix this, restarting the pod does", name, since, g.StuckNotReady.Duration)
 		klog.InfoS("Pod stuck not READY", "target", c.cfg.Target.String(), "pod", name, "for", since)
 		c.event(c.cfg.Target.Ref(), EventWarning, ReasonPodStuckNotReady, msg)
 		c.event(ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: c.cfg.Target.Namespace, Name: name}, EventWarning, ReasonPodStuckNotReady, msg)
@@ -89,7 +89,7 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 	if !g.DeleteStuckPods {
 		return
 	}
-	name, ok := pickStuckToDelete(o.Stuck, c.lastDelete, now, g.StuckDeleteInterval.D())
+	name, ok := pickStuckToDelete(o.Stuck, c.lastDelete, now, g.StuckDeleteInterval.Duration)
 	if !ok {
 		return
 	}
@@ -122,7 +122,7 @@ func (c *Controller) reportWaiting(o Outcome, g guardResult) {
 	c.waitingEmitted = o.Unscheduled
 	wanted := clamp(o.Decision.Replicas, c.cfg.MinReplicas, c.cfg.MaxReplicas)
 	msg := fmt.Sprintf("%d pod(s) waiting to be scheduled; holding scale-up %d -> %d until they are scheduled or %s pass (guards.pendingTimeout)",
-		o.Unscheduled, o.Current, wanted, c.cfg.Guards.PendingTimeout.D())
+		o.Unscheduled, o.Current, wanted, c.cfg.Guards.PendingTimeout.Duration)
 	klog.InfoS("Waiting for capacity", "target", c.cfg.Target.String(), "unscheduled", o.Unscheduled, "current", o.Current, "recommended", wanted)
 	c.event(c.cfg.Target.Ref(), EventNormal, ReasonWaitingForCapacity, msg)
 }

@@ -110,9 +110,9 @@ func NewController(cfg ControllerConfig, deps Deps) (*Controller, error) {
 // source has new figures, until ctx ends; a failed Step is logged and the loop goes on. It returns
 // nil when ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	ticker := c.clock.NewTicker(c.cfg.Guards.Tick.D())
+	ticker := c.clock.NewTicker(c.cfg.Guards.Tick.Duration)
 	defer ticker.Stop()
-	klog.InfoS("Scaler loop started", "target", c.cfg.Target.String(), "dryRun", c.cfg.DryRun, "tick", c.cfg.Guards.Tick.D())
+	klog.InfoS("Scaler loop started", "target", c.cfg.Target.String(), "dryRun", c.cfg.DryRun, "tick", c.cfg.Guards.Tick.Duration)
 	for {
 		fresh := c.fresh()
 		if _, err := c.Step(ctx); err != nil && ctx.Err() == nil {
@@ -173,9 +173,9 @@ func (c *Controller) Step(ctx context.Context) (Outcome, error) {
 		Recommended: o.Decision,
 		Min:         c.cfg.MinReplicas,
 		Max:         c.cfg.MaxReplicas,
-		Stale:       staleData(pods, sc.SpecReplicas, now, c.cfg.Guards.MaxSampleAge.D()),
-		Settling:    settling(c.lastChange, now, c.cfg.Guards.Settle.D()),
-		PendingHold: pendingHold(counts, now, c.cfg.Guards.PendingTimeout.D()),
+		Stale:       staleData(pods, sc.SpecReplicas, now, c.cfg.Guards.MaxSampleAge.Duration),
+		Settling:    settling(c.lastChange, now, c.cfg.Guards.Settle.Duration),
+		PendingHold: pendingHold(counts, now, c.cfg.Guards.PendingTimeout.Duration),
 	})
 	o.Desired, o.Reason = g.Desired, g.Reason
 	o.Guards = append(o.Guards, g.Active...)

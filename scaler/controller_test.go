@@ -338,7 +338,7 @@ func TestStepErrors(t *testing.T) {
 
 func TestNewControllerValidates(t *testing.T) {
 	cfg := ControllerConfig{MinReplicas: 5, MaxReplicas: 2, Guards: DefaultGuards()}
-	cfg.Guards.Tick = 0
+	cfg.Guards.Tick = heuristics.D(0)
 	cfg.Guards.DeleteStuckPods = true
 	_, err := NewController(cfg, Deps{})
 	if err == nil {

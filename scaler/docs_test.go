@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 	"github.com/spf13/pflag"
 )
 
@@ -87,9 +89,9 @@ func TestDocsListEveryFlagGuardAndEvent(t *testing.T) {
 		}
 	}
 	g := DefaultGuards()
-	for name, d := range map[string]Duration{"hpaCheckInterval": g.HPACheckInterval, "stuckNotReady": g.StuckNotReady,
+	for name, d := range map[string]heuristics.Duration{"hpaCheckInterval": g.HPACheckInterval, "stuckNotReady": g.StuckNotReady,
 		"stuckDeleteInterval": g.StuckDeleteInterval, "settle": g.Settle, "pendingTimeout": g.PendingTimeout} {
-		want := "`" + name + "` (" + shortDuration(d.D()) + ")"
+		want := "`" + name + "` (" + shortDuration(d.Duration) + ")"
 		if !strings.Contains(doc, want) {
 			t.Errorf("guard default %s not documented as %q", name, want)
 		}

@@ -74,7 +74,7 @@ func (e *PolicyError) Unwrap() []error { return e.Problems }
 // Guards.MaxSampleAge is left 0 here: after decoding, 0 means "same as spec.policy.maxSampleAge".
 func DefaultPolicyFile() PolicyFile {
 	g := DefaultGuards()
-	g.MaxSampleAge = 0
+	g.MaxSampleAge = heuristics.D(0)
 	return PolicyFile{
 		APIVersion: PolicyAPIVersion,
 		Kind:       PolicyKind,
@@ -126,8 +126,8 @@ func DecodePolicyFile(data []byte) (*PolicyFile, error) {
 		}
 		return nil, &PolicyError{Problems: problems}
 	}
-	if pf.Spec.Guards.MaxSampleAge == 0 {
-		pf.Spec.Guards.MaxSampleAge = Duration(pf.Spec.Policy.MaxSampleAge.Duration)
+	if pf.Spec.Guards.MaxSampleAge.Duration == 0 {
+		pf.Spec.Guards.MaxSampleAge = pf.Spec.Policy.MaxSampleAge
 	}
 	problems = append(problems, pf.problems()...)
 	if len(problems) > 0 {

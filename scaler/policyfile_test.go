@@ -26,7 +26,7 @@ func TestMinimalPolicyGetsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	guards := DefaultGuards()
-	guards.MaxSampleAge = Duration(heuristics.DefaultPolicy().MaxSampleAge.Duration)
+	guards.MaxSampleAge = heuristics.DefaultPolicy().MaxSampleAge
 	want := &PolicyFile{
 		APIVersion: PolicyAPIVersion, Kind: PolicyKind,
 		Spec: PolicySpec{Target: testTarget, Policy: heuristics.DefaultPolicy(), Guards: guards},
@@ -34,9 +34,9 @@ func TestMinimalPolicyGetsDefaults(t *testing.T) {
 	if diff := cmp.Diff(want, pf); diff != "" {
 		t.Errorf("minimal policy (-want +got):\n%s", diff)
 	}
-	wantGuards := Guards{Tick: Duration(time.Second), Settle: Duration(50 * time.Second), PendingTimeout: Duration(5 * time.Minute),
-		StuckNotReady: Duration(10 * time.Minute), StuckDeleteInterval: Duration(10 * time.Minute),
-		MaxSampleAge: Duration(60 * time.Second), HPACheckInterval: Duration(15 * time.Second)}
+	wantGuards := Guards{Tick: heuristics.D(time.Second), Settle: heuristics.D(50 * time.Second), PendingTimeout: heuristics.D(5 * time.Minute),
+		StuckNotReady: heuristics.D(10 * time.Minute), StuckDeleteInterval: heuristics.D(10 * time.Minute),
+		MaxSampleAge: heuristics.D(60 * time.Second), HPACheckInterval: heuristics.D(15 * time.Second)}
 	if diff := cmp.Diff(wantGuards, pf.Spec.Guards); diff != "" {
 		t.Errorf("guard defaults differ from docs/operations.md (-want +got):\n%s", diff)
 	}
@@ -122,23 +122,6 @@ func TestInvalidEverythingNamesEachProblem(t *testing.T) {
 func TestLoadPolicyFileMissing(t *testing.T) {
 	if _, err := LoadPolicyFile("testdata/policy/nope.yaml"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("want ErrNotExist, got %v", err)
-	}
-}
-
-func TestDurationJSON(t *testing.T) {
-	d := Duration(90 * time.Second)
-	b, err := d.MarshalJSON()
-	if err != nil || string(b) != `"1m30s"` {
-		t.Fatalf("MarshalJSON = %s, %v", b, err)
-	}
-	var back Duration
-	if err := back.UnmarshalJSON(b); err != nil || back != d {
-		t.Errorf("round trip = %v, %v", back, err)
-	}
-	for _, bad := range []string{`50`, `"5x"`, `null`, `true`} {
-		if err := back.UnmarshalJSON([]byte(bad)); err == nil {
-			t.Errorf("UnmarshalJSON(%s): want error", bad)
-		}
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 // isDuration reports whether t is one of the duration types of the policy file.
 func isDuration(t reflect.Type) bool {
-	return t == reflect.TypeFor[Duration]() || t == reflect.TypeFor[heuristics.Duration]()
+	return t == reflect.TypeFor[heuristics.Duration]()
 }
 
 // pathProblems walks a generic JSON document (from yaml.YAMLToJSON) along the Go type typ and

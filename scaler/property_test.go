@@ -76,7 +76,7 @@ func runScenario(rng *rand.Rand) error {
 	if err != nil {
 		return err
 	}
-	settle, maxAge := cfg.Guards.Settle.D(), cfg.Guards.MaxSampleAge.D()
+	settle, maxAge := cfg.Guards.Settle.Duration, cfg.Guards.MaxSampleAge.Duration
 	lastChange := time.Time{}
 	if !cfg.SettledAtStart {
 		lastChange = t0

@@ -144,7 +144,7 @@ func runDryRunLive(ctx context.Context, o *dryRunOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return observe(ctx, ctrl, cfg.Guards.Tick.D(), o.observe, o.all, o.output, w)
+	return observe(ctx, ctrl, cfg.Guards.Tick.Duration, o.observe, o.all, o.output, w)
 }
 
 // startCollection runs the adapter's discovery and scraping (no API server) and returns its store.

@@ -36,7 +36,7 @@ func TestControllerWithHSDSPolicy(t *testing.T) {
 			writes++
 			if first.Time.IsZero() {
 				first = o
-			} else if o.Time.Sub(first.Time) < pf.Spec.Guards.Settle.D() {
+			} else if o.Time.Sub(first.Time) < pf.Spec.Guards.Settle.Duration {
 				t.Fatalf("second change %s after the first", o.Time.Sub(first.Time))
 			}
 		}
@@ -48,8 +48,8 @@ func TestControllerWithHSDSPolicy(t *testing.T) {
 	if first.Time.IsZero() {
 		t.Fatal("the hsds policy never scaled up under sustained overload")
 	}
-	if first.Desired <= 3 || first.Time.Sub(t0) < pf.Spec.Guards.Settle.D() {
-		t.Errorf("first change: %+v (want an increase, not before the start-up settle of %s)", first, pf.Spec.Guards.Settle.D())
+	if first.Desired <= 3 || first.Time.Sub(t0) < pf.Spec.Guards.Settle.Duration {
+		t.Errorf("first change: %+v (want an increase, not before the start-up settle of %s)", first, pf.Spec.Guards.Settle.Duration)
 	}
 	t.Logf("first change after %s: 3 -> %d (%s: %s); %d writes in 180 s", first.Time.Sub(t0), first.Desired, first.Reason, first.Decision.Message, writes)
 }
