@@ -4,12 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
-	kjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
@@ -100,30 +97,10 @@ func LoadPolicyFile(path string) (*PolicyFile, error) {
 // DecodePolicyFile strictly decodes a policy file (YAML or JSON): unknown and duplicate fields
 // are errors naming their path; absent fields take their defaults; the result is validated.
 func DecodePolicyFile(data []byte) (*PolicyFile, error) {
-	j, err := yaml.YAMLToJSONStrict(data)
-	if err != nil {
-		return nil, &PolicyError{Problems: []error{fmt.Errorf("not valid YAML: %w", err)}}
-	}
-	if strings.TrimSpace(string(j)) == "null" {
-		return nil, &PolicyError{Problems: []error{errors.New("file is empty")}}
-	}
-	var generic any
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(j, &generic); err != nil {
-		return nil, &PolicyError{Problems: []error{fmt.Errorf("not valid YAML: %w", err)}}
-	}
 	pf := DefaultPolicyFile()
 	pf.APIVersion, pf.Kind = "", ""
-	strict, err := kjson.UnmarshalStrict(j, &pf, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
-	problems := append([]error(nil), strict...)
-	durations, unknown := pathProblems(generic, reflect.TypeFor[PolicyFile](), "")
-	if err != nil || len(durations) > 0 {
-		// A value of the wrong type stops decoding: the rest cannot be judged, but every bad
-		// duration and unknown field can (a bad duration is that error, reported with its path).
-		problems = mergeUnique(problems, unknown)
-		problems = append(problems, durations...)
-		if len(durations) == 0 {
-			problems = append(problems, err)
-		}
+	problems, decoded := DecodeStrict(data, &pf)
+	if !decoded {
 		return nil, &PolicyError{Problems: problems}
 	}
 	if pf.Spec.Guards.MaxSampleAge.Duration == 0 {
@@ -164,19 +141,6 @@ func (pf *PolicyFile) problems() []error {
 }
 
 // mergeUnique appends to a the errors of b whose text is not in a yet.
-func mergeUnique(a, b []error) []error {
-	seen := make(map[string]bool, len(a))
-	for _, e := range a {
-		seen[e.Error()] = true
-	}
-	for _, e := range b {
-		if !seen[e.Error()] {
-			a = append(a, e)
-		}
-	}
-	return a
-}
-
 // prefixAll splits a joined error and prefixes each part with the field path prefix.
 func prefixAll(prefix string, err error) []error {
 	if err == nil {

@@ -6,13 +6,12 @@
 package sim
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 
-	"sigs.k8s.io/yaml"
+	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 
 // Scenario holds every knob of the simulator. Durations are in seconds. docs/bench.md gives the
@@ -189,14 +188,16 @@ func (m Mix) fractions() [numKinds]float64 {
 	return [numKinds]float64{m.ChunkGet, m.ChunkPut, m.Post, m.Crawl, m.Small}
 }
 
-// DecodeScenario decodes a YAML or JSON scenario strictly (unknown fields are errors) over the
-// defaults, and validates it.
+// DecodeScenario decodes a YAML or JSON scenario strictly (scaler.DecodeStrict: unknown and
+// duplicate fields are errors naming their path) over the defaults, and validates it.
 func DecodeScenario(data []byte) (Scenario, error) {
 	s := DefaultScenario()
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := yaml.UnmarshalStrict(data, &s); err != nil {
-			return Scenario{}, fmt.Errorf("decode scenario: %w", err)
-		}
+	problems, _ := scaler.DecodeStrict(data, &s)
+	if len(problems) == 1 && errors.Is(problems[0], scaler.ErrEmptyDocument) {
+		problems = nil // an empty scenario is the defaults
+	}
+	if len(problems) > 0 {
+		return Scenario{}, fmt.Errorf("decode scenario: %w", errors.Join(problems...))
 	}
 	if err := s.Validate(); err != nil {
 		return Scenario{}, fmt.Errorf("invalid scenario: %w", err)

@@ -437,4 +437,18 @@ func TestScenarioDecode(t *testing.T) {
 	if d, err := DecodeScenario(nil); err != nil || d != DefaultScenario() {
 		t.Errorf("empty scenario: %v, want the defaults", err)
 	}
+	if d, err := DecodeScenario([]byte("# only a comment\n")); err != nil || d != DefaultScenario() {
+		t.Errorf("scenario of comments: %v, want the defaults", err)
+	}
+	// The policy file's decoder (scaler.DecodeStrict): every unknown field with its path, and
+	// duplicate keys.
+	_, err = DecodeScenario([]byte("mix: {chunkGet: 1, chunkGot: 0}\nstartupSecond: 45\n"))
+	for _, want := range []string{`"mix.chunkGot"`, `"startupSecond"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("unknown fields: %v, want it to name %s", err, want)
+		}
+	}
+	if _, err := DecodeScenario([]byte("startupSeconds: 45\nstartupSeconds: 50\n")); err == nil {
+		t.Error("duplicate field: want an error")
+	}
 }
