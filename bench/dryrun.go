@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/report"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
@@ -32,24 +31,10 @@ type DryRunOptions struct {
 	Plot string
 }
 
-// DryRunDecision is one control step of a trace dry-run.
-type DryRunDecision struct {
-	TimeSeconds float64  `json:"t_seconds"`
-	Current     int32    `json:"current"`
-	Recommended int32    `json:"recommended"`
-	Desired     int32    `json:"desired"`
-	Reason      string   `json:"reason"`
-	Message     string   `json:"message,omitempty"`
-	Guards      []string `json:"guards,omitempty"`
-	Acted       bool     `json:"acted"`
-	Ready       int32    `json:"ready"`
-	Pending     int32    `json:"pending"`
-}
-
 // DryRunResult is what `dry-run --trace --output json` prints.
 type DryRunResult struct {
 	Trace     report.TraceInfo `json:"trace"`
-	Decisions []DryRunDecision `json:"decisions"`
+	Decisions []scaler.DryRunStep `json:"decisions"`
 	Summary   report.Row       `json:"summary"`
 }
 
@@ -69,12 +54,9 @@ func (o DryRunOptions) Validate() error {
 }
 
 // DryRunTrace replays one trace through the hsds policy of the policy file, on the simulated
-// cluster (scaler.Controller with its guards; writes reach the simulator only), and writes one
-// line per control step that wanted a change or acted (every step with All):
-//
-//	t=<simulated s> current=<n> recommended=<n> desired=<n> reason=<code> guards=<a,b> acted=<bool> ready=<n> pending=<n>
-//
-// It returns the replay's report row. It backs `hsds-autoscaler dry-run --trace`.
+// cluster (scaler.Controller with its guards; writes reach the simulator only), and writes the
+// control steps that wanted a change or acted (every step with All) in scaler.WriteDryRunSteps'
+// format, then a summary line (or one JSON document of both). It returns the replay's report row. It backs `hsds-autoscaler dry-run --trace`.
 func DryRunTrace(ctx context.Context, opts DryRunOptions, w io.Writer) (report.Row, error) {
 	if err := opts.Validate(); err != nil {
 		return report.Row{}, fmt.Errorf("dry-run trace: %w", err)
@@ -94,16 +76,12 @@ func DryRunTrace(ctx context.Context, opts DryRunOptions, w io.Writer) (report.R
 	cfg := Config{Scenario: opts.Scenario, PolicyFile: opts.PolicyFile, Seed: opts.Seed}
 	pol := builtinPolicies()[0] // hsds
 	jobs := plan([]replay{r}, []Policy{pol}, opts.Scenario.TickSeconds)
-	var decisions []DryRunDecision
+	var decisions []scaler.DryRunStep
 	observe := func(o scaler.Outcome) {
 		if !opts.All && !o.Acted && o.Decision.Replicas == o.Current {
 			return
 		}
-		decisions = append(decisions, DryRunDecision{
-			TimeSeconds: o.Time.Sub(sim.Epoch()).Seconds(), Current: o.Current, Recommended: o.Decision.Replicas,
-			Desired: o.Desired, Reason: o.Reason, Message: o.Decision.Message, Guards: o.Guards, Acted: o.Acted,
-			Ready: o.Ready, Pending: o.Pending,
-		})
+		decisions = append(decisions, scaler.NewDryRunStep(o, sim.Epoch(), false))
 	}
 	res, err := runJob(ctx, jobs[0], cfg, newProgress(nil, nil), observe)
 	if err != nil {
@@ -129,11 +107,8 @@ func writeDryRun(w io.Writer, format string, res DryRunResult) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	for _, d := range res.Decisions {
-		if _, err := fmt.Fprintf(w, "t=%.0f current=%d recommended=%d desired=%d reason=%s guards=%s acted=%t ready=%d pending=%d\n",
-			d.TimeSeconds, d.Current, d.Recommended, d.Desired, d.Reason, strings.Join(d.Guards, ","), d.Acted, d.Ready, d.Pending); err != nil {
-			return err
-		}
+	if err := scaler.WriteDryRunSteps(w, "text", res.Decisions); err != nil {
+		return err
 	}
 	t, sm := res.Trace, res.Summary
 	_, err := fmt.Fprintf(w, "summary: trace=%s slice_start=%.0fs simulated=%.0fs scale_factor=%.4g time_compression=%g policy=%s "+

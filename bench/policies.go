@@ -162,21 +162,19 @@ func controllerDriver(s *sim.Sim, rec heuristics.Recommender, pf *scaler.PolicyF
 }
 
 // loadPolicyFile returns the policy file hsds runs with (defaults when path is empty), with the
-// scenario's replica bounds.
+// scenario's replica bounds. The simulated cluster is the target: the file need not name one.
 func loadPolicyFile(path string, sc sim.Scenario) (*scaler.PolicyFile, error) {
 	var pf *scaler.PolicyFile
 	var err error
 	if path == "" {
-		// A file with only the target holds every default (deploy/policy/hsds-policy.yaml).
-		t := sim.Target()
-		minimal := fmt.Sprintf("apiVersion: %s\nkind: %s\nspec:\n  target: {apiVersion: %s, kind: %s, namespace: %s, name: %s}\n",
-			scaler.PolicyAPIVersion, scaler.PolicyKind, t.APIVersion, t.Kind, t.Namespace, t.Name)
-		pf, err = scaler.DecodePolicyFile([]byte(minimal))
+		// A file with only its type holds every default.
+		minimal := fmt.Sprintf("apiVersion: %s\nkind: %s\n", scaler.PolicyAPIVersion, scaler.PolicyKind)
+		pf, err = scaler.DecodePolicyFile([]byte(minimal), scaler.TargetOptional)
 	} else {
-		pf, err = scaler.LoadPolicyFile(path)
+		pf, err = scaler.LoadPolicyFile(path, scaler.TargetOptional)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bench policy file: %w", err)
+		return nil, err // a *scaler.PolicyError already says "policy file <path>"
 	}
 	pf.Spec.Policy.MinReplicas, pf.Spec.Policy.MaxReplicas = sc.MinReplicas, sc.MaxReplicas
 	return pf, nil

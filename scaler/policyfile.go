@@ -79,14 +79,26 @@ func DefaultPolicyFile() PolicyFile {
 	}
 }
 
+// TargetRule says whether a policy file must name the workload it scales (spec.target).
+type TargetRule bool
+
+// Target rules.
+const (
+	// TargetRequired: serve and dry-run --live scale (or would scale) spec.target.
+	TargetRequired TargetRule = true
+	// TargetOptional: bench and dry-run --trace run the policy on a simulated cluster, which is
+	// the target; a spec.target given anyway is still validated.
+	TargetOptional TargetRule = false
+)
+
 // LoadPolicyFile reads, strictly decodes and validates the policy file at path. The error, if
-// any, is a *PolicyError naming every problem.
-func LoadPolicyFile(path string) (*PolicyFile, error) {
+// any, is a *PolicyError naming every problem (the file's own read error aside).
+func LoadPolicyFile(path string, target TargetRule) (*PolicyFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read policy file: %w", err)
 	}
-	pf, err := DecodePolicyFile(data)
+	pf, err := DecodePolicyFile(data, target)
 	var pe *PolicyError
 	if errors.As(err, &pe) {
 		pe.Source = path
@@ -94,9 +106,10 @@ func LoadPolicyFile(path string) (*PolicyFile, error) {
 	return pf, err
 }
 
-// DecodePolicyFile strictly decodes a policy file (YAML or JSON): unknown and duplicate fields
-// are errors naming their path; absent fields take their defaults; the result is validated.
-func DecodePolicyFile(data []byte) (*PolicyFile, error) {
+// DecodePolicyFile strictly decodes a policy file (YAML or JSON, DecodeStrict): unknown and
+// duplicate fields are errors naming their path; absent fields take their defaults; the result is
+// validated, spec.target as target says.
+func DecodePolicyFile(data []byte, target TargetRule) (*PolicyFile, error) {
 	pf := DefaultPolicyFile()
 	pf.APIVersion, pf.Kind = "", ""
 	problems, decoded := DecodeStrict(data, &pf)
@@ -106,7 +119,7 @@ func DecodePolicyFile(data []byte) (*PolicyFile, error) {
 	if pf.Spec.Guards.MaxSampleAge.Duration == 0 {
 		pf.Spec.Guards.MaxSampleAge = pf.Spec.Policy.MaxSampleAge
 	}
-	problems = append(problems, pf.problems()...)
+	problems = append(problems, pf.problems(target)...)
 	if len(problems) > 0 {
 		return nil, &PolicyError{Problems: problems}
 	}
@@ -114,14 +127,14 @@ func DecodePolicyFile(data []byte) (*PolicyFile, error) {
 }
 
 // Validate returns every problem of the policy file in one *PolicyError, or nil.
-func (pf *PolicyFile) Validate() error {
-	if p := pf.problems(); len(p) > 0 {
+func (pf *PolicyFile) Validate(target TargetRule) error {
+	if p := pf.problems(target); len(p) > 0 {
 		return &PolicyError{Problems: p}
 	}
 	return nil
 }
 
-func (pf *PolicyFile) problems() []error {
+func (pf *PolicyFile) problems(target TargetRule) []error {
 	var errs []error
 	if pf.APIVersion != PolicyAPIVersion {
 		errs = append(errs, fmt.Errorf("apiVersion: must be %q, got %q", PolicyAPIVersion, pf.APIVersion))
@@ -129,7 +142,9 @@ func (pf *PolicyFile) problems() []error {
 	if pf.Kind != PolicyKind {
 		errs = append(errs, fmt.Errorf("kind: must be %q, got %q", PolicyKind, pf.Kind))
 	}
-	errs = append(errs, pf.Spec.Target.validate("spec.target")...)
+	if target == TargetRequired || pf.Spec.Target != (Target{}) {
+		errs = append(errs, pf.Spec.Target.validate("spec.target")...)
+	}
 	if pf.Spec.Selector != "" {
 		if _, err := labels.Parse(pf.Spec.Selector); err != nil {
 			errs = append(errs, fmt.Errorf("spec.selector: %w", err))
@@ -140,7 +155,6 @@ func (pf *PolicyFile) problems() []error {
 	return errs
 }
 
-// mergeUnique appends to a the errors of b whose text is not in a yet.
 // prefixAll splits a joined error and prefixes each part with the field path prefix.
 func prefixAll(prefix string, err error) []error {
 	if err == nil {

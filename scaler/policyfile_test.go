@@ -21,7 +21,7 @@ const examplePolicy = "../deploy/policy/hsds-policy.yaml"
 // TestMinimalPolicyGetsDefaults: a file with only apiVersion, kind and target yields the
 // documented defaults.
 func TestMinimalPolicyGetsDefaults(t *testing.T) {
-	pf, err := LoadPolicyFile("testdata/policy/minimal.yaml")
+	pf, err := LoadPolicyFile("testdata/policy/minimal.yaml", TargetRequired)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +45,11 @@ func TestMinimalPolicyGetsDefaults(t *testing.T) {
 // TestExamplePolicy: the shipped example decodes, validates, and spells out exactly the defaults,
 // so code and example cannot disagree.
 func TestExamplePolicy(t *testing.T) {
-	pf, err := LoadPolicyFile(examplePolicy)
+	pf, err := LoadPolicyFile(examplePolicy, TargetRequired)
 	if err != nil {
 		t.Fatal(err)
 	}
-	minimal, err := LoadPolicyFile("testdata/policy/minimal.yaml")
+	minimal, err := LoadPolicyFile("testdata/policy/minimal.yaml", TargetRequired)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestInvalidPolicyFiles(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			pf, err := LoadPolicyFile(file)
+			pf, err := LoadPolicyFile(file, TargetRequired)
 			if err == nil {
 				t.Fatalf("want an error, got %+v", pf)
 			}
@@ -102,7 +102,7 @@ func TestInvalidPolicyFiles(t *testing.T) {
 
 // TestInvalidEverythingNamesEachProblem checks the combined file without trusting the golden.
 func TestInvalidEverythingNamesEachProblem(t *testing.T) {
-	_, err := LoadPolicyFile("testdata/policy/invalid-everything.yaml")
+	_, err := LoadPolicyFile("testdata/policy/invalid-everything.yaml", TargetRequired)
 	var pe *PolicyError
 	if !errors.As(err, &pe) {
 		t.Fatalf("want *PolicyError, got %v", err)
@@ -120,7 +120,7 @@ func TestInvalidEverythingNamesEachProblem(t *testing.T) {
 }
 
 func TestLoadPolicyFileMissing(t *testing.T) {
-	if _, err := LoadPolicyFile("testdata/policy/nope.yaml"); !errors.Is(err, os.ErrNotExist) {
+	if _, err := LoadPolicyFile("testdata/policy/nope.yaml", TargetRequired); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("want ErrNotExist, got %v", err)
 	}
 }
@@ -135,14 +135,14 @@ func FuzzDecodePolicyFile(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pf, err := DecodePolicyFile(data)
+		pf, err := DecodePolicyFile(data, TargetRequired)
 		if err != nil {
 			if pf != nil {
 				t.Fatalf("error with a result: %v", err)
 			}
 			return
 		}
-		if err := pf.Validate(); err != nil {
+		if err := pf.Validate(TargetRequired); err != nil {
 			t.Fatalf("accepted an invalid file: %v", err)
 		}
 		if err := pf.ControllerConfig(false).Validate(); err != nil {
@@ -157,8 +157,24 @@ func BenchmarkDecodePolicyFile(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := DecodePolicyFile(data); err != nil {
+		if _, err := DecodePolicyFile(data, TargetRequired); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A trace has no target: TargetOptional accepts a file without spec.target, still checks one
+// that is given, and TargetRequired demands it.
+func TestPolicyFileTargetRule(t *testing.T) {
+	noTarget := []byte("apiVersion: hsds-autoscaler.io/v1alpha1\nkind: ScalingPolicy\n")
+	if _, err := DecodePolicyFile(noTarget, TargetOptional); err != nil {
+		t.Errorf("TargetOptional, no target: %v", err)
+	}
+	if _, err := DecodePolicyFile(noTarget, TargetRequired); err == nil || !strings.Contains(err.Error(), "spec.target.name: required") {
+		t.Errorf("TargetRequired, no target: err = %v, want spec.target.name required", err)
+	}
+	partial := append(noTarget, []byte("spec:\n  target: {kind: Deployment}\n")...)
+	if _, err := DecodePolicyFile(partial, TargetOptional); err == nil || !strings.Contains(err.Error(), "spec.target.name: required") {
+		t.Errorf("TargetOptional, partial target: err = %v, want spec.target.name required", err)
 	}
 }

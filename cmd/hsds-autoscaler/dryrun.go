@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -99,6 +98,7 @@ func runDryRun(ctx context.Context, o *dryRunOptions, w io.Writer) error {
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("invalid flags:\n%w", err)
 	}
+	quietLogs()
 	if o.trace != "" {
 		if err := o.bench.Complete(nil); err != nil {
 			return err
@@ -110,10 +110,18 @@ func runDryRun(ctx context.Context, o *dryRunOptions, w io.Writer) error {
 	return runDryRunLive(ctx, o, w)
 }
 
+// quietLogs keeps the scaler's and the adapter's info lines (one per decision) out of dry-run's
+// output: the printed steps say the same once, in one format. Errors still reach stderr (klog's
+// stderr threshold), where they belong.
+func quietLogs() {
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
+}
+
 // runDryRunLive scrapes the target's pods for --observe while stepping a dry-run controller every
 // tick (so windowed rules have history), then prints the last outcome (every one with --all).
 func runDryRunLive(ctx context.Context, o *dryRunOptions, w io.Writer) error {
-	pf, err := scaler.LoadPolicyFile(o.policy)
+	pf, err := scaler.LoadPolicyFile(o.policy, scaler.TargetRequired)
 	if err != nil {
 		return err
 	}
@@ -178,7 +186,8 @@ func latest(outs []scaler.Outcome) scaler.Outcome {
 
 // observe steps ctrl every tick for the observation period and prints outcomes.
 func observe(ctx context.Context, ctrl *scaler.Controller, tick, period time.Duration, all bool, format string, w io.Writer) error {
-	deadline := time.Now().Add(period)
+	start := time.Now()
+	deadline := start.Add(period)
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	var outs []scaler.Outcome
@@ -201,17 +210,9 @@ func observe(ctx context.Context, ctrl *scaler.Controller, tick, period time.Dur
 	if !all {
 		outs = []scaler.Outcome{latest(outs)}
 	}
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(outs)
+	steps := make([]scaler.DryRunStep, len(outs))
+	for i, o := range outs {
+		steps[i] = scaler.NewDryRunStep(o, start, true)
 	}
-	for _, o := range outs {
-		if _, err := fmt.Fprintf(w, "%s current=%d recommended=%d desired=%d reason=%s guards=%s ready=%d pending=%d message=%q\n",
-			o.Time.UTC().Format(time.RFC3339), o.Current, o.Decision.Replicas, o.Desired, o.Reason, strings.Join(o.Guards, ","),
-			o.Ready, o.Pending, o.Decision.Message); err != nil {
-			return err
-		}
-	}
-	return nil
+	return scaler.WriteDryRunSteps(w, format, steps)
 }

@@ -72,7 +72,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("invalid flags:\n%w", err)
 	}
-	pf, err := scaler.LoadPolicyFile(o.scaler.PolicyFile)
+	pf, err := scaler.LoadPolicyFile(o.scaler.PolicyFile, scaler.TargetRequired)
 	if err != nil {
 		return err
 	}

@@ -222,18 +222,3 @@ func TestControllerDryRunWritesNothing(t *testing.T) {
 		t.Error("dry run did not even read (the assertion above would be vacuous)")
 	}
 }
-
-func TestDryRunOnceLive(t *testing.T) {
-	r := newKubeRig(t, false)
-	r.cfg.SettledAtStart = false // DryRunOnce must override both
-	o, err := scaler.DryRunOnce(context.Background(), r.cfg, r.deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Decision.Replicas != 5 || o.Desired != 5 || o.Acted || !o.DryRun {
-		t.Errorf("outcome = %+v", o)
-	}
-	if w := r.writes(); len(w) != 0 {
-		t.Errorf("dry run wrote: %v", w)
-	}
-}

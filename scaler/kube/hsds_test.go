@@ -13,7 +13,7 @@ import (
 // fake cluster: sustained overload 503s at full task-gate utilization make it scale up once, and
 // no further change comes inside the settle time.
 func TestControllerWithHSDSPolicy(t *testing.T) {
-	pf, err := scaler.LoadPolicyFile("../../deploy/policy/hsds-policy.yaml")
+	pf, err := scaler.LoadPolicyFile("../../deploy/policy/hsds-policy.yaml", scaler.TargetRequired)
 	if err != nil {
 		t.Fatal(err)
 	}
