@@ -33,9 +33,9 @@ type DryRunOptions struct {
 
 // DryRunResult is what `dry-run --trace --output json` prints.
 type DryRunResult struct {
-	Trace     report.TraceInfo `json:"trace"`
+	Trace     report.TraceInfo    `json:"trace"`
 	Decisions []scaler.DryRunStep `json:"decisions"`
-	Summary   report.Row       `json:"summary"`
+	Summary   report.Row          `json:"summary"`
 }
 
 // Validate returns every problem with the options.

@@ -57,7 +57,7 @@ func TestOptionsValidateReportsEverything(t *testing.T) {
 }
 
 func TestDemoPolicyLoads(t *testing.T) {
-	pf, err := scaler.DecodePolicyFile(demoPolicy)
+	pf, err := scaler.DecodePolicyFile(demoPolicy, scaler.TargetRequired)
 	if err != nil {
 		t.Fatalf("deploy/demo/policy.yaml: %v", err)
 	}

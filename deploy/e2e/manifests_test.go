@@ -75,7 +75,7 @@ func looseManifests(t *testing.T, root string) []string {
 		}
 		if isPolicyFile(t, path) {
 			// Our own ScalingPolicy format, not a Kubernetes object: it must load and validate.
-			if _, err := scaler.LoadPolicyFile(path); err != nil {
+			if _, err := scaler.LoadPolicyFile(path, scaler.TargetRequired); err != nil {
 				t.Errorf("%s: %v", path, err)
 			}
 			return nil
