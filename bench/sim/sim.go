@@ -177,11 +177,32 @@ func (s *Sim) ratedCapacity(n int) float64 {
 	return s.rated[n]
 }
 
-// Record appends a timeline point (the caller decides how often).
+// Record appends a timeline point (the caller decides how often). Its Load is the mean offered
+// load since the previous point (at the first, the load at that instant): a plot of a per-second
+// trace recorded every control interval then shows its level, not the few instants that fell on
+// a record.
 func (s *Sim) Record() {
 	st := s.Status()
 	t := s.Seconds()
+	load := s.load(t)
+	if n := len(s.stats.Timeline); n > 0 {
+		load = meanLoad(s.load, s.stats.Timeline[n-1].T, t)
+	}
 	s.stats.Timeline = append(s.stats.Timeline, Point{
-		T: t, Load: s.load(t), Capacity: st.Capacity, Spec: st.Spec, Running: st.Running,
+		T: t, Load: load, Capacity: st.Capacity, Spec: st.Spec, Running: st.Running,
 	})
+}
+
+// meanLoad is the mean of load over (from, to], sampled at the midpoints of steps of at most
+// a quarter second (finer than any trace's bins).
+func meanLoad(load LoadFunc, from, to float64) float64 {
+	if !(to > from) {
+		return load(to)
+	}
+	n := int(math.Ceil((to - from) / 0.25))
+	step, sum := (to-from)/float64(n), 0.0
+	for i := range n {
+		sum += load(from + (float64(i)+0.5)*step)
+	}
+	return sum / float64(n)
 }

@@ -55,7 +55,7 @@ func ratio(a, b int64) float64 {
 // Point is one timeline sample.
 type Point struct {
 	T        float64 // simulated seconds
-	Load     float64 // offered logical requests/s
+	Load     float64 // offered logical requests/s, mean since the previous point
 	Capacity float64 // serving capacity, requests/s (0 while not READY)
 	Spec     int     // spec.replicas
 	Running  int     // serving pods
