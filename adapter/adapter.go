@@ -29,7 +29,7 @@ type Adapter struct {
 	// Provider answers custom.metrics.k8s.io from Store through an answer cache, with latency
 	// self-metrics.
 	Provider cmprovider.CustomMetricsProvider
-	// BodyCache caches encoded list answers; Run installs it inside the API server's filter
+	// BodyCache caches encoded list answers; NewServer installs it inside the API server's filter
 	// chain, after authentication and authorization.
 	BodyCache *provider.BodyCache
 	// Loop runs collection rounds; its checks are the probes.

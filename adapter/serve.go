@@ -41,55 +41,60 @@ func (o *ServeOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Run builds the adapter from the lister kubeconfig (or in-cluster config), starts discovery and
-// collection, and serves custom.metrics.k8s.io (v1beta1 and v1beta2), with encoded list answers
-// cached (Adapter.BodyCache) and the collection probes added to /livez and /readyz, until ctx
-// ends. It returns the Adapter through started (may be nil)
-// as soon as it is collecting, so the caller can hand Adapter.Store to the scaler.
-func Run(ctx context.Context, o *ServeOptions, reg prometheus.Registerer, started func(*Adapter)) error {
+// Server is the adapter behind its custom-metrics API server (custom.metrics.k8s.io v1beta1 and
+// v1beta2). NewServer builds it; nothing runs until the caller starts the adapter (Start, then
+// Wait once its context ends) and serves the API (Serve), typically as siblings of the scaler in
+// one errgroup.
+type Server struct {
+	*Adapter
+	base *cmcmd.AdapterBase
+}
+
+// NewServer builds the adapter from the lister kubeconfig (or in-cluster config) and the API
+// server around its provider, with encoded list answers cached (Adapter.BodyCache, inside the
+// filter chain, after authentication and authorization) and the collection probes added to
+// /livez and /readyz.
+func NewServer(o *ServeOptions, reg prometheus.Registerer) (*Server, error) {
 	if err := o.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	cfg, err := o.Base.ClientConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
 	a, err := New(*o.Adapter, client, reg, clock.RealClock{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	o.Base.WithCustomMetrics(a.Provider)
 	srvCfg, err := o.Base.Config()
 	if err != nil {
-		return fmt.Errorf("custom-metrics server config: %w", err)
+		return nil, fmt.Errorf("custom-metrics server config: %w", err)
 	}
 	// The body cache wraps the API handler; the default chain (authn, authz, audit, ...) is
 	// then built around it, so every caller is authorized before a cached body is written.
 	srvCfg.GenericConfig.BuildHandlerChainFunc = a.BodyCache.BuildHandlerChain(srvCfg.GenericConfig.BuildHandlerChainFunc)
 	srv, err := o.Base.Server()
 	if err != nil {
-		return fmt.Errorf("build custom-metrics server: %w", err)
+		return nil, fmt.Errorf("build custom-metrics server: %w", err)
 	}
 	if err := srv.GenericAPIServer.AddLivezChecks(0, a.LivenessChecks()...); err != nil {
-		return fmt.Errorf("add livez checks: %w", err)
+		return nil, fmt.Errorf("add livez checks: %w", err)
 	}
 	if err := srv.GenericAPIServer.AddReadyzChecks(a.ReadinessChecks()...); err != nil {
-		return fmt.Errorf("add readyz checks: %w", err)
+		return nil, fmt.Errorf("add readyz checks: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		return err
-	}
-	defer func() { cancel(); a.Wait() }()
-	if started != nil {
-		started(a)
-	}
-	if err := o.Base.Run(ctx); err != nil {
+	return &Server{Adapter: a, base: o.Base}, nil
+}
+
+// Serve serves custom.metrics.k8s.io until ctx ends. Answers come from the store: empty until
+// the adapter is started and its first round completes (/readyz says when).
+func (s *Server) Serve(ctx context.Context) error {
+	if err := s.base.Run(ctx); err != nil {
 		return fmt.Errorf("serve custom metrics: %w", err)
 	}
 	return nil

@@ -30,7 +30,7 @@ const (
 	allowedUser = "hpa"
 )
 
-// serveWith is serve with an optional body cache installed as adapter.Run installs it, and
+// serveWith is serve with an optional body cache installed as adapter.NewServer installs it, and
 // optionally a test authenticator (the user in userHeader; none: 401) and an authorizer that
 // allows only allowedUser (others: 403).
 func serveWith(t testing.TB, prov cmprovider.CustomMetricsProvider, bc *provider.BodyCache, auth bool) *httptest.Server {

@@ -65,9 +65,10 @@ func newServeCommand() *cobra.Command {
 	return cmd
 }
 
-// runServe loads the policy (refusing to start on any problem), then runs the metrics listener,
-// the adapter and, once the adapter collects, the scaler under leader election. The first of them
-// to fail stops the others, and its error is returned.
+// runServe loads the policy (refusing to start on any problem), builds the adapter and its API
+// server, starts collection, then runs three siblings in one errgroup: the metrics listener, the
+// custom-metrics API server and the scaler (under leader election). The first of them to fail
+// stops the others, and its error is returned.
 func runServe(ctx context.Context, o *serveOptions) error {
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("invalid flags:\n%w", err)
@@ -93,14 +94,25 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	klog.InfoS("Starting hsds-autoscaler", "version", versionString(), "policy", o.scaler.PolicyFile,
 		"target", pf.Spec.Target.String(), "dryRun", o.scaler.DryRun, "metrics", ln.Addr().String())
 
+	srv, err := adapter.NewServer(o.adapter, reg)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
+	if err := srv.Start(ctx); err != nil { // pod informers synced, collection rounds running
+		_ = ln.Close()
+		return err
+	}
 	g.Go(func() error { return serveMetrics(ctx, ln, reg) })
-	g.Go(func() error {
-		return adapter.Run(ctx, o.adapter, reg, func(a *adapter.Adapter) {
-			g.Go(func() error { return runScaler(ctx, o, pf, rec, m, a) })
-		})
-	})
-	return g.Wait()
+	g.Go(func() error { return srv.Serve(ctx) })
+	g.Go(func() error { return runScaler(ctx, o, pf, rec, m, srv.Adapter) })
+	err = g.Wait()
+	cancel()
+	srv.Wait()
+	return err
 }
 
 // runScaler runs the control loop for the policy's target, on the leader only.
