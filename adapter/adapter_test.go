@@ -19,18 +19,8 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter"
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/discovery"
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/internal/fakeagent"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
-
-func waitFor(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // TestAdapterEndToEnd: informers find the pod, the loop scrapes its agent, the store has figures,
 // the probes follow.
@@ -60,15 +50,15 @@ func TestAdapterEndToEnd(t *testing.T) {
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "first round", func() bool { return a.Loop.Ready() == nil })
+	testwait.For(t, "first round", func() bool { return a.Loop.Ready() == nil })
 	sel := labels.SelectorFromSet(labels.Set{"app": "hsds"})
 	if got := a.Store.PodSamples("hsds", sel, clk.Now()); len(got) != 1 || got[0].Known {
 		t.Fatalf("after one round want one pod, not yet known (one reading has no rate): %+v", got)
 	}
 	agent.Update(func(s *fakeagent.State) { s.OK = 30; s.InFlight = 12 })
-	waitFor(t, "loop waiting", clk.HasWaiters)
+	testwait.For(t, "loop waiting", clk.HasWaiters)
 	clk.Step(1500 * time.Millisecond)
-	waitFor(t, "second round", func() bool { return a.Loop.Rounds() >= 2 })
+	testwait.For(t, "second round", func() bool { return a.Loop.Rounds() >= 2 })
 	got := a.Store.PodSamples("hsds", sel, clk.Now())[0]
 	if !got.Known || got.RequestRate != 20 || got.InFlight != 12 {
 		t.Errorf("sample = %+v, want known, 20 req/s, 12 in flight", got)

@@ -14,6 +14,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 var testTarget = Target{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "default", Name: "hsds"}
@@ -369,10 +370,10 @@ func TestRunTicksOnClock(t *testing.T) {
 		}
 	})
 	for i := range 3 {
-		waitFor(t, func() bool { return r.clock.HasWaiters() && r.rec.calls() == i+1 })
+		testwait.For(t, "the condition", func() bool { return r.clock.HasWaiters() && r.rec.calls() == i+1 })
 		r.clock.Step(time.Second)
 	}
-	waitFor(t, func() bool { return r.rec.calls() == 4 })
+	testwait.For(t, "the condition", func() bool { return r.rec.calls() == 4 })
 	cancel()
 	stopped = true
 	if err := <-done; err != nil {
@@ -393,27 +394,16 @@ func TestRunStepsOnFreshFigures(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.c.Run(ctx) }()
 	for i := range 3 {
-		waitFor(t, func() bool { return r.rec.calls() == i+1 })
+		testwait.For(t, "the condition", func() bool { return r.rec.calls() == i+1 })
 		mu.Lock()
 		close(ch) // a scrape round completed
 		ch = make(chan struct{})
 		mu.Unlock()
 	}
-	waitFor(t, func() bool { return r.rec.calls() == 4 })
+	testwait.For(t, "the condition", func() bool { return r.rec.calls() == 4 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run returned %v", err)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

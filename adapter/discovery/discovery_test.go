@@ -14,6 +14,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/discovery"
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -75,17 +76,6 @@ func names(s *store.Store) []string {
 	return out
 }
 
-func eventually(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestDiscoveryFollowsPods(t *testing.T) {
 	other := pod("ns", "other", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "else"} })
 	elsewhere := pod("kube-system", "elsewhere")
@@ -107,11 +97,11 @@ func TestDiscoveryFollowsPods(t *testing.T) {
 	if _, err := pods.Create(ctx, pod("ns", "b", func(p *corev1.Pod) { p.Status.Phase = corev1.PodPending }), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "pod b added", func() bool { return len(names(st)) == 2 })
+	testwait.For(t, "pod b added", func() bool { return len(names(st)) == 2 })
 	if err := pods.Delete(ctx, "a", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "pod a deleted", func() bool { return cmp.Equal([]string{"b"}, names(st)) })
+	testwait.For(t, "pod a deleted", func() bool { return cmp.Equal([]string{"b"}, names(st)) })
 	if got := st.PodSamples("ns", labels.Everything(), t0)[0].Phase; got != heuristics.PodPending {
 		t.Errorf("pod b phase = %q, want Pending", got)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 // docs/hsds.md "Where 503 comes from": one request fans out to up to 16 x dn_count chunk workers, or
@@ -38,7 +39,7 @@ func TestGate_FanOutShrinksCapacityAsDNCountGrows(t *testing.T) {
 			var pending []<-chan *httptest.ResponseRecorder
 			for {
 				ch := inflight(p.SN(), tc.method, tc.path)
-				waitFor(t, "admission or rejection", func() bool {
+				testwait.For(t, "admission or rejection", func() bool {
 					return p.Truth().TasksActive > live || p.Truth().Rejected[schema.CauseOverload] > 0
 				})
 				if p.Truth().Rejected[schema.CauseOverload] > 0 {
@@ -54,7 +55,7 @@ func TestGate_FanOutShrinksCapacityAsDNCountGrows(t *testing.T) {
 			if got != tc.wantAdmitted {
 				t.Errorf("admitted %d requests before the first 503, want %d", got, tc.wantAdmitted)
 			}
-			waitFor(t, "timers", func() bool { return clk.HasWaiters() })
+			testwait.For(t, "timers", func() bool { return clk.HasWaiters() })
 			clk.Step(DefaultServiceTime)
 			for _, ch := range pending {
 				if rec := <-ch; rec.Code >= 300 {
@@ -165,7 +166,7 @@ func TestGate_NumTasksIsStaleSample(t *testing.T) {
 	waitTasks(t, p, 17)
 	simple := inflight(p.SN(), "GET", "/groups/g1") // samples 17 + its own task
 	waitTasks(t, p, 18)
-	waitFor(t, "timers", func() bool { return clk.HasWaiters() })
+	testwait.For(t, "timers", func() bool { return clk.HasWaiters() })
 	clk.Step(DefaultServiceTime)
 	<-read
 	<-simple
@@ -185,7 +186,7 @@ func TestWork_WorkersFinishAtTheirOwnSample(t *testing.T) {
 	waitTasks(t, p, 17)
 	seen := map[int]bool{}
 	for p.Truth().TasksActive > 0 {
-		waitFor(t, "timer or end", func() bool { return clk.HasWaiters() || p.Truth().TasksActive == 0 })
+		testwait.For(t, "timer or end", func() bool { return clk.HasWaiters() || p.Truth().TasksActive == 0 })
 		seen[p.Truth().TasksActive] = true
 		clk.Step(time.Millisecond)
 	}

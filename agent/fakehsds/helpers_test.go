@@ -8,6 +8,8 @@ import (
 	"time"
 
 	testclock "k8s.io/utils/clock/testing"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 // epoch is the fake clock's start, so start_time and goldens are stable.
@@ -43,21 +45,9 @@ func inflight(h http.Handler, method, target string) <-chan *httptest.ResponseRe
 	return ch
 }
 
-// waitFor polls cond until it holds or 5s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func waitTasks(t *testing.T, p *Pod, want int) {
 	t.Helper()
-	waitFor(t, "SN tasks", func() bool { return p.Truth().TasksActive == want })
+	testwait.For(t, "SN tasks", func() bool { return p.Truth().TasksActive == want })
 }
 
 // infoOf decodes GET /info of h.

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 // docs/hsds.md "Where 503 comes from": any node whose state is not READY answers 503 to everything
@@ -119,7 +120,7 @@ func TestStickyWaiting_UntilRestart(t *testing.T) {
 		t.Errorf("right after Restart: SN %s, want WAITING for the settle", got)
 	}
 	clk.Step(DefaultRescaleSettle)
-	waitFor(t, "SN READY after restart", func() bool { return p.Truth().State == schema.StateReady })
+	testwait.For(t, "SN READY after restart", func() bool { return p.Truth().State == schema.StateReady })
 	after := infoOf(t, p.SN())
 	if after.Node.ID == before.Node.ID || after.LogStats.Warn != 0 || after.ReqCount != (reqCount{}) {
 		t.Errorf("after Restart: id %q (was %q), WARN %d, req_count %+v: want a new id and zero counters",
@@ -149,7 +150,7 @@ func TestRescale_SettleThenReady(t *testing.T) {
 		t.Fatalf("10s after the first rescale, 5s after the second: SN %s, want WAITING", got)
 	}
 	clk.Step(DefaultRescaleSettle / 2)
-	waitFor(t, "READY after settle", func() bool { return p.Truth().State == schema.StateReady })
+	testwait.For(t, "READY after settle", func() bool { return p.Truth().State == schema.StateReady })
 	if got := infoOf(t, p.DN()).Node.State; got != schema.StateReady {
 		t.Errorf("DN after settle: %s, want READY", got)
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 
@@ -73,7 +74,7 @@ func TestLeaderElectionOneLeader(t *testing.T) {
 			}
 		}
 	})
-	waitUntil(t, func() bool { r, _, _ := l.snapshot(); return r == 1 })
+	testwait.For(t, "the condition", func() bool { r, _, _ := l.snapshot(); return r == 1 })
 	time.Sleep(1500 * time.Millisecond) // longer than the lease: the follower must still wait
 	running, maxSeen, ran := l.snapshot()
 	if running != 1 || maxSeen != 1 || len(ran) != 1 {
@@ -85,7 +86,7 @@ func TestLeaderElectionOneLeader(t *testing.T) {
 		t.Errorf("leader returned %v on cancel, want nil", err)
 	}
 	cands[leader].done <- nil // for Cleanup
-	waitUntil(t, func() bool { _, _, r := l.snapshot(); return len(r) == 2 })
+	testwait.For(t, "the condition", func() bool { _, _, r := l.snapshot(); return len(r) == 2 })
 	_, maxSeen, ran = l.snapshot()
 	if ran[1] != follower || maxSeen != 1 {
 		t.Errorf("after the leader left: ran %v, max concurrent %d; want %s to take over alone", ran, maxSeen, follower)
@@ -123,7 +124,7 @@ func TestLeaderElectionLostReturnsError(t *testing.T) {
 	var mu sync.Mutex
 	cfg := LeaderElectionConfig{Client: cs, Options: fastLease("a"), OnLeaderChange: func(b bool) { mu.Lock(); leading = append(leading, b); mu.Unlock() }}
 	go func() { done <- RunWithLeaderElection(ctx, cfg, l.run("a")) }()
-	waitUntil(t, func() bool { r, _, _ := l.snapshot(); return r == 1 })
+	testwait.For(t, "the condition", func() bool { r, _, _ := l.snapshot(); return r == 1 })
 	// The API server stops accepting renewals: after RenewDeadline leadership is lost.
 	failing.Store(true)
 	select {
@@ -141,16 +142,5 @@ func TestLeaderElectionLostReturnsError(t *testing.T) {
 	defer mu.Unlock()
 	if len(leading) != 2 || !leading[0] || leading[1] {
 		t.Errorf("leader changes = %v, want [true false]", leading)
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

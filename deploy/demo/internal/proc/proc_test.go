@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 func start(t *testing.T, script string) *Process {
@@ -22,10 +24,10 @@ func start(t *testing.T, script string) *Process {
 
 func TestStopTerminates(t *testing.T) {
 	p := start(t, "echo started; exec sleep 30")
-	waitFor(t, func() bool {
+	testwait.For(t, "the output in the log", func() bool {
 		data, _ := os.ReadFile(p.Log)
 		return strings.Contains(string(data), "started")
-	}, "the output in the log")
+	})
 	if exited, _ := p.Exited(); exited {
 		t.Fatal("exited at once")
 	}
@@ -40,24 +42,13 @@ func TestStopTerminates(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestStopKillsWhatIgnoresSIGTERM(t *testing.T) {
 	// The shell ignores SIGTERM and so does its child: only the group SIGKILL ends them.
 	p := start(t, `trap "" TERM; echo trapped; sleep 30 & wait`)
-	waitFor(t, func() bool {
+	testwait.For(t, "the trap", func() bool {
 		data, _ := os.ReadFile(p.Log)
 		return strings.Contains(string(data), "trapped")
-	}, "the trap")
+	})
 	began := time.Now()
 	if err := p.Stop(300 * time.Millisecond); err != nil {
 		t.Fatal(err)
@@ -66,7 +57,7 @@ func TestStopKillsWhatIgnoresSIGTERM(t *testing.T) {
 		t.Errorf("stopped after %s, before the SIGKILL timeout", d)
 	}
 	// The orphaned sleep is reaped by init shortly after the SIGKILL.
-	waitFor(t, func() bool { return syscall.Kill(-p.Pid(), 0) != nil }, "the process group to be gone")
+	testwait.For(t, "the process group to be gone", func() bool { return syscall.Kill(-p.Pid(), 0) != nil })
 }
 
 func TestStartMissingBinary(t *testing.T) {
