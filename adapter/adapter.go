@@ -26,8 +26,8 @@ import (
 type Adapter struct {
 	// Store holds every watched pod's figures; give it to the scaler (Store.PodSamples).
 	Store *store.Store
-	// Provider answers custom.metrics.k8s.io from Store through an answer cache, with latency
-	// self-metrics.
+	// Provider answers custom.metrics.k8s.io from Store, with latency self-metrics. List answers
+	// are cached encoded, by BodyCache.
 	Provider cmprovider.CustomMetricsProvider
 	// BodyCache caches encoded list answers; NewServer installs it inside the API server's filter
 	// chain, after authentication and authorization.
@@ -61,11 +61,7 @@ func New(o Options, client kubernetes.Interface, reg prometheus.Registerer, clk 
 	if err != nil {
 		return nil, err
 	}
-	cached, err := provider.NewCached(&provider.Provider{Source: st, Clock: clk}, st, clk, o.APICacheMaxAge, reg)
-	if err != nil {
-		return nil, err
-	}
-	prov, err := provider.NewInstrumented(cached, clk, reg)
+	prov, err := provider.NewInstrumented(&provider.Provider{Source: st, Clock: clk}, clk, reg)
 	if err != nil {
 		return nil, err
 	}

@@ -87,22 +87,6 @@ func BenchmarkProviderList1000(b *testing.B) {
 	benchmarkProviderList(b, &provider.Provider{Source: benchStore(benchPods), Clock: testclock.NewFakeClock(t0.Add(31 * time.Second))})
 }
 
-// BenchmarkCachedProviderList1000 is BenchmarkProviderList1000 through the answer cache (what
-// the adapter serves), the store unchanged between requests as between two scrape rounds.
-func BenchmarkCachedProviderList1000(b *testing.B) {
-	benchmarkProviderList(b, cachedBenchProvider(b))
-}
-
-func cachedBenchProvider(b *testing.B) *provider.Cached {
-	st := benchStore(benchPods)
-	clk := testclock.NewFakeClock(t0.Add(31 * time.Second))
-	c, err := provider.NewCached(&provider.Provider{Source: st, Clock: clk}, st, clk, provider.DefaultMaxAge, prometheus.NewRegistry())
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
-
 func benchmarkProviderList(b *testing.B, p cmprovider.CustomMetricsProvider) {
 	sel := labels.SelectorFromSet(labels.Set{"app": "hsds"})
 	info := pods(provider.Metric503Rate)
@@ -138,26 +122,16 @@ func BenchmarkAPIList1000(b *testing.B) {
 	benchmarkAPIList(b, serve(b, &provider.Provider{Source: benchStore(benchPods), Clock: testclock.NewFakeClock(t0.Add(31 * time.Second))}))
 }
 
-// BenchmarkCachedAPIList1000 is BenchmarkAPIList1000 through the answer cache.
-func BenchmarkCachedAPIList1000(b *testing.B) {
-	benchmarkAPIList(b, serve(b, cachedBenchProvider(b)))
-}
-
-// BenchmarkBodyCachedAPIList1000 is BenchmarkAPIList1000 as the adapter serves it: answer cache
-// and encoded-body cache.
+// BenchmarkBodyCachedAPIList1000 is BenchmarkAPIList1000 as the adapter serves it: through the
+// encoded-answer cache.
 func BenchmarkBodyCachedAPIList1000(b *testing.B) {
 	st := benchStore(benchPods)
 	clk := testclock.NewFakeClock(t0.Add(31 * time.Second))
-	reg := prometheus.NewRegistry()
-	c, err := provider.NewCached(&provider.Provider{Source: st, Clock: clk}, st, clk, provider.DefaultMaxAge, reg)
+	bc, err := provider.NewBodyCache(st, clk, provider.DefaultMaxAge, prometheus.NewRegistry())
 	if err != nil {
 		b.Fatal(err)
 	}
-	bc, err := provider.NewBodyCache(st, clk, provider.DefaultMaxAge, reg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchmarkAPIList(b, serveWith(b, c, bc, false))
+	benchmarkAPIList(b, serveWith(b, &provider.Provider{Source: st, Clock: clk}, bc, false))
 }
 
 func benchmarkAPIList(b *testing.B, ts *httptest.Server) {

@@ -190,3 +190,23 @@ func TestNewBodyCacheRejectsZeroMaxAge(t *testing.T) {
 		t.Error("NewBodyCache with max-age 0 succeeded; want an error")
 	}
 }
+
+// TestBodyCacheStalePodLeaves: with no store write, a pod whose reading ages past stale-after
+// leaves the answers within one max-age period.
+func TestBodyCacheStalePodLeaves(t *testing.T) {
+	f, _, ts := bodyFixture(t)
+	f.record("b", 4, 2)  // b is fresher than a (last read at t0)
+	f.clk.SetTime(at(5)) // a is exactly stale-after old: still served
+	if _, body := get(t, ts.URL+listPath, allowedUser); !strings.Contains(body, `"name":"a"`) || !strings.Contains(body, `"name":"b"`) {
+		t.Fatalf("at stale-after: want a and b: %s", body)
+	}
+	gen := f.st.Generation()
+	f.clk.SetTime(at(5).Add(provider.DefaultMaxAge))
+	_, body := get(t, ts.URL+listPath, allowedUser)
+	if strings.Contains(body, `"name":"a"`) || !strings.Contains(body, `"name":"b"`) || !strings.Contains(body, `"value":"400m"`) {
+		t.Errorf("one max-age later: want b alone at 400m (2 overload 503s over [-1 s, 4 s]): %s", body)
+	}
+	if f.st.Generation() != gen {
+		t.Error("the store changed; the test wants no write")
+	}
+}
