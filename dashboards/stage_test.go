@@ -193,7 +193,7 @@ func startServeStandIn(t *testing.T, ctx context.Context) scrapeTarget {
 		for i := 0; ; i++ {
 			cm.ScrapeDuration.Observe(0.002)
 			if i%2 == 0 {
-				cm.ScrapeErrors.WithLabelValues(collector.ReasonTimeout).Inc()
+				cm.ScrapeErrors.WithLabelValues(collector.ScrapeErrorTimeout).Inc()
 			}
 			cm.RoundDuration.Observe(0.004)
 			cm.LastRound.Set(float64(time.Now().UnixNano()) / 1e9)

@@ -91,7 +91,7 @@ func (h *HSDS) Recommend(snap Snapshot, now time.Time) Decision {
 	settling := h.settling(now)
 	sig := Measure(snap, now, h.p, settling)
 	if sig.Known == 0 {
-		return Decision{Current: sig.Current, Replicas: sig.Current, Reason: ReasonNoData,
+		return Decision{Current: sig.Current, Replicas: sig.Current, Reason: CodeNoData,
 			Message: fmt.Sprintf("no pod with figures younger than %s (%d pods)", h.p.MaxSampleAge.Duration, sig.Pods)}
 	}
 	stable, hadStable := h.demand.Value()

@@ -63,18 +63,18 @@ func TestHSDSNoDataAndBounds(t *testing.T) {
 		unknown.Pods[i].Known = false
 	}
 	d := h.Recommend(unknown, at(0))
-	if diff := cmp.Diff(got{false, 3, ReasonNoData}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+	if diff := cmp.Diff(got{false, 3, CodeNoData}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 		t.Errorf("no data (-want +got):\n%s", diff)
 	}
 	over := uniform(25, calm, at(1))
 	d = h.Recommend(over, at(1))
-	if diff := cmp.Diff(got{true, 20, ReasonBounds}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+	if diff := cmp.Diff(got{true, 20, CodeBounds}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 		t.Errorf("above max (-want +got):\n%s", diff)
 	}
 	under := uniform(1, calm, at(2))
 	under.SpecReplicas = 0
 	d = h.Recommend(under, at(2))
-	if diff := cmp.Diff(got{true, 1, ReasonBounds}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+	if diff := cmp.Diff(got{true, 1, CodeBounds}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 		t.Errorf("below min (-want +got):\n%s", diff)
 	}
 }
@@ -89,28 +89,28 @@ func TestHSDSRules(t *testing.T) {
 		steps []step
 		want  []got // the last len(want) results
 	}{
-		{"in band", nil, every(0, 0, 5, snap(4, calm)), []got{{true, 4, ReasonInBand}}},
+		{"in band", nil, every(0, 0, 5, snap(4, calm)), []got{{true, 4, CodeInBand}}},
 		// prop = ceil(0.9*4/0.6) = 6; need = ceil(20/6) = 4; step limit 8.
-		{"utilization up", nil, every(0, 0, 5, snap(4, hot)), []got{{true, 6, ReasonUtilization}}},
+		{"utilization up", nil, every(0, 0, 5, snap(4, hot)), []got{{true, 6, CodeUtilization}}},
 		{"dwell up after a change", nil,
 			[]step{{t: 10, snap: uniform(4, hot, at(10)), applied: i32(4)}, {t: 55, snap: uniform(4, hot, at(55))}},
-			[]got{{true, 4, ReasonHoldDwell}, {true, 6, ReasonUtilization}}},
+			[]got{{true, 4, CodeHoldDwell}, {true, 6, CodeUtilization}}},
 		// Overload covers 5, 10, 15 s at t = 5, 10, 15. need = ceil(83.33/6) = 14, capped by the
 		// step limit max(4+4, 4*2) = 8.
 		{"saturation after overloadSustain", nil, every(0, 15, 5, snap(4, overloaded)),
-			[]got{{true, 4, ReasonInBand}, {true, 4, ReasonInBand}, {true, 4, ReasonInBand}, {true, 8, ReasonOverload}}},
+			[]got{{true, 4, CodeInBand}, {true, 4, CodeInBand}, {true, 4, CodeInBand}, {true, 8, CodeOverload}}},
 		// Learned capacity: served 80 on 4 pods while shedding -> c1 = 20; need = ceil(83.33/12) = 7.
 		{"saturation with learned capacity", func(p *Policy) { p.PodCapacity = 0 }, every(0, 15, 5, snap(4, overloaded)),
-			[]got{{true, 7, ReasonOverload}}},
+			[]got{{true, 7, CodeOverload}}},
 		// Fan-out 0.05: n' = 3.6*0.95 / (0.6*1.15 - 0.18) = 6.71 -> 7, one more than without.
 		{"utilization up with fan-out", func(p *Policy) { p.FanoutShare = 0.05 }, every(0, 0, 5, snap(4, hot)),
-			[]got{{true, 7, ReasonUtilization}}},
+			[]got{{true, 7, CodeUtilization}}},
 		{"not_ready 503s never overload", nil,
 			every(0, 60, 5, snap(4, podLoad{inFlight: 60, limit: 100, rate: 25, rej: ByCause{NotReady: 20}})),
-			[]got{{true, 4, ReasonInBand}}},
+			[]got{{true, 4, CodeInBand}}},
 		{"upstream 503s ignored at weight 0", func(p *Policy) { p.UpstreamWeight = 0 },
 			every(0, 60, 5, snap(4, podLoad{inFlight: 60, limit: 100, rate: 25, rej: ByCause{Upstream: 20}})),
-			[]got{{true, 4, ReasonInBand}}},
+			[]got{{true, 4, CodeInBand}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,8 +132,8 @@ func TestHSDSSettlingExcludesRescale503s(t *testing.T) {
 	g := run(mustHSDS(testPolicy()), steps)
 	// t = 0..25 settling: nothing counts. Overload covers 5 s per sample from t = 30 (the span
 	// (25, 30]); at 40 it covers 15 s but dwellUp (45 s) holds; at 45 it scales.
-	want := map[float64]got{25: {true, 4, ReasonInBand}, 35: {true, 4, ReasonInBand},
-		40: {true, 4, ReasonHoldDwell}, 45: {true, 8, ReasonOverload}}
+	want := map[float64]got{25: {true, 4, CodeInBand}, 35: {true, 4, CodeInBand},
+		40: {true, 4, CodeHoldDwell}, 45: {true, 8, CodeOverload}}
 	for i, s := range steps {
 		if w, ok := want[s.t]; ok {
 			if diff := cmp.Diff(w, g[i]); diff != "" {
@@ -153,7 +153,7 @@ func TestHSDSPanic(t *testing.T) {
 	g := run(h, steps)
 	// Trend over (65, 125]: 11 samples at 20 then 50: slope 825/3575 = 0.2308/s; forecast
 	// 50 + 0.2308*60 = 63.85; need ceil(63.85/6) = 11, beyond the step limit (8) and dwellUp.
-	if diff := cmp.Diff(got{true, 11, ReasonPanic}, last(g)); diff != "" {
+	if diff := cmp.Diff(got{true, 11, CodePanic}, last(g)); diff != "" {
 		t.Errorf("panic (-want +got):\n%s", diff)
 	}
 }
@@ -162,11 +162,11 @@ func TestHSDSScaleDown(t *testing.T) {
 	base := every(0, 600, 15, func(now time.Time) Snapshot { return uniform(10, idle, now) })
 	t.Run("after the stabilization window, one step", func(t *testing.T) {
 		g := run(mustHSDS(testPolicy()), base)
-		if diff := cmp.Diff(got{true, 10, ReasonHoldStable}, g[len(g)-2]); diff != "" {
+		if diff := cmp.Diff(got{true, 10, CodeHoldStable}, g[len(g)-2]); diff != "" {
 			t.Errorf("t=585 (-want +got):\n%s", diff)
 		}
 		// rec = max(prop ceil(0.2*10/0.6)=4, need ceil(20/6)=4) = 4; step 10 -> 9.
-		if diff := cmp.Diff(got{true, 9, ReasonScaleDown}, last(g)); diff != "" {
+		if diff := cmp.Diff(got{true, 9, CodeScaleDown}, last(g)); diff != "" {
 			t.Errorf("t=600 (-want +got):\n%s", diff)
 		}
 	})
@@ -176,7 +176,7 @@ func TestHSDSScaleDown(t *testing.T) {
 			step{t: 660, snap: uniform(9, idle, at(660))},
 			step{t: 915, snap: uniform(9, idle, at(915))})
 		g := run(mustHSDS(testPolicy()), steps)
-		want := []got{{true, 9, ReasonHoldSettling}, {true, 9, ReasonHoldDwell}, {true, 8, ReasonScaleDown}}
+		want := []got{{true, 9, CodeHoldSettling}, {true, 9, CodeHoldDwell}, {true, 8, CodeScaleDown}}
 		if diff := cmp.Diff(want, g[len(g)-3:]); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
@@ -186,7 +186,7 @@ func TestHSDSScaleDown(t *testing.T) {
 		s := uniform(10, idle, at(600))
 		s.Pods[3].SampleTime = at(600 - 120)
 		steps[len(steps)-1].snap = s
-		if diff := cmp.Diff(got{true, 10, ReasonHoldStale}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+		if diff := cmp.Diff(got{true, 10, CodeHoldStale}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -195,7 +195,7 @@ func TestHSDSScaleDown(t *testing.T) {
 		s := uniform(10, idle, at(600))
 		s.Pods[3].Known = false
 		steps[len(steps)-1].snap = s
-		if diff := cmp.Diff(got{true, 10, ReasonHoldStale}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+		if diff := cmp.Diff(got{true, 10, CodeHoldStale}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -212,7 +212,7 @@ func TestHSDSScaleDown(t *testing.T) {
 		}
 		g := run(mustHSDS(testPolicy()), every(0, 600, 15, pending))
 		// rec 4 as above; step max(1, floor(13 x 10 %)) = 1: 13 -> 12.
-		if diff := cmp.Diff(got{true, 12, ReasonScaleDown}, last(g)); diff != "" {
+		if diff := cmp.Diff(got{true, 12, CodeScaleDown}, last(g)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -221,21 +221,21 @@ func TestHSDSScaleDown(t *testing.T) {
 		s := uniform(10, idle, at(600))
 		s.Pods[5].NodeState = "WAITING"
 		steps[len(steps)-1].snap = s
-		if diff := cmp.Diff(got{true, 10, ReasonHoldNotReady}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+		if diff := cmp.Diff(got{true, 10, CodeHoldNotReady}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
 	t.Run("not within the window after overload", func(t *testing.T) {
 		steps := append([]step{}, base...)
 		steps[20].snap = uniform(10, podLoad{inFlight: 20, limit: 100, rate: 10, rej: ByCause{Overload: 5}}, at(steps[20].t))
-		if diff := cmp.Diff(got{true, 10, ReasonHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+		if diff := cmp.Diff(got{true, 10, CodeHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
 	t.Run("holds the window's highest recommendation", func(t *testing.T) {
 		steps := append([]step{}, base...)
 		steps[30].snap = uniform(10, podLoad{inFlight: 45, limit: 100, rate: 2}, at(steps[30].t)) // in band: rec 10
-		if diff := cmp.Diff(got{true, 10, ReasonHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+		if diff := cmp.Diff(got{true, 10, CodeHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -251,18 +251,18 @@ func TestHSDSPendingAndExternalChange(t *testing.T) {
 		return s
 	}
 	g := run(mustHSDS(p), every(0, 15, 5, withPending))
-	if diff := cmp.Diff(got{true, 5, ReasonHoldPending}, last(g)); diff != "" {
+	if diff := cmp.Diff(got{true, 5, CodeHoldPending}, last(g)); diff != "" {
 		t.Errorf("pending (-want +got):\n%s", diff)
 	}
 	g = run(mustHSDS(p), every(0, 15, 5, func(now time.Time) Snapshot { return uniform(4, overloaded, now) }))
-	if diff := cmp.Diff(got{true, 5, ReasonOverload}, last(g)); diff != "" {
+	if diff := cmp.Diff(got{true, 5, CodeOverload}, last(g)); diff != "" {
 		t.Errorf("no pending: at least one more (-want +got):\n%s", diff)
 	}
 
 	h := mustHSDS(testPolicy())
 	steps := []step{{t: 0, snap: uniform(4, calm, at(0))}, {t: 10, snap: uniform(6, calm, at(10))}, {t: 30, snap: uniform(6, hot, at(30))}}
 	g = run(h, steps)
-	if diff := cmp.Diff(got{true, 6, ReasonHoldDwell}, last(g)); diff != "" {
+	if diff := cmp.Diff(got{true, 6, CodeHoldDwell}, last(g)); diff != "" {
 		t.Errorf("unreported change at t=10 starts the dwell (-want +got):\n%s", diff)
 	}
 	if !h.LastChange().Equal(at(10)) {

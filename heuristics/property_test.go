@@ -68,7 +68,7 @@ func TestHSDSProperties(t *testing.T) {
 	changes := map[string]int{}
 	defer func() {
 		// The invariants mean something only if the sequences exercise every kind of change.
-		for _, reason := range []string{ReasonOverload, ReasonUtilization, ReasonScaleDown, ReasonPanic, ReasonBounds} {
+		for _, reason := range []string{CodeOverload, CodeUtilization, CodeScaleDown, CodePanic, CodeBounds} {
 			if changes[reason] == 0 {
 				t.Errorf("no %q change in any sequence: %v", reason, changes)
 			}
@@ -95,7 +95,7 @@ func TestHSDSProperties(t *testing.T) {
 				checkHSDSDecision(t, p, snap, d, now, lastChange)
 				if d.Valid && d.Replicas != d.Current {
 					changes[d.Reason]++
-					if d.Reason != ReasonBounds {
+					if d.Reason != CodeBounds {
 						lastChange = now
 					}
 					h.Applied(d.Replicas, now)
@@ -111,7 +111,7 @@ func checkHSDSDecision(t *testing.T, p Policy, snap Snapshot, d Decision, now, l
 	if d.Current != snap.SpecReplicas {
 		t.Fatalf("Current %d != spec %d", d.Current, snap.SpecReplicas)
 	}
-	if d.Reason == "" || d.Message == "" && d.Reason != ReasonNoData {
+	if d.Reason == "" || d.Message == "" && d.Reason != CodeNoData {
 		t.Fatalf("decision without reason or message: %+v", d)
 	}
 	if !d.Valid {
@@ -123,7 +123,7 @@ func checkHSDSDecision(t *testing.T, p Policy, snap Snapshot, d Decision, now, l
 	if d.Replicas < p.MinReplicas || d.Replicas > p.MaxReplicas {
 		t.Fatalf("%d outside [%d, %d]: %+v", d.Replicas, p.MinReplicas, p.MaxReplicas, d)
 	}
-	if d.Replicas == d.Current || d.Reason == ReasonBounds {
+	if d.Replicas == d.Current || d.Reason == CodeBounds {
 		return
 	}
 	if d.Replicas < d.Current && hasStaleOrMissing(snap, now, p.MaxSampleAge.Duration) {
@@ -136,7 +136,7 @@ func checkHSDSDecision(t *testing.T, p Policy, snap Snapshot, d Decision, now, l
 	switch {
 	case d.Replicas < d.Current && gap < p.DwellDown.Duration:
 		t.Fatalf("scale down %s after the last change (dwellDown %s): %+v", gap, p.DwellDown.Duration, d)
-	case d.Replicas > d.Current && d.Reason != ReasonPanic && gap < p.DwellUp.Duration:
+	case d.Replicas > d.Current && d.Reason != CodePanic && gap < p.DwellUp.Duration:
 		t.Fatalf("scale up %s after the last change (dwellUp %s): %+v", gap, p.DwellUp.Duration, d)
 	case d.Replicas > d.Current && gap < p.SettleTime.Duration:
 		t.Fatalf("panic %s after the last change (settleTime %s): %+v", gap, p.SettleTime.Duration, d)

@@ -12,7 +12,7 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 	cur := e.sig.Current
 	if cur < p.MinReplicas || cur > p.MaxReplicas {
 		to := clampI32(cur, p.MinReplicas, p.MaxReplicas)
-		return h.decision(e, to, ReasonBounds, fmt.Sprintf("current %d outside [%d, %d]", cur, p.MinReplicas, p.MaxReplicas))
+		return h.decision(e, to, CodeBounds, fmt.Sprintf("current %d outside [%d, %d]", cur, p.MinReplicas, p.MaxReplicas))
 	}
 	if d, ok := h.panicRule(e); ok {
 		return d
@@ -22,15 +22,15 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 	}
 	if e.propOK && e.sig.Utilization > p.ScaleUpUtilization {
 		to := min(e.prop, e.upLimit, p.MaxReplicas)
-		return h.up(e, now, to, ReasonUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.sig.Utilization, p.ScaleUpUtilization))
+		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.sig.Utilization, p.ScaleUpUtilization))
 	}
 	if !e.sig.UtilizationOK {
-		return h.decision(e, cur, ReasonNoCapacity, "no Ready, READY pod to measure utilization on")
+		return h.decision(e, cur, CodeNoCapacity, "no Ready, READY pod to measure utilization on")
 	}
 	if e.sig.Utilization < p.ScaleDownUtilization {
 		return h.downRule(e, now)
 	}
-	return h.decision(e, cur, ReasonInBand, fmt.Sprintf("utilization %.2f in [%.2f, %.2f]",
+	return h.decision(e, cur, CodeInBand, fmt.Sprintf("utilization %.2f in [%.2f, %.2f]",
 		e.sig.Utilization, p.ScaleDownUtilization, p.ScaleUpUtilization))
 }
 
@@ -51,7 +51,7 @@ func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 	if to <= e.sig.Current {
 		return Decision{}, false
 	}
-	return h.decision(e, to, ReasonPanic, fmt.Sprintf("offered %.1f req/s >= %.1f x stable %.1f under pressure",
+	return h.decision(e, to, CodePanic, fmt.Sprintf("offered %.1f req/s >= %.1f x stable %.1f under pressure",
 		e.sig.Offered, p.PanicFactor, e.stable)), true
 }
 
@@ -63,14 +63,14 @@ func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 	cur := e.sig.Current
 	why := fmt.Sprintf("overload 503s for %s of %s", e.overloadedFor, p.ShortWindow.Duration)
 	if e.sig.Pending > 0 && (!e.needOK || e.need <= cur) {
-		return h.decision(e, cur, ReasonHoldPending, fmt.Sprintf("%s, but %d pods Pending", why, e.sig.Pending))
+		return h.decision(e, cur, CodeHoldPending, fmt.Sprintf("%s, but %d pods Pending", why, e.sig.Pending))
 	}
 	to := satAdd(cur, 1)
 	if e.needOK {
 		to = max(to, e.need)
 	}
 	to = min(to, e.upLimit, p.MaxReplicas)
-	return h.up(e, now, to, ReasonOverload, why)
+	return h.up(e, now, to, CodeOverload, why)
 }
 
 // up applies the at-max and DwellUp guards to a scale-up target.
@@ -78,12 +78,12 @@ func (h *HSDS) up(e evaluation, now time.Time, to int32, reason, why string) Dec
 	cur := e.sig.Current
 	if to <= cur {
 		if cur >= h.p.MaxReplicas {
-			return h.decision(e, cur, ReasonAtMax, why)
+			return h.decision(e, cur, CodeAtMax, why)
 		}
-		return h.decision(e, cur, ReasonInBand, why)
+		return h.decision(e, cur, CodeInBand, why)
 	}
 	if since := now.Sub(h.lastChange); !h.lastChange.IsZero() && since < h.p.DwellUp.Duration {
-		return h.decision(e, cur, ReasonHoldDwell, fmt.Sprintf("%s; want %d, last change %s ago < dwellUp %s",
+		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; want %d, last change %s ago < dwellUp %s",
 			why, to, since, h.p.DwellUp.Duration))
 	}
 	return h.decision(e, to, reason, why)
@@ -99,17 +99,17 @@ func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
 	why := fmt.Sprintf("utilization %.2f < %.2f", e.sig.Utilization, p.ScaleDownUtilization)
 	switch {
 	case e.sig.Stale > 0:
-		return h.decision(e, cur, ReasonHoldStale, fmt.Sprintf("%s, but %d of %d pods without fresh data", why, e.sig.Stale, e.sig.Pods))
+		return h.decision(e, cur, CodeHoldStale, fmt.Sprintf("%s, but %d of %d pods without fresh data", why, e.sig.Stale, e.sig.Pods))
 	case e.settling:
-		return h.decision(e, cur, ReasonHoldSettling, why)
+		return h.decision(e, cur, CodeHoldSettling, why)
 	case e.sig.Capacity < e.sig.Known:
-		return h.decision(e, cur, ReasonHoldNotReady, fmt.Sprintf("%s, but only %d of %d scraped pods are Ready and READY",
+		return h.decision(e, cur, CodeHoldNotReady, fmt.Sprintf("%s, but only %d of %d scraped pods are Ready and READY",
 			why, e.sig.Capacity, e.sig.Known))
 	case now.Sub(h.started) < win || (!h.lastOverload.IsZero() && now.Sub(h.lastOverload) < win):
-		return h.decision(e, cur, ReasonHoldStable, fmt.Sprintf("%s, but history or time since overload < %s", why, win))
+		return h.decision(e, cur, CodeHoldStable, fmt.Sprintf("%s, but history or time since overload < %s", why, win))
 	}
 	if since := now.Sub(h.lastChange); !h.lastChange.IsZero() && since < p.DwellDown.Duration {
-		return h.decision(e, cur, ReasonHoldDwell, fmt.Sprintf("%s; last change %s ago < dwellDown %s", why, since, p.DwellDown.Duration))
+		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; last change %s ago < dwellDown %s", why, since, p.DwellDown.Duration))
 	}
 	to := e.rec
 	if m, ok := h.downRecs.Value(now); ok && int32(m) > to {
@@ -117,9 +117,9 @@ func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
 	}
 	to = max(to, cur-e.downStep, p.MinReplicas)
 	if to >= cur {
-		return h.decision(e, cur, ReasonHoldStable, fmt.Sprintf("%s, but the window's highest recommendation is %d", why, to))
+		return h.decision(e, cur, CodeHoldStable, fmt.Sprintf("%s, but the window's highest recommendation is %d", why, to))
 	}
-	return h.decision(e, to, ReasonScaleDown, why)
+	return h.decision(e, to, CodeScaleDown, why)
 }
 
 func (h *HSDS) decision(e evaluation, to int32, reason, why string) Decision {

@@ -15,12 +15,12 @@ import (
 
 // Event reasons the controller emits (docs/operations.md, "Events").
 const (
-	ReasonRescaled           = "Rescaled"
-	ReasonScaleFailed        = "ScaleFailed"
-	ReasonWaitingForCapacity = "WaitingForCapacity"
-	ReasonHPAConflict        = "HPAConflict"
-	ReasonPodStuckNotReady   = "PodStuckNotReady"
-	ReasonStuckPodDeleted    = "StuckPodDeleted"
+	EventReasonRescaled           = "Rescaled"
+	EventReasonScaleFailed        = "ScaleFailed"
+	EventReasonWaitingForCapacity = "WaitingForCapacity"
+	EventReasonHPAConflict        = "HPAConflict"
+	EventReasonPodStuckNotReady   = "PodStuckNotReady"
+	EventReasonStuckPodDeleted    = "StuckPodDeleted"
 )
 
 // event records an Event unless in dry-run (an Event is a write too) or there is no sink.
@@ -47,7 +47,7 @@ func (c *Controller) checkHPA(ctx context.Context, now time.Time) ([]string, err
 	if !slices.Equal(names, c.hpaNames) && len(names) > 0 {
 		msg := fmt.Sprintf("HorizontalPodAutoscaler(s) %s also target this object; hsds-autoscaler will not write its scale until they are removed", strings.Join(names, ", "))
 		klog.ErrorS(nil, "Refusing target controlled by an HPA", "target", c.cfg.Target.String(), "hpas", names)
-		c.event(c.cfg.Target.Ref(), EventWarning, ReasonHPAConflict, msg)
+		c.event(c.cfg.Target.Ref(), EventWarning, EventReasonHPAConflict, msg)
 	}
 	if len(names) == 0 && len(c.hpaNames) > 0 {
 		klog.InfoS("HPA conflict cleared", "target", c.cfg.Target.String())
@@ -78,8 +78,8 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 		since := now.Sub(c.notReadySince[name]).Round(time.Second)
 		msg := fmt.Sprintf("pod %s is Running but its HSDS node has not been READY for %s (threshold %s); scaling does not fix this, restarting the pod does", name, since, g.StuckNotReady.Duration)
 		klog.InfoS("Pod stuck not READY", "target", c.cfg.Target.String(), "pod", name, "for", since)
-		c.event(c.cfg.Target.Ref(), EventWarning, ReasonPodStuckNotReady, msg)
-		c.event(ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: c.cfg.Target.Namespace, Name: name}, EventWarning, ReasonPodStuckNotReady, msg)
+		c.event(c.cfg.Target.Ref(), EventWarning, EventReasonPodStuckNotReady, msg)
+		c.event(ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: c.cfg.Target.Namespace, Name: name}, EventWarning, EventReasonPodStuckNotReady, msg)
 	}
 	c.stuckReported = reported
 	if len(o.Stuck) == 0 {
@@ -105,7 +105,7 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 		return
 	}
 	o.DeletedPod, c.lastChange = name, now // a new pod reshuffles the HSDS roster: settle again
-	c.event(c.cfg.Target.Ref(), EventWarning, ReasonStuckPodDeleted, fmt.Sprintf("deleted pod %s, stuck not READY (guards.deleteStuckPods)", name))
+	c.event(c.cfg.Target.Ref(), EventWarning, EventReasonStuckPodDeleted, fmt.Sprintf("deleted pod %s, stuck not READY (guards.deleteStuckPods)", name))
 	klog.InfoS("Deleted stuck pod", "target", c.cfg.Target.String(), "pod", name)
 }
 
@@ -124,7 +124,7 @@ func (c *Controller) reportWaiting(o Outcome, g guardResult) {
 	msg := fmt.Sprintf("%d pod(s) waiting to be scheduled; holding scale-up %d -> %d until they are scheduled or %s pass (guards.pendingTimeout)",
 		o.Unscheduled, o.Current, wanted, c.cfg.Guards.PendingTimeout.Duration)
 	klog.InfoS("Waiting for capacity", "target", c.cfg.Target.String(), "unscheduled", o.Unscheduled, "current", o.Current, "recommended", wanted)
-	c.event(c.cfg.Target.Ref(), EventNormal, ReasonWaitingForCapacity, msg)
+	c.event(c.cfg.Target.Ref(), EventNormal, EventReasonWaitingForCapacity, msg)
 }
 
 // actuate writes Desired through the scale subresource (or only logs it in dry-run).
@@ -143,7 +143,7 @@ func (c *Controller) actuate(ctx context.Context, o *Outcome, now time.Time) err
 	if _, err := c.deps.Scales.SetReplicas(ctx, target, o.Current, o.Desired); err != nil {
 		c.deps.Metrics.actuationError(target.Key(), "update-scale")
 		if !errors.Is(err, ErrScaleChanged) {
-			c.event(target.Ref(), EventWarning, ReasonScaleFailed, fmt.Sprintf("scaling from %d to %d failed: %v", o.Current, o.Desired, err))
+			c.event(target.Ref(), EventWarning, EventReasonScaleFailed, fmt.Sprintf("scaling from %d to %d failed: %v", o.Current, o.Desired, err))
 		}
 		return fmt.Errorf("scale %s from %d to %d: %w", target, o.Current, o.Desired, err)
 	}
@@ -152,7 +152,7 @@ func (c *Controller) actuate(ctx context.Context, o *Outcome, now time.Time) err
 	if a, ok := c.deps.Recommender.(Applier); ok {
 		a.Applied(o.Desired, now)
 	}
-	c.event(target.Ref(), EventNormal, ReasonRescaled, fmt.Sprintf("scaled from %d to %d (%d ready, %d pending): %s: %s",
+	c.event(target.Ref(), EventNormal, EventReasonRescaled, fmt.Sprintf("scaled from %d to %d (%d ready, %d pending): %s: %s",
 		o.Current, o.Desired, o.Ready, o.Pending, o.Reason, o.Decision.Message))
 	return nil
 }

@@ -83,7 +83,7 @@ func TestDocsListEveryFlagGuardAndEvent(t *testing.T) {
 			t.Errorf("guard %s not documented", g)
 		}
 	}
-	for _, r := range []string{ReasonRescaled, ReasonScaleFailed, ReasonWaitingForCapacity, ReasonHPAConflict, ReasonPodStuckNotReady, ReasonStuckPodDeleted} {
+	for _, r := range []string{EventReasonRescaled, EventReasonScaleFailed, EventReasonWaitingForCapacity, EventReasonHPAConflict, EventReasonPodStuckNotReady, EventReasonStuckPodDeleted} {
 		if !strings.Contains(doc, "| `"+r+"` |") {
 			t.Errorf("event reason %s not in the events table", r)
 		}

@@ -161,7 +161,7 @@ func benchmarkRound(b *testing.B, n int) {
 
 func errorCount(m *collector.Metrics) float64 {
 	total := 0.0
-	for _, r := range []string{collector.ReasonTimeout, collector.ReasonConnect, collector.ReasonStatus, collector.ReasonParse, collector.ReasonInvalid} {
+	for _, r := range []string{collector.ScrapeErrorTimeout, collector.ScrapeErrorConnect, collector.ScrapeErrorStatus, collector.ScrapeErrorParse, collector.ScrapeErrorInvalid} {
 		total += testutil.ToFloat64(m.ScrapeErrors.WithLabelValues(r))
 	}
 	return total

@@ -92,7 +92,7 @@ func (c *Collector) scrapeOne(ctx context.Context, t store.Target, w *Worker) {
 	if ctx.Err() != nil {
 		return // shutting down: not the agent's fault
 	}
-	reason := Reason(err)
+	reason := ScrapeErrorLabel(err)
 	if c.Metrics != nil {
 		c.Metrics.ScrapeErrors.WithLabelValues(reason).Inc()
 	}

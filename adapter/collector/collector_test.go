@@ -113,20 +113,20 @@ func TestCollectorFailures(t *testing.T) {
 		break_     func(a *fakeagent.Agent)
 		wantReason string
 	}{
-		{"agent hangs: timeout", func(a *fakeagent.Agent) { a.Hang() }, collector.ReasonTimeout},
+		{"agent hangs: timeout", func(a *fakeagent.Agent) { a.Hang() }, collector.ScrapeErrorTimeout},
 		{"NaN sample", func(a *fakeagent.Agent) {
 			a.Update(func(s *fakeagent.State) { s.Raw = "hsds_agent_up 1\nhsds_agent_in_flight NaN\n" })
-		}, collector.ReasonInvalid},
+		}, collector.ScrapeErrorInvalid},
 		{"negative counter", func(a *fakeagent.Agent) {
 			a.Update(func(s *fakeagent.State) {
 				s.Raw = "hsds_agent_up 1\nhsds_agent_in_flight 1\nhsds_agent_responses_total{code=\"200\"} -3\n"
 			})
-		}, collector.ReasonInvalid},
-		{"garbage", func(a *fakeagent.Agent) { a.Update(func(s *fakeagent.State) { s.Raw = "<html>" }) }, collector.ReasonParse},
+		}, collector.ScrapeErrorInvalid},
+		{"garbage", func(a *fakeagent.Agent) { a.Update(func(s *fakeagent.State) { s.Raw = "<html>" }) }, collector.ScrapeErrorParse},
 		{"too large", func(a *fakeagent.Agent) {
 			a.Update(func(s *fakeagent.State) { s.Raw = "# " + strings.Repeat("x", 70<<10) + "\n" })
-		}, collector.ReasonTooLarge},
-		{"agent cannot read HSDS", func(a *fakeagent.Agent) { a.Update(func(s *fakeagent.State) { s.Up = false }) }, collector.ReasonAgentDown},
+		}, collector.ScrapeErrorTooLarge},
+		{"agent cannot read HSDS", func(a *fakeagent.Agent) { a.Update(func(s *fakeagent.State) { s.Up = false }) }, collector.ScrapeErrorAgentDown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,7 +218,7 @@ func TestConnectRefused(t *testing.T) {
 	l.Close()
 	r.store.UpsertPod(store.PodMeta{Namespace: "ns", Name: "x", UID: "x", Phase: heuristics.PodRunning, IP: "127.0.0.1", Port: addr.Port})
 	r.round()
-	if _, reason, _ := r.store.Health("ns", "x"); reason != collector.ReasonConnect {
+	if _, reason, _ := r.store.Health("ns", "x"); reason != collector.ScrapeErrorConnect {
 		t.Errorf("reason = %q, want connect", reason)
 	}
 }

@@ -51,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, fmt.Errorf("register collector metrics: %w", err)
 		}
 	}
-	for _, r := range []string{ReasonTimeout, ReasonConnect, ReasonStatus, ReasonTooLarge, ReasonParse, ReasonInvalid, ReasonAgentDown} {
+	for _, r := range []string{ScrapeErrorTimeout, ScrapeErrorConnect, ScrapeErrorStatus, ScrapeErrorTooLarge, ScrapeErrorParse, ScrapeErrorInvalid, ScrapeErrorAgentDown} {
 		m.ScrapeErrors.WithLabelValues(r)
 	}
 	return m, nil

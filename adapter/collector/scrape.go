@@ -15,15 +15,16 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/agentmetrics"
 )
 
-// Scrape error reasons (the reason label of hsds_adapter_scrape_errors_total).
+// Scrape-error labels (the reason label of hsds_adapter_scrape_errors_total; also the failure
+// the store keeps for the pod).
 const (
-	ReasonTimeout   = "timeout"    // no full answer within the scrape timeout: possibly hot
-	ReasonConnect   = "connect"    // refused, reset, unreachable
-	ReasonStatus    = "status"     // a status other than 200
-	ReasonTooLarge  = "too_large"  // body over the size limit
-	ReasonParse     = "parse"      // not a text exposition
-	ReasonInvalid   = "invalid"    // NaN, Inf, negative, or a required metric missing
-	ReasonAgentDown = "agent_down" // hsds_agent_up is 0: the agent could not read HSDS
+	ScrapeErrorTimeout   = "timeout"    // no full answer within the scrape timeout: possibly hot
+	ScrapeErrorConnect   = "connect"    // refused, reset, unreachable
+	ScrapeErrorStatus    = "status"     // a status other than 200
+	ScrapeErrorTooLarge  = "too_large"  // body over the size limit
+	ScrapeErrorParse     = "parse"      // not a text exposition
+	ScrapeErrorInvalid   = "invalid"    // NaN, Inf, negative, or a required metric missing
+	ScrapeErrorAgentDown = "agent_down" // hsds_agent_up is 0: the agent could not read HSDS
 )
 
 // Errors of a scrape, besides those of agentmetrics.
@@ -121,23 +122,24 @@ func (s *Scraper) Scrape(ctx context.Context, url string, w *Worker) (agentmetri
 	return rd, nil
 }
 
-// Reason classifies a scrape error into a reason label.
-func Reason(err error) string {
+// ScrapeErrorLabel classifies a scrape error into its label (the reason label of
+// hsds_adapter_scrape_errors_total and the failure the store keeps).
+func ScrapeErrorLabel(err error) string {
 	var netErr net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return ReasonTimeout
+		return ScrapeErrorTimeout
 	case errors.Is(err, ErrStatus):
-		return ReasonStatus
+		return ScrapeErrorStatus
 	case errors.Is(err, ErrTooLarge):
-		return ReasonTooLarge
+		return ScrapeErrorTooLarge
 	case errors.Is(err, agentmetrics.ErrParse):
-		return ReasonParse
+		return ScrapeErrorParse
 	case errors.Is(err, agentmetrics.ErrInvalid):
-		return ReasonInvalid
+		return ScrapeErrorInvalid
 	case errors.Is(err, ErrAgentDown):
-		return ReasonAgentDown
+		return ScrapeErrorAgentDown
 	default:
-		return ReasonConnect
+		return ScrapeErrorConnect
 	}
 }

@@ -24,10 +24,11 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// Failure reasons specific to this source.
+// Read-failure labels specific to this source (the failure the store keeps for a pod; scrape
+// errors of an agent read through Prometheus keep collector's ScrapeError* labels).
 const (
-	ReasonQuery   = "query"   // the Prometheus query failed: every pod is unknown this round
-	ReasonMissing = "missing" // Prometheus has no current series for the pod
+	ReadFailureQuery   = "query"   // the Prometheus query failed: every pod is unknown this round
+	ReadFailureMissing = "missing" // Prometheus has no current series for the pod
 )
 
 // seriesQuery selects every agent series the store needs.
@@ -61,7 +62,7 @@ func (s *Source) Round(ctx context.Context) {
 	targets := s.Sink.Targets()
 	if err := errors.Join(errS, errT); err != nil {
 		klog.ErrorS(err, "Prometheus query failed", "targets", len(targets))
-		s.fail(targets, ReasonQuery, len(targets))
+		s.fail(targets, ReadFailureQuery, len(targets))
 		return
 	}
 	byPod := group(series, s.NamespaceLabel, s.PodLabel)
@@ -73,15 +74,15 @@ func (s *Source) Round(ctx context.Context) {
 
 func (s *Source) recordOne(t store.Target, fams map[string]*dto.MetricFamily, at time.Time) {
 	if fams == nil || at.IsZero() {
-		s.fail([]store.Target{t}, ReasonMissing, 1)
+		s.fail([]store.Target{t}, ReadFailureMissing, 1)
 		return
 	}
 	rd, err := agentmetrics.FromFamilies(fams)
 	switch {
 	case err != nil:
-		s.fail([]store.Target{t}, collector.Reason(err), 1)
+		s.fail([]store.Target{t}, collector.ScrapeErrorLabel(err), 1)
 	case !rd.Up:
-		s.fail([]store.Target{t}, collector.ReasonAgentDown, 1)
+		s.fail([]store.Target{t}, collector.ScrapeErrorAgentDown, 1)
 	default:
 		s.Sink.Record(t.Key, t.UID, at, rd)
 	}

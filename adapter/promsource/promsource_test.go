@@ -137,7 +137,7 @@ func TestPromSource(t *testing.T) {
 	if b.Known {
 		t.Errorf("pod b has no series in Prometheus but is known: %+v", b)
 	}
-	if _, reason, _ := st.Health("ns", "b"); reason != promsource.ReasonMissing {
+	if _, reason, _ := st.Health("ns", "b"); reason != promsource.ReadFailureMissing {
 		t.Errorf("pod b reason = %q, want missing", reason)
 	}
 
@@ -148,7 +148,7 @@ func TestPromSource(t *testing.T) {
 	if st.PodSamples("ns", labels.Everything(), t0.Add(31*time.Second))[0].Known {
 		t.Error("pod a still known after a failed query")
 	}
-	if _, reason, _ := st.Health("ns", "a"); reason != promsource.ReasonQuery {
+	if _, reason, _ := st.Health("ns", "a"); reason != promsource.ReadFailureQuery {
 		t.Errorf("reason = %q, want query", reason)
 	}
 }

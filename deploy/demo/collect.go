@@ -192,7 +192,7 @@ func unschedulable(p *corev1.Pod) bool {
 // collectEvents records each new Rescaled Event of the hsds Deployment as a change.
 func (c *collector) collectEvents(ctx context.Context, elapsed time.Duration) {
 	evs, err := c.client.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
-		FieldSelector: "reason=" + scaler.ReasonRescaled + ",involvedObject.name=" + deploymentName})
+		FieldSelector: "reason=" + scaler.EventReasonRescaled + ",involvedObject.name=" + deploymentName})
 	if err != nil {
 		return
 	}

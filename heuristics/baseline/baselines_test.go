@@ -52,16 +52,16 @@ func TestKEDABaseline(t *testing.T) {
 		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 120, 15, func(now time.Time) heuristics.Snapshot { return uniform(2, l, now) })
 		checkAt(t, ds, map[float64]got{
 			// No rate yet (0); utilization 0.9/0.8 -> 2.
-			0: {true, 2, ReasonMetrics},
+			0: {true, 2, CodeMetrics},
 			// Sum of rates 2 x 3 = 6 503/s against 1 per pod on 2 status replicas: ratio 3 ->
 			// ceil(6000/1000) = 6; utilization -> 2; max 6, rate limit max(4, 6).
-			120: {true, 6, ReasonMetrics},
+			120: {true, 6, CodeMetrics},
 		})
 	})
 	t.Run("utilization trigger shrinks a busy cluster to 2 after 300 s", func(t *testing.T) {
 		l := podLoad{inFlight: 90, limit: 100, rate: 10}
 		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 300, 15, func(now time.Time) heuristics.Snapshot { return uniform(5, l, now) })
-		checkAt(t, ds, map[float64]got{285: {true, 5, ReasonMetrics}, 300: {true, 2, ReasonMetrics}})
+		checkAt(t, ds, map[float64]got{285: {true, 5, CodeMetrics}, 300: {true, 2, CodeMetrics}})
 	})
 	t.Run("scale to zero after cooldown, and activation", func(t *testing.T) {
 		c := DefaultKEDAConfig()
@@ -74,14 +74,14 @@ func TestKEDABaseline(t *testing.T) {
 			}
 			return uniform(2, l, now)
 		})
-		checkAt(t, ds, map[float64]got{330: {true, 0, ReasonKEDACooldown}})
-		if ds[300].Reason == ReasonKEDACooldown {
+		checkAt(t, ds, map[float64]got{330: {true, 0, CodeKEDACooldown}})
+		if ds[300].Reason == CodeKEDACooldown {
 			t.Errorf("t=300: scaled to zero before cooldown: %+v", ds[300])
 		}
 		wake := uniform(1, podLoad{inFlight: 10, limit: 100}, at(360))
 		wake.SpecReplicas = 0
 		d := k.Recommend(wake, at(360))
-		if diff := cmp.Diff(got{true, 1, ReasonKEDAActivate}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+		if diff := cmp.Diff(got{true, 1, CodeKEDAActivate}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("activation (-want +got):\n%s", diff)
 		}
 	})
@@ -93,11 +93,11 @@ func TestKPABaseline(t *testing.T) {
 	}
 	t.Run("stable: ceil(400/70) = 6", func(t *testing.T) {
 		ds := feed(mustKPA(t, DefaultKPAConfig()), 0, 60, 2, total(4, 100))
-		checkAt(t, ds, map[float64]got{60: {true, 6, ReasonKPAStable}})
+		checkAt(t, ds, map[float64]got{60: {true, 6, CodeKPAStable}})
 	})
 	t.Run("max scale down rate 2: 10 pods -> 5", func(t *testing.T) {
 		ds := feed(mustKPA(t, DefaultKPAConfig()), 0, 60, 2, total(10, 7))
-		checkAt(t, ds, map[float64]got{60: {true, 5, ReasonKPAStable}})
+		checkAt(t, ds, map[float64]got{60: {true, 5, CodeKPAStable}})
 	})
 	t.Run("panic and its stable-window hold", func(t *testing.T) {
 		snap := func(now time.Time) heuristics.Snapshot {
@@ -110,13 +110,13 @@ func TestKPABaseline(t *testing.T) {
 		ds := feed(mustKPA(t, DefaultKPAConfig()), 0, 130, 1, snap)
 		checkAt(t, ds, map[float64]got{
 			// Panic window (60, 66] all 560: ceil(560/70) = 8 >= 2 x 4 pods: panic, 8.
-			66: {true, 8, ReasonKPAPanic},
+			66: {true, 8, CodeKPAPanic},
 			// Panic value (4x560+2x40)/6 -> 6 < 8: below threshold, but panic holds 8 for 60 s.
-			68: {true, 8, ReasonKPAPanic},
+			68: {true, 8, CodeKPAPanic},
 			// 128: 66 + 60 s passed: stable ceil(40/70) = 1, floored at 4/2 = 2.
-			128: {true, 2, ReasonKPAStable},
+			128: {true, 2, CodeKPAStable},
 			// Between ticks (every 2 s) no change is proposed.
-			67: {true, 4, ReasonBetweenSyncs},
+			67: {true, 4, CodeBetweenSyncs},
 		})
 	})
 	t.Run("no ready pod: no data", func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestKPABaseline(t *testing.T) {
 			s.Pods[i].Ready = false
 		}
 		d := mustKPA(t, DefaultKPAConfig()).Recommend(s, at(0))
-		if diff := cmp.Diff(got{false, 2, ReasonNoMetrics}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
+		if diff := cmp.Diff(got{false, 2, CodeNoMetrics}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})

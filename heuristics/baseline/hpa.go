@@ -8,11 +8,11 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
-// Reason codes shared by the baselines.
+// Decision codes shared by the baselines (Decision.Reason).
 const (
-	ReasonMetrics      = "metrics"       // the baseline's algorithm ran on fresh metrics
-	ReasonBetweenSyncs = "between-syncs" // not a sync/tick instant of the baseline: no change
-	ReasonNoMetrics    = "no-metrics"    // the baseline has no metric to act on (Valid=false)
+	CodeMetrics      = "metrics"       // the baseline's algorithm ran on fresh metrics
+	CodeBetweenSyncs = "between-syncs" // not a sync/tick instant of the baseline: no change
+	CodeNoMetrics    = "no-metrics"    // the baseline has no metric to act on (Valid=false)
 )
 
 // HPAConfig is the "hpa-prometheus-adapter" baseline: an autoscaling/v2 HPA on the Pods metric
@@ -142,7 +142,7 @@ func (h *HPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Deci
 	h.scraper.scrape(snap, now)
 	cur := snap.SpecReplicas
 	if !h.sync.due(now) {
-		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs}
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: CodeBetweenSyncs}
 	}
 	window := h.cfg.RateWindow.Duration
 	g := groupHPAPods(snap.Pods, func(p heuristics.PodSample) (int64, bool) {
@@ -152,7 +152,7 @@ func (h *HPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Deci
 	target := milli(h.cfg.TargetAverageValue)
 	proposal, err := calcPlainMetricReplicas(g, cur, target, h.cfg.Tolerance)
 	if err != nil && cur >= h.cfg.MinReplicas && cur <= h.cfg.MaxReplicas && cur != 0 {
-		return heuristics.Decision{Current: cur, Replicas: cur, Reason: ReasonNoMetrics, Message: err.Error()}
+		return heuristics.Decision{Current: cur, Replicas: cur, Reason: CodeNoMetrics, Message: err.Error()}
 	}
 	to, reason := h.norm.reconcile(now, cur, proposal)
 	return heuristics.Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,

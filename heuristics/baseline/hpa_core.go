@@ -335,14 +335,14 @@ func (n *hpaNormalizer) record(now time.Time, from, to int32) {
 // metric proposal, stabilization and rate limits. It records a scale event when it changes.
 func (n *hpaNormalizer) reconcile(now time.Time, current, proposal int32) (int32, string) {
 	var desired int32
-	reason := ReasonMetrics
+	reason := CodeMetrics
 	switch {
 	case current == 0 && n.min != 0:
 		return 0, "scaling-disabled"
 	case current > n.max:
-		desired, reason = n.max, heuristics.ReasonBounds
+		desired, reason = n.max, heuristics.CodeBounds
 	case current < n.min:
-		desired, reason = n.min, heuristics.ReasonBounds
+		desired, reason = n.min, heuristics.CodeBounds
 	default:
 		if n.recs == nil {
 			// maybeInitScaleDownStabilizationWindow seeds the window with the HPA's

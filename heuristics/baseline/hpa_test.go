@@ -117,7 +117,7 @@ func TestHPANormalizer(t *testing.T) {
 	t.Run("bounds first", func(t *testing.T) {
 		n := newN()
 		n.max = 5
-		if got, r := n.reconcile(at(0), 8, 8); got != 5 || r != heuristics.ReasonBounds {
+		if got, r := n.reconcile(at(0), 8, 8); got != 5 || r != heuristics.CodeBounds {
 			t.Errorf("above max: %d %s", got, r)
 		}
 		if got, _ := n.reconcile(at(20), 5, 40); got != 5 {
@@ -175,16 +175,16 @@ func TestHPABaseline(t *testing.T) {
 	}
 	// The spec stays 2 (decisions not applied), so the points below are independent.
 	want := map[int]got{
-		0: {false, 2, ReasonNoMetrics}, // t=0: one scrape, no rate yet
-		1: {false, 2, ReasonNoMetrics}, // t=15: still one scrape
+		0: {false, 2, CodeNoMetrics}, // t=0: one scrape, no rate yet
+		1: {false, 2, CodeNoMetrics}, // t=15: still one scrape
 		// t=30: samples 0@0, 90@30 in (-90, 30]: start gap 90 >= 33 -> 15, zero point 0 -> 0:
 		// 90*(30+0+0)/30/120 = 0.75 -> ceil(0.75*2) = 2.
-		2: {true, 2, ReasonMetrics},
+		2: {true, 2, CodeMetrics},
 		// t=45: same samples, end gap 15: 90*(30+0+15)/30/120 = 1.125 -> ceil(2.25) = 3.
-		3: {true, 3, ReasonMetrics},
+		3: {true, 3, CodeMetrics},
 		// t=120: samples 90..360 at 30..120: 270*(90+30+0)/90/120 = 3 -> desired 6, limit
 		// max(2*2, 2+4) = 6 (the +4 event at t=105 is not after the cutoff 105).
-		8: {true, 6, ReasonMetrics},
+		8: {true, 6, CodeMetrics},
 	}
 	for i, w := range want {
 		if diff := cmp.Diff(w, ds[i]); diff != "" {
@@ -192,7 +192,7 @@ func TestHPABaseline(t *testing.T) {
 		}
 	}
 	d := h.Recommend(uniform(2, l, at(121)), at(121))
-	if d.Reason != ReasonBetweenSyncs || d.Replicas != 2 {
+	if d.Reason != CodeBetweenSyncs || d.Replicas != 2 {
 		t.Errorf("between syncs: %+v", d)
 	}
 }

@@ -9,10 +9,10 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
-// Reason codes of the KEDA baseline's own scale-to/from-zero loop.
+// Decision codes of the KEDA baseline's own scale-to/from-zero loop.
 const (
-	ReasonKEDAActivate = "keda-activate" // 0 -> 1: a trigger became active
-	ReasonKEDACooldown = "keda-cooldown" // -> 0: no trigger active for cooldownPeriod
+	CodeKEDAActivate = "keda-activate" // 0 -> 1: a trigger became active
+	CodeKEDACooldown = "keda-cooldown" // -> 0: no trigger active for cooldownPeriod
 )
 
 // KEDAConfig is the "keda" baseline: HSDS's design document's ScaledObject with two Prometheus
@@ -151,7 +151,7 @@ func (k *KEDA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Dec
 		}
 	}
 	if cur == 0 || !k.sync.due(now) {
-		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs, Message: msg}
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: CodeBetweenSyncs, Message: msg}
 	}
 	status := snap.StatusReplicas
 	p1 := externalPerPodReplicas(status, milli(rate), milli(k.cfg.RateThreshold), k.cfg.Tolerance)
@@ -173,9 +173,9 @@ func (k *KEDA) activation(cur int32, active bool, now time.Time, msg string) (he
 	}
 	switch {
 	case cur == 0 && active:
-		return heuristics.Decision{Valid: true, Current: cur, Replicas: 1, Reason: ReasonKEDAActivate, Message: msg}, true
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: 1, Reason: CodeKEDAActivate, Message: msg}, true
 	case cur > 0 && !active && (k.lastActive.IsZero() || now.Sub(k.lastActive) > k.cfg.CooldownPeriod.Duration):
-		return heuristics.Decision{Valid: true, Current: cur, Replicas: 0, Reason: ReasonKEDACooldown, Message: msg}, true
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: 0, Reason: CodeKEDACooldown, Message: msg}, true
 	}
 	return heuristics.Decision{}, false
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
-// Reason codes of the KPA baseline.
+// Decision codes of the KPA baseline (Decision.Reason).
 const (
-	ReasonKPAStable = "kpa-stable"
-	ReasonKPAPanic  = "kpa-panic"
+	CodeKPAStable = "kpa-stable"
+	CodeKPAPanic  = "kpa-panic"
 )
 
 // KPAConfig is the "kpa" baseline: Knative's Pod Autoscaler (knative/serving
@@ -168,18 +168,18 @@ func (k *KPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Deci
 	k.record(now, total, ok)
 	cur := snap.SpecReplicas
 	if !k.tick.due(now) {
-		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: ReasonBetweenSyncs}
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: CodeBetweenSyncs}
 	}
 	stable, okS := k.stable.WindowAverage(now)
 	panicV, _ := k.panic.WindowAverage(now)
 	if !okS {
-		return heuristics.Decision{Current: cur, Replicas: cur, Reason: ReasonNoMetrics, Message: "no data to scale on yet"}
+		return heuristics.Decision{Current: cur, Replicas: cur, Reason: CodeNoMetrics, Message: "no data to scale on yet"}
 	}
 	desired, inPanic := k.scale(now, stable, panicV, readyCount)
 	to := min(max(desired, k.cfg.MinReplicas), k.cfg.MaxReplicas)
-	reason := ReasonKPAStable
+	reason := CodeKPAStable
 	if inPanic {
-		reason = ReasonKPAPanic
+		reason = CodeKPAPanic
 	}
 	return heuristics.Decision{Valid: true, Current: cur, Replicas: to, Reason: reason,
 		Message: fmt.Sprintf("stable concurrency %.2f, panic %.2f, %d ready pods, target %.1f per pod, desired %d",

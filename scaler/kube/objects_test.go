@@ -49,7 +49,7 @@ func TestEventSink(t *testing.T) {
 	rec := record.NewFakeRecorder(10)
 	rec.IncludeObject = true
 	NewEventSink(rec).Event(scaler.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "default", Name: "hsds"},
-		scaler.EventNormal, scaler.ReasonRescaled, "scaled from 3 to 5")
+		scaler.EventNormal, scaler.EventReasonRescaled, "scaled from 3 to 5")
 	got := <-rec.Events
 	want := "Normal Rescaled scaled from 3 to 5 involvedObject{kind=Deployment,apiVersion=apps/v1}"
 	if got != want {
@@ -62,7 +62,7 @@ func TestNewEventRecorderWritesEvents(t *testing.T) {
 	rec, stop := NewEventRecorder(cs, "hsds-autoscaler")
 	t.Cleanup(stop)
 	NewEventSink(rec).Event(scaler.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "default", Name: "hsds"},
-		scaler.EventWarning, scaler.ReasonWaitingForCapacity, "2 pod(s) waiting")
+		scaler.EventWarning, scaler.EventReasonWaitingForCapacity, "2 pod(s) waiting")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		list, err := cs.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{})
@@ -71,7 +71,7 @@ func TestNewEventRecorderWritesEvents(t *testing.T) {
 		}
 		if len(list.Items) == 1 {
 			e := list.Items[0]
-			if e.Reason != scaler.ReasonWaitingForCapacity || e.InvolvedObject.Name != "hsds" || e.Source.Component != "hsds-autoscaler" {
+			if e.Reason != scaler.EventReasonWaitingForCapacity || e.InvolvedObject.Name != "hsds" || e.Source.Component != "hsds-autoscaler" {
 				t.Errorf("event = %+v", e)
 			}
 			return
