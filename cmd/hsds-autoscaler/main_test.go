@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,16 +86,7 @@ func TestDryRunFlags(t *testing.T) {
 // dry-run --trace replays a trace through the simulator with the built-in policy and prints the
 // decisions and a summary; a trace with a gap is refused with its line number.
 func TestDryRunTrace(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("t_seconds,requests_per_second\n")
-	for i := range 40 {
-		rate := 1.0
-		if i >= 10 && i < 25 {
-			rate = 5
-		}
-		fmt.Fprintf(&b, "%d,%g\n", 60*i, rate)
-	}
-	out, err := execute(t, "dry-run", "--trace", writeFile(t, "step.csv", b.String()))
+	out, err := execute(t, "dry-run", "--trace", stepTrace(t))
 	if err != nil {
 		t.Fatalf("dry-run: %v\n%s", err, out)
 	}

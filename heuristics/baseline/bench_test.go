@@ -27,11 +27,15 @@ func benchRecommend(b *testing.B, r heuristics.Recommender, pods int) {
 	}
 }
 
+// BenchmarkRecommend: one decision of each policy, the hsds policy beside the baselines.
 func BenchmarkRecommend(b *testing.B) {
 	for _, pods := range []int{100, 1000} {
+		p := heuristics.DefaultPolicy()
+		p.MaxReplicas = 2000
 		hc, kc, pc := DefaultHPAConfig(), DefaultKEDAConfig(), DefaultKPAConfig()
 		hc.MaxReplicas, kc.MaxReplicas, pc.MaxReplicas = 2000, 2000, 2000
 		makers := []func() heuristics.Recommender{
+			func() heuristics.Recommender { r, _ := heuristics.NewHSDS(p); return r },
 			func() heuristics.Recommender { r, _ := NewHPA(hc); return r },
 			func() heuristics.Recommender { r, _ := NewKEDA(kc); return r },
 			func() heuristics.Recommender { r, _ := NewKPA(pc); return r },
