@@ -52,10 +52,13 @@ type ProxyConfig struct {
 	IdleTimeout time.Duration
 }
 
-// IdleConnsFor is the idle pool the proxy keeps for an SN with task limit limit: 1 per 20 slots,
-// at least 1, so that idle connections never take more than 5 % of the gate (16 idle connections
-// against max_task_count 10 made every request 503 on the real server).
-func IdleConnsFor(limit int) int { return max(1, limit/20) }
+// IdleConnsFor is the idle pool the proxy keeps for an SN with task limit limit: 1 per 4 slots,
+// at least 1. Idle connections are SN tasks (16 of them against max_task_count 10 made every
+// request 503 on the real server), so the pool is bounded by the limit, and they are released
+// after ProxyConfig.IdleTimeout; a pool smaller than the clients' concurrency makes the proxy
+// open and close a connection per request, which costs the Python SN more CPU than the reuse
+// saves slots (docs/metrics.md, "Proxy cost").
+func IdleConnsFor(limit int) int { return max(1, limit/4) }
 
 // Proxy is a reverse proxy in front of the SN that counts every response by status and cause and
 // keeps an exact count of requests in flight.

@@ -216,7 +216,7 @@ func TestSettleCause(t *testing.T) {
 }
 
 func TestIdleConnsFor(t *testing.T) {
-	for limit, want := range map[int]int{1: 1, 10: 1, 19: 1, 20: 1, 40: 2, 100: 5, 1000: 50} {
+	for limit, want := range map[int]int{1: 1, 4: 1, 7: 1, 8: 2, 10: 2, 100: 25, 1000: 250} {
 		if got := IdleConnsFor(limit); got != want {
 			t.Errorf("IdleConnsFor(%d) = %d, want %d", limit, got, want)
 		}

@@ -11,7 +11,8 @@ import (
 )
 
 // Load is a bounded client load: Requests domain GETs (no retries: every status is what the client
-// saw) from Clients concurrent clients, or, with Rate > 0, Rate requests per second for Duration.
+// saw) from Clients concurrent clients; or, with Rate > 0, Rate requests per second for Duration;
+// or, with Requests and Rate 0, as many as the clients manage one after another for Duration.
 type Load struct {
 	URL      string // full request URL, e.g. sn + "/?domain=" + Domain
 	Clients  int
@@ -60,6 +61,18 @@ func Run(ctx context.Context, l Load) Outcome {
 					case jobs <- struct{}{}:
 					default: // every client busy: the load is open-loop, drop rather than queue
 					}
+				}
+			}
+		}
+		if l.Requests == 0 { // closed loop for Duration
+			end := time.After(l.Duration)
+			for {
+				select {
+				case jobs <- struct{}{}:
+				case <-end:
+					return
+				case <-ctx.Done():
+					return
 				}
 			}
 		}

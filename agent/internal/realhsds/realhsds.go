@@ -99,6 +99,16 @@ type Node struct {
 // URL is the node's base URL.
 func (n *Node) URL() string { return "http://127.0.0.1:" + strconv.Itoa(n.Port) }
 
+// PID is the node's process id (the python process: hsds-node execs it); 0 when not started.
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // Log returns what the node printed so far.
 func (n *Node) Log() string { return n.log.String() }
 
