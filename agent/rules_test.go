@@ -154,6 +154,14 @@ func TestMetricsDeltas(t *testing.T) {
 			map[RespKey]float64{k200: 3, kOver: 1},
 		},
 		{
+			"1.x with hsds_internal_requests_total: DN 503s and errors explain that many 503s as upstream",
+			&nodeView{sn: MetricsSample{Ready: true, TasksActive: known(100), TasksMax: known(100),
+				Responses: map[string]float64{"200": 10, "503": 4}, Internal: map[string]float64{"200": 50, "503": 1, "error": 0}}},
+			nodeView{sn: MetricsSample{Ready: true, TasksActive: known(120), TasksMax: known(100),
+				Responses: map[string]float64{"200": 15, "503": 14}, Internal: map[string]float64{"200": 60, "503": 3, "error": 1}}},
+			map[RespKey]float64{k200: 5, kOver: 7, {Code: "503", Cause: schema.CauseUpstream}: 3},
+		},
+		{
 			"restart: a code vanished",
 			&prev, view(true, 0, 100, map[string]float64{"200": 30}),
 			map[RespKey]float64{k200: 30},
