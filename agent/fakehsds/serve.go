@@ -30,7 +30,11 @@ func (p *Pod) ListenAndServe(ctx context.Context, snAddr, dnAddr string) (snURL,
 	}
 	p.serve(ctx, snLn, p.sn, p.SN())
 	p.serve(ctx, dnLn, p.dn, p.DN())
-	return "http://" + snLn.Addr().String(), "http://" + dnLn.Addr().String(), nil
+	snURL, dnURL = "http://"+snLn.Addr().String(), "http://"+dnLn.Addr().String()
+	p.mu.Lock()
+	p.dnURL = dnURL
+	p.mu.Unlock()
+	return snURL, dnURL, nil
 }
 
 // Wait blocks until every server started by ListenAndServe has stopped.
