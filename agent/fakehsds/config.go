@@ -95,9 +95,9 @@ const (
 	HeadDNDrop          = 24 * time.Second
 	KubeDNDropMin       = 9 * time.Second
 	KubeDNDropMax       = 20 * time.Second
-	Measured094Bg       = 2                      // SN background tasks on 0.9.4
-	Measured094DN       = 2 * time.Millisecond   // median SN->DN domain GET round trip (calibration)
-	Measured094LoopCost = 700 * time.Microsecond // event-loop time per pass (calibration)
+	Measured094Bg       = 2                       // SN background tasks on 0.9.4
+	Measured094DN       = 1500 * time.Microsecond // median SN->DN domain GET round trip (calibration)
+	Measured094LoopCost = 500 * time.Microsecond  // event-loop time per pass (calibration)
 )
 
 // Measured094 returns a pod configured as the real HSDS 0.9.4 measured here (head-node roster,

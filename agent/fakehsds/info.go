@@ -26,9 +26,9 @@ type infoResponse struct {
 	Disk             infoDisk   `json:"disk"`
 	LogStats         logCount   `json:"log_stats"`
 	ReqCount         reqCount   `json:"req_count"`
-	MetaCacheStats   *cacheStat `json:"meta_cache_stats"`
-	ChunkCacheStats  *cacheStat `json:"chunk_cache_stats"`
-	DomainCacheStats *cacheStat `json:"domain_cache_stats"`
+	MetaCacheStats   cacheStat  `json:"meta_cache_stats"`
+	ChunkCacheStats  cacheStat  `json:"chunk_cache_stats"`
+	DomainCacheStats cacheStat  `json:"domain_cache_stats"`
 }
 
 // infoNode is /info "node". HSDS sets node_number on DN nodes only.
@@ -37,7 +37,7 @@ type infoNode struct {
 	Type       string `json:"type"`
 	StartTime  int64  `json:"start_time"`
 	State      string `json:"state"`
-	NodeNumber *int   `json:"node_number"`
+	NodeNumber *int   `json:"node_number,omitempty"`
 	NodeCount  int    `json:"node_count"`
 }
 
@@ -83,8 +83,9 @@ type infoDisk struct {
 	Percent pyFloat `json:"percent"`
 }
 
-// cacheStat is one of the *_cache_stats objects; nil marshals as {} (HSDS writes an empty dict
-// for a cache the node does not have). HSDS's key is spelled "utililization_per".
+// cacheStat is one of the *_cache_stats objects; the zero value (no MemTarget) marshals as {}:
+// HSDS writes an empty dict for a cache the node does not have. HSDS's key is spelled
+// "utililization_per".
 type cacheStat struct {
 	Count          int   `json:"count"`
 	DirtyCount     int   `json:"dirty_count"`
@@ -94,8 +95,8 @@ type cacheStat struct {
 }
 
 // MarshalJSON writes every field of a cache the node has (zeros included), {} for none.
-func (c *cacheStat) MarshalJSON() ([]byte, error) {
-	if c == nil {
+func (c cacheStat) MarshalJSON() ([]byte, error) {
+	if c.MemTarget == 0 {
 		return []byte("{}"), nil
 	}
 	return []byte(fmt.Sprintf(`{"count":%d,"dirty_count":%d,"utililization_per":%d,"mem_used":%d,"mem_target":%d}`,
@@ -112,14 +113,14 @@ func (p *Pod) info(n *node) infoResponse {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	in := infoNode{ID: n.id, Type: n.kind, StartTime: n.startTime, State: n.state, NodeCount: p.dnCount}
-	meta := &cacheStat{MemTarget: cacheMemTarget}
-	var chunk, domain *cacheStat
+	meta := cacheStat{MemTarget: cacheMemTarget}
+	var chunk, domain cacheStat
 	if n.kind == schema.NodeDN {
 		number := 0 // the pod's DN is node 0 of the fake roster
 		in.NodeNumber = &number
-		chunk = &cacheStat{MemTarget: cacheMemTarget}
+		chunk = cacheStat{MemTarget: cacheMemTarget}
 	} else {
-		domain = &cacheStat{Count: len(p.domains), MemUsed: 1024 * int64(len(p.domains)), MemTarget: cacheMemTarget}
+		domain = cacheStat{Count: len(p.domains), MemUsed: 1024 * int64(len(p.domains)), MemTarget: cacheMemTarget}
 	}
 	return infoResponse{
 		Node: in,
