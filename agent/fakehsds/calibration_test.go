@@ -158,7 +158,7 @@ func (f calFigures) String() string {
 // one after the other so they do not share the CPU, and compares what the clients saw and what
 // /info said. docs/fake-hsds.md "Calibration against real HSDS 0.9.4" quotes the logged figures.
 //
-// Tolerances, from five runs of the real side on this loaded 2-core machine (2026-12; figures in
+// Tolerances, from six runs of the real side on this loaded 2-core machine (2026-12; figures in
 // docs/fake-hsds.md):
 //   - burst 503 fraction: |fake - real| <= 0.06. The real one gave 0.993-1.000 with these Go
 //     clients (the real-hsds README saw ~0.95 with another client); the fake gives ~0.98. 0.06
