@@ -40,9 +40,3 @@ func (l *eventLoop) pass() {
 	<-l.clock.After(end.Sub(now))
 }
 
-// backlog is the loop time already reserved from now on (for tests).
-func (l *eventLoop) backlog() time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return max(l.busyUntil.Sub(l.clock.Now()), 0)
-}

@@ -129,8 +129,8 @@ func TestInfoAbout_MatchRealHSDS(t *testing.T) {
 	defer cancel()
 	sides := []side{{"real", c.Pods[0].SN.URL(), c.Pods[0].DN.URL()}, {"fake", fsn, fdn}}
 	type seen struct {
-		infoSN, infoDN, aboutSN, aboutDN, info1, info2, infoAfter404, infoAfterBurst, notFound, gate503 fetched
-		burst                                                                                           realhsds.Outcome
+		infoDN, aboutSN, aboutDN, info1, info2, infoAfter404, infoAfterBurst, notFound, gate503 fetched
+		burst                                                                                   realhsds.Outcome
 	}
 	got := map[string]*seen{}
 	for _, s := range sides {

@@ -68,7 +68,7 @@ func Check() error {
 		cmd.Dir = filepath.Join(dir, "upstream")
 		cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(dir, "upstream")+":"+filepath.Join(dir, "stub"))
 		if out, err := cmd.CombinedOutput(); err != nil {
-			checkErr = fmt.Errorf("real HSDS modules do not import (run %s/install.sh as root): %v: %s", dir, err, out)
+			checkErr = fmt.Errorf("real HSDS modules do not import (run %s/install.sh as root): %w: %s", dir, err, out)
 		}
 	})
 	return checkErr
