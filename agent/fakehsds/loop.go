@@ -39,4 +39,3 @@ func (l *eventLoop) pass() {
 	l.mu.Unlock()
 	<-l.clock.After(end.Sub(now))
 }
-
