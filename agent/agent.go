@@ -36,23 +36,27 @@ func New(o Options, clk clock.WithTicker) (*Agent, error) {
 	case schema.SourceMetrics:
 		p, st = NewMetricsSource(f, sn, dn, clk)
 	case schema.SourceInfo:
-		p, st = NewInfoSource(f, sn, dn, float64(o.MaxTaskCount), clk)
+		p, st = NewInfoSource(f, sn, dn, o.infoConfig(), clk)
 	case schema.SourceProxy:
 		target, err := url.Parse(sn)
 		if err != nil {
 			return nil, fmt.Errorf("--sn-url: %w", err)
 		}
-		cfg := ProxyConfig{Target: target, UpstreamLatency: o.UpstreamLatency, RetryAfter: o.RetryAfter,
-			MaxIdleConns: o.ProxyIdleConns}
-		ps, pst := NewProxySource(f, sn, dn, float64(o.MaxTaskCount), cfg, clk)
+		cfg := ProxyConfig{Target: target, RetryAfter: o.RetryAfter, MaxIdleConns: o.ProxyIdleConns,
+			Limit: o.MaxTaskCount, IdleTimeout: o.ProxyIdleTime}
+		ps, pst := NewProxySource(f, sn, dn, o.infoConfig(), cfg, clk)
 		p, st, a.Proxy = ps, pst, ps.Handler()
 	}
 	if err := a.Registry.Register(NewCollector(st)); err != nil {
 		return nil, fmt.Errorf("register collector: %w", err)
 	}
-	// A poll makes up to three sequential reads, each bounded by the timeout.
-	a.Loop = NewLoop(p, st, clk, o.PollInterval, 3*o.PollInterval+3*o.Timeout)
+	// A poll makes up to four sequential reads, each bounded by the timeout.
+	a.Loop = NewLoop(p, st, clk, o.PollInterval, 3*o.PollInterval+4*o.Timeout)
 	return a, nil
+}
+
+func (o Options) infoConfig() InfoConfig {
+	return InfoConfig{Limit: float64(o.MaxTaskCount), InFlightMaxAge: o.InFlightMaxAge, GateHold: o.GateHold}
 }
 
 // Run polls HSDS until ctx ends.

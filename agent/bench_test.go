@@ -29,7 +29,7 @@ func BenchmarkProxyOverhead(b *testing.B) {
 	cfg.MaxTaskCount = 0 // gate off: measure the proxy, not the gate
 	cfg.ServiceTime = fakehsds.Fixed(benchServiceTime)
 	_, snURL, dnURL := startFake(b, cfg)
-	_, _, proxyURL := startProxy(b, snURL, dnURL, ProxyConfig{UpstreamLatency: DefaultUpstreamLatency, MaxIdleConns: 64}, clock.RealClock{})
+	_, _, proxyURL := startProxy(b, snURL, dnURL, ProxyConfig{MaxIdleConns: 64}, clock.RealClock{})
 	for _, par := range []int{1, 4} {
 		for _, tc := range []struct{ name, base string }{{"direct", snURL}, {"proxy", proxyURL}} {
 			name := fmt.Sprintf("clients=%d/%s", 2*par, tc.name)

@@ -67,13 +67,14 @@ type Fetcher struct {
 }
 
 // NewFetcher returns a Fetcher with its own transport (no proxy from the environment: the agent
-// only ever talks to its own pod over loopback).
+// only ever talks to its own pod over loopback). It keeps no connection open between reads: every
+// open connection to an HSDS SN is one of its tasks and counts against max_task_count
+// (docs/hsds.md), and a loopback connect per read costs far less than a task slot held for good.
 func NewFetcher(timeout time.Duration, maxBody int64) *Fetcher {
 	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: timeout}).DialContext,
-		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     30 * time.Second,
+		Proxy:             nil,
+		DialContext:       (&net.Dialer{Timeout: timeout}).DialContext,
+		DisableKeepAlives: true,
 	}
 	return &Fetcher{Client: &http.Client{Transport: tr}, Timeout: timeout, MaxBody: maxBody}
 }

@@ -37,9 +37,9 @@ func goldenCases(t *testing.T) map[string]func(t *testing.T) *Store {
 		},
 		"info": func(t *testing.T) *Store {
 			body := readFixture(t, "info_sn.json")
-			sn := newFixture(t, map[string][]byte{"/info": body})
+			sn := newFixture(t, map[string][]byte{"/info": body, "/about": aboutBody})
 			dn := newFixture(t, map[string][]byte{"/info": readFixture(t, "info_dn.json")})
-			p, st := NewInfoSource(f(), sn.url(), dn.url(), 100, fakeClock())
+			p, st := NewInfoSource(f(), sn.url(), dn.url(), InfoConfig{Limit: 100, InFlightMaxAge: time.Second, GateHold: time.Second}, fakeClock())
 			p.Poll(context.Background())
 			sn.set("/info", []byte(strings.NewReplacer(`"GET": 100`, `"GET": 160`, `"WARN": 7`, `"WARN": 12`).Replace(string(body))))
 			p.Poll(context.Background())
@@ -51,19 +51,20 @@ func goldenCases(t *testing.T) map[string]func(t *testing.T) *Store {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := ProxyConfig{Target: u, UpstreamLatency: time.Millisecond}
-			src, st := NewProxySource(f(), sn.srv.URL, "", 100, cfg, fakeClock())
+			cfg := ProxyConfig{Target: u}
+			src, st := NewProxySource(f(), sn.srv.URL, "", InfoConfig{Limit: 100, InFlightMaxAge: time.Second, GateHold: time.Second}, cfg, fakeClock())
 			src.Poll(context.Background())
 			e := &proxyEnv{sn: sn, src: src, store: st, front: newFront(t, src)}
 			for _, p := range []string{"/a", "/b", "/busy"} {
 				e.get(t, p)
 			}
+			src.Poll(context.Background()) // settles /busy's 503: the gate was never busy, upstream
 			return st
 		},
 		"down": func(t *testing.T) *Store {
 			sn := newFixture(t, map[string][]byte{})
 			sn.srv.Close()
-			p, st := NewInfoSource(f(), sn.url(), "", 100, fakeClock())
+			p, st := NewInfoSource(f(), sn.url(), "", InfoConfig{Limit: 100, InFlightMaxAge: time.Second, GateHold: time.Second}, fakeClock())
 			p.Poll(context.Background())
 			return st
 		},

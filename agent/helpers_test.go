@@ -17,6 +17,9 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
+// aboutBody is an HSDS 0.9.4 /about answer, trimmed to what the agent reads and the state.
+var aboutBody = []byte(`{"state": "READY", "hsds_version": "0.9.4", "node_count": 1}`)
+
 // t0 is the fake clocks' start.
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 

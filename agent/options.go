@@ -15,47 +15,53 @@ import (
 
 // Options are the agent's settings; NewOptions holds every default (docs/metrics.md, "Flags").
 type Options struct {
-	Source          string
-	SNURL           string
-	DNURL           string
-	Listen          string
-	ProxyListen     string
-	PollInterval    time.Duration
-	Timeout         time.Duration
-	MaxBody         int64
-	MaxTaskCount    int
-	RetryAfter      time.Duration
-	UpstreamLatency time.Duration
-	ProxyIdleConns  int
+	Source         string
+	SNURL          string
+	DNURL          string
+	Listen         string
+	ProxyListen    string
+	PollInterval   time.Duration
+	Timeout        time.Duration
+	MaxBody        int64
+	MaxTaskCount   int
+	RetryAfter     time.Duration
+	InFlightMaxAge time.Duration
+	GateHold       time.Duration
+	ProxyIdleConns int
+	ProxyIdleTime  time.Duration
 }
 
 // Defaults.
 const (
-	DefaultSNURL           = "http://127.0.0.1:5101"
-	DefaultDNURL           = "http://127.0.0.1:6101"
-	DefaultProxyListen     = ":5190"
-	DefaultPollInterval    = 250 * time.Millisecond
-	DefaultTimeout         = time.Second
-	DefaultMaxBody         = 4 << 20
-	DefaultMaxTaskCount    = 100
-	DefaultUpstreamLatency = 2 * time.Millisecond
-	DefaultProxyIdleConns  = 16
+	DefaultSNURL          = "http://127.0.0.1:5101"
+	DefaultDNURL          = "http://127.0.0.1:6101"
+	DefaultProxyListen    = ":5190"
+	DefaultPollInterval   = 250 * time.Millisecond
+	DefaultTimeout        = time.Second
+	DefaultMaxBody        = 4 << 20
+	DefaultMaxTaskCount   = 100
+	DefaultInFlightMaxAge = time.Second
+	DefaultGateHold       = time.Second
+	DefaultProxyIdleConns = -1 // sized from --max-task-count: IdleConnsFor
+	DefaultProxyIdleTime  = time.Second
 )
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		Source:          schema.SourceMetrics,
-		SNURL:           DefaultSNURL,
-		DNURL:           DefaultDNURL,
-		Listen:          ":" + strconv.Itoa(schema.DefaultAgentPort),
-		ProxyListen:     DefaultProxyListen,
-		PollInterval:    DefaultPollInterval,
-		Timeout:         DefaultTimeout,
-		MaxBody:         DefaultMaxBody,
-		MaxTaskCount:    DefaultMaxTaskCount,
-		UpstreamLatency: DefaultUpstreamLatency,
-		ProxyIdleConns:  DefaultProxyIdleConns,
+		Source:         schema.SourceMetrics,
+		SNURL:          DefaultSNURL,
+		DNURL:          DefaultDNURL,
+		Listen:         ":" + strconv.Itoa(schema.DefaultAgentPort),
+		ProxyListen:    DefaultProxyListen,
+		PollInterval:   DefaultPollInterval,
+		Timeout:        DefaultTimeout,
+		MaxBody:        DefaultMaxBody,
+		MaxTaskCount:   DefaultMaxTaskCount,
+		InFlightMaxAge: DefaultInFlightMaxAge,
+		GateHold:       DefaultGateHold,
+		ProxyIdleConns: DefaultProxyIdleConns,
+		ProxyIdleTime:  DefaultProxyIdleTime,
 	}
 }
 
@@ -71,8 +77,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.MaxBody, "max-body", o.MaxBody, "largest body read from HSDS, in bytes; larger ones are errors (too_large)")
 	fs.IntVar(&o.MaxTaskCount, "max-task-count", o.MaxTaskCount, "HSDS max_task_count, exported as the limit when HSDS does not expose it (0.9.x)")
 	fs.DurationVar(&o.RetryAfter, "retry-after", o.RetryAfter, "source proxy: add Retry-After (whole seconds, rounded up) to 503s; 0 disables")
-	fs.DurationVar(&o.UpstreamLatency, "upstream-latency", o.UpstreamLatency, "source proxy: a 503 of a READY SN answered at least this late (or 2x the last /info time, if larger) counts as upstream, faster ones as overload")
-	fs.IntVar(&o.ProxyIdleConns, "proxy-idle-conns", o.ProxyIdleConns, "source proxy: idle keep-alive connections kept to the SN (each counts as an SN task)")
+	fs.DurationVar(&o.InFlightMaxAge, "in-flight-max-age", o.InFlightMaxAge, "source info: export HSDS's task sample (taken at the last gated request) as in-flight only while it is at most this old; an idle 0.9.x SN keeps its last burst's count")
+	fs.DurationVar(&o.GateHold, "gate-hold", o.GateHold, "sources info and proxy: how long after an /info task sample above the limit the SN's gate counts as rejecting (503s then count as overload)")
+	fs.IntVar(&o.ProxyIdleConns, "proxy-idle-conns", o.ProxyIdleConns, "source proxy: idle keep-alive connections kept to the SN (each is an SN task that counts against max_task_count); -1 sizes the pool from --max-task-count (1 per 20, at least 1), 0 turns keep-alive off")
+	fs.DurationVar(&o.ProxyIdleTime, "proxy-idle-timeout", o.ProxyIdleTime, "source proxy: close an idle connection to the SN after this long, giving its task slot back")
 }
 
 // Validate returns every error in the options.
@@ -112,8 +120,11 @@ func (o *Options) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be > 0", p.name))
 		}
 	}
-	if o.RetryAfter < 0 || o.UpstreamLatency < 0 || o.ProxyIdleConns < 0 {
-		errs = append(errs, errors.New("--retry-after, --upstream-latency and --proxy-idle-conns must be >= 0"))
+	if o.RetryAfter < 0 || o.InFlightMaxAge < 0 || o.GateHold < 0 || o.ProxyIdleTime < 0 {
+		errs = append(errs, errors.New("--retry-after, --in-flight-max-age, --gate-hold and --proxy-idle-timeout must be >= 0"))
+	}
+	if o.ProxyIdleConns < -1 {
+		errs = append(errs, errors.New("--proxy-idle-conns must be >= -1 (-1: sized from --max-task-count)"))
 	}
 	return errors.Join(errs...)
 }

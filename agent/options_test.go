@@ -17,7 +17,7 @@ func TestOptionsDefaultsValid(t *testing.T) {
 	}
 	want := Options{Source: "metrics", SNURL: "http://127.0.0.1:5101", DNURL: "http://127.0.0.1:6101",
 		Listen: ":9090", ProxyListen: ":5190", PollInterval: 250 * time.Millisecond, Timeout: time.Second,
-		MaxBody: 4 << 20, MaxTaskCount: 100, UpstreamLatency: 2 * time.Millisecond, ProxyIdleConns: 16}
+		MaxBody: 4 << 20, MaxTaskCount: 100, InFlightMaxAge: time.Second, GateHold: time.Second, ProxyIdleConns: -1, ProxyIdleTime: time.Second}
 	if diff := cmp.Diff(want, *o); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

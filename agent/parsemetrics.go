@@ -21,7 +21,12 @@ const (
 	hsdsTasksMax = "hsds_tasks_max"
 	hsdsReady    = "hsds_node_ready"
 	hsdsDNCount  = "hsds_active_dn_count"
-	hsdsInfo     = "hsds_info"
+	// hsdsDNCountAlt is the DN gauge's name in one revision of HSDS's exporter docs: read either.
+	hsdsDNCountAlt = "hsds_active_dns"
+	hsdsInfo       = "hsds_info"
+	// hsdsInternal counts every SN->DN request by method and status (a code, or "error" for no
+	// answer): newest upstream exporter only.
+	hsdsInternal = "hsds_internal_requests_total"
 )
 
 // MetricsSample is what the agent uses from one HSDS 1.x /metrics answer.
@@ -33,6 +38,9 @@ type MetricsSample struct {
 	TasksMax    Gauge
 	DNCount     Gauge
 	Version     string // hsds_info{version}
+	// Internal is hsds_internal_requests_total summed over methods, by status ("503", "error",
+	// ...); nil when HSDS does not export it.
+	Internal map[string]float64
 }
 
 // metricsAccept asks for the text format, the only one parseMetrics reads.
@@ -87,7 +95,7 @@ func sampleFromFamilies(fams map[string]*dto.MetricFamily) (MetricsSample, error
 	gauges := []struct {
 		name string
 		dst  *Gauge
-	}{{hsdsTasks, &s.TasksActive}, {hsdsTasksMax, &s.TasksMax}, {hsdsDNCount, &s.DNCount}}
+	}{{hsdsTasks, &s.TasksActive}, {hsdsTasksMax, &s.TasksMax}, {dnCountName(fams), &s.DNCount}}
 	for _, g := range gauges {
 		v, err := singleValue(fams[g.name])
 		if err != nil {
@@ -99,6 +107,12 @@ func sampleFromFamilies(fams map[string]*dto.MetricFamily) (MetricsSample, error
 		errs = append(errs, fmt.Errorf("%s is 0", hsdsTasksMax))
 	}
 	s.Version = labelValue(fams[hsdsInfo], "version")
+	if mf := fams[hsdsInternal]; mf != nil {
+		s.Internal = map[string]float64{}
+		if err := sumInternal(mf, s.Internal); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return MetricsSample{}, err
 	}
@@ -124,6 +138,33 @@ func sumRequests(mf *dto.MetricFamily, dst map[string]float64) error {
 		code := labelOf(m, "status")
 		if n, err := strconv.Atoi(code); err != nil || n < 100 || n > 599 || len(code) != 3 {
 			return fmt.Errorf("%s has status %q, want a 3-digit HTTP status", mf.GetName(), code)
+		}
+		dst[code] += v
+		if math.IsInf(dst[code], 0) {
+			return fmt.Errorf("%s sum for status %s is not finite", mf.GetName(), code)
+		}
+	}
+	return nil
+}
+
+// dnCountName is the DN-count gauge HSDS serves: hsds_active_dn_count, or hsds_active_dns.
+func dnCountName(fams map[string]*dto.MetricFamily) string {
+	if fams[hsdsDNCount] == nil && fams[hsdsDNCountAlt] != nil {
+		return hsdsDNCountAlt
+	}
+	return hsdsDNCount
+}
+
+// sumInternal adds hsds_internal_requests_total per status ("error" or a 3-digit code) into dst.
+func sumInternal(mf *dto.MetricFamily, dst map[string]float64) error {
+	for _, m := range mf.GetMetric() {
+		v, err := metricValue(mf.GetName(), m)
+		if err != nil {
+			return err
+		}
+		code := labelOf(m, "status")
+		if n, err := strconv.Atoi(code); code != "error" && (err != nil || n < 100 || n > 599 || len(code) != 3) {
+			return fmt.Errorf("%s has status %q, want a 3-digit HTTP status or \"error\"", mf.GetName(), code)
 		}
 		dst[code] += v
 		if math.IsInf(dst[code], 0) {

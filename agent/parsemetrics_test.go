@@ -32,6 +32,19 @@ func TestParseMetrics(t *testing.T) {
 			body: "hsds_node_ready 0\n",
 			want: MetricsSample{Responses: map[string]float64{}},
 		},
+		{
+			name: "newest exporter: hsds_active_dns and hsds_internal_requests_total",
+			body: ready + "hsds_active_dns 3\nhsds_internal_requests_total{method=\"GET\",status=\"200\"} 9\n" +
+				"hsds_internal_requests_total{method=\"GET\",status=\"503\"} 2\nhsds_internal_requests_total{method=\"PUT\",status=\"503\"} 1\n" +
+				"hsds_internal_requests_total{method=\"GET\",status=\"error\"} 4\n",
+			want: MetricsSample{Responses: map[string]float64{}, Ready: true, DNCount: known(3),
+				Internal: map[string]float64{"200": 9, "503": 3, "error": 4}},
+		},
+		{
+			name:       "internal requests with a bad status",
+			body:       ready + "hsds_internal_requests_total{method=\"GET\",status=\"oops\"} 1\n",
+			wantReason: ReasonInvalid,
+		},
 		{name: "empty", body: "", wantReason: ReasonInvalid},
 		{name: "garbage", body: "<html>\n", wantReason: ReasonParse},
 		{name: "truncated line", body: ready + "hsds_tasks_active{", wantReason: ReasonParse},

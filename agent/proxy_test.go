@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,11 +18,14 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// stubSN is a small SN stand-in: /info with a settable state, /busy answers 503 at once (the
-// gate), /dn503 answers 503 after a simulated DN round trip, /hold blocks until released.
+// stubSN is a small SN stand-in: /info with a settable state and gate task sample, /about, /busy
+// answers 503 (the gate), /dn503 answers 503 as a DN that is not READY would (passed on), /hold
+// blocks until released.
 type stubSN struct {
 	mu      sync.Mutex
 	state   string
+	tasks   int    // req_count.num_tasks in /info
+	gets    int    // req_count.GET: every request but /info, /about and /metrics
 	metrics string // "" -> 404
 	release chan struct{}
 	srv     *httptest.Server
@@ -47,6 +51,13 @@ func (s *stubSN) unblock() {
 	}
 }
 
+// setTasks sets the task sample the next gated request leaves in /info.
+func (s *stubSN) setTasks(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tasks = n
+}
+
 func (s *stubSN) set(state string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -55,11 +66,18 @@ func (s *stubSN) set(state string) {
 
 func (s *stubSN) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	state, metrics, release := s.state, s.metrics, s.release
+	state, metrics, release, tasks, gets := s.state, s.metrics, s.release, s.tasks, s.gets
+	if r.URL.Path != "/info" && r.URL.Path != "/about" && r.URL.Path != "/metrics" {
+		s.gets++
+	}
 	s.mu.Unlock()
 	switch r.URL.Path {
 	case "/info":
-		_, _ = io.WriteString(w, `{"node":{"state":"`+state+`","node_count":3},"req_count":{"GET":0,"POST":0,"PUT":0,"DELETE":0,"num_tasks":0},"log_stats":{"WARN":0}}`)
+		_, _ = fmt.Fprintf(w, `{"node":{"state":"%s","node_count":3,"start_time":1},"req_count":{"GET":%d,"POST":0,"PUT":0,"DELETE":0,"num_tasks":%d},"log_stats":{"WARN":0}}`,
+			state, gets, tasks)
+		return
+	case "/about":
+		_, _ = io.WriteString(w, `{"state":"`+state+`","hsds_version":"0.9.4"}`)
 		return
 	case "/metrics":
 		if metrics == "" {
@@ -73,7 +91,6 @@ func (s *stubSN) serve(w http.ResponseWriter, r *http.Request) {
 	case state != schema.StateReady, r.URL.Path == "/busy":
 		http.Error(w, "503: Service Unavailable", http.StatusServiceUnavailable)
 	case r.URL.Path == "/dn503":
-		time.Sleep(200 * time.Millisecond) // a DN round trip, well above the cutoff
 		http.Error(w, "503: Service Unavailable", http.StatusServiceUnavailable)
 	case r.URL.Path == "/hold":
 		<-release
@@ -97,10 +114,7 @@ func newProxyEnv(t *testing.T, cfg ProxyConfig) *proxyEnv {
 		t.Fatal(err)
 	}
 	cfg.Target = u
-	if cfg.UpstreamLatency == 0 {
-		cfg.UpstreamLatency = 100 * time.Millisecond
-	}
-	src, st := NewProxySource(NewFetcher(time.Second, 1<<20), sn.srv.URL, "", 100, cfg, clock.RealClock{})
+	src, st := NewProxySource(NewFetcher(time.Second, 1<<20), sn.srv.URL, "", InfoConfig{Limit: 100, InFlightMaxAge: time.Second, GateHold: time.Millisecond}, cfg, clock.RealClock{})
 	src.Poll(context.Background())
 	return &proxyEnv{sn: sn, src: src, store: st, front: newFront(t, src)}
 }
@@ -132,17 +146,31 @@ func responses(t *testing.T, st *Store) map[string]float64 {
 	return out
 }
 
+// TestProxyCountsByStatusAndCause: statuses exact; a 503 is overload only while the gate is seen
+// busy (an /info task sample above the limit), upstream otherwise, not_ready when the SN is not
+// READY. Latency plays no part: on the real server gate 503s queue like everything else.
 func TestProxyCountsByStatusAndCause(t *testing.T) {
 	e := newProxyEnv(t, ProxyConfig{})
-	for _, p := range []string{"/a", "/b", "/busy", "/busy", "/dn503"} {
-		e.get(t, p)
-	}
+	e.get(t, "/a")
+	e.get(t, "/b")
+	e.get(t, "/dn503") // gate idle (tasks 0 of 100): passed on from a DN, decided by the next poll
+	e.src.Poll(context.Background())
+	e.sn.setTasks(150)
+	e.get(t, "/busy") // leaves the over-limit sample in /info: the next poll calls it overload
+	e.src.Poll(context.Background())
+	e.get(t, "/busy")
+	e.get(t, "/busy")
+	e.sn.setTasks(3)
+	e.get(t, "/a") // a fresh sample under the limit; the hold (1 ms in this env) has passed
+	time.Sleep(5 * time.Millisecond)
+	e.src.Poll(context.Background())
 	e.sn.set(schema.StateWaiting)
 	e.src.Poll(context.Background())
 	e.get(t, "/c")
+	e.src.Poll(context.Background())
 	want := map[string]float64{
-		`{cause="",code="200"}`:          2,
-		`{cause="overload",code="503"}`:  2,
+		`{cause="",code="200"}`:          3,
+		`{cause="overload",code="503"}`:  3,
 		`{cause="upstream",code="503"}`:  1,
 		`{cause="not_ready",code="503"}`: 1,
 	}

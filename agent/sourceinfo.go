@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -9,22 +10,37 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// InfoSource reads HSDS 0.9.x GET /info on the SN (and the DN for its state).
+// InfoSource reads HSDS 0.9.x GET /info on the SN (and the DN for its state), and /about for the
+// version. Its 503 split is an upper bound (exact="false"): see gateWatch.
 type InfoSource struct {
 	fetch *Fetcher
 	snURL string
 	dnURL string // "" skips the DN
 	limit float64
-	clk   clock.PassiveClock
-	store *Store
-	prev  *InfoSample // last good SN sample; nil before the first
+	// maxAge is how old the num_tasks sample may be and still be exported as in-flight.
+	maxAge  time.Duration
+	clk     clock.PassiveClock
+	store   *Store
+	watch   gateWatch
+	version versionReader
 }
 
-// NewInfoSource returns the info source and its store. limit is --max-task-count (HSDS 0.9.x does
-// not expose max_task_count).
-func NewInfoSource(f *Fetcher, snURL, dnURL string, limit float64, clk clock.PassiveClock) (*InfoSource, *Store) {
-	st := NewStore(schema.SourceInfo, false, append(initialKeys(schema.CauseOverload), RespKey{Code: schema.CodeOther}))
-	return &InfoSource{fetch: f, snURL: snURL, dnURL: dnURL, limit: limit, clk: clk, store: st}, st
+// InfoConfig holds the info source's settings.
+type InfoConfig struct {
+	// Limit is --max-task-count (HSDS 0.9.x does not expose max_task_count).
+	Limit float64
+	// InFlightMaxAge is how old the num_tasks sample may be and still be exported.
+	InFlightMaxAge time.Duration
+	// GateHold is how long after an over-limit sample the gate counts as rejecting.
+	GateHold time.Duration
+}
+
+// NewInfoSource returns the info source and its store.
+func NewInfoSource(f *Fetcher, snURL, dnURL string, cfg InfoConfig, clk clock.PassiveClock) (*InfoSource, *Store) {
+	st := NewStore(schema.SourceInfo, false, append(initialKeys(schema.CauseOverload, schema.CauseNotReady), RespKey{Code: schema.CodeOther}))
+	return &InfoSource{fetch: f, snURL: snURL, dnURL: dnURL, limit: cfg.Limit, maxAge: cfg.InFlightMaxAge,
+		clk: clk, store: st, watch: gateWatch{limit: cfg.Limit, hold: cfg.GateHold},
+		version: versionReader{fetch: f, snURL: snURL}}, st
 }
 
 // Poll reads HSDS once and commits the result.
@@ -35,14 +51,17 @@ func (s *InfoSource) Poll(ctx context.Context) {
 	if err != nil {
 		r.Errors = append(r.Errors, err)
 	} else {
+		now := s.clk.Now()
 		r.Up = true
-		r.Deltas = infoDeltas(s.prev, sn)
-		s.prev = &sn
+		r.Deltas = infoDeltas(s.watch.observe(now, sn))
 		r.Gauges = Gauges{
-			InFlight:  known(sn.NumTasks),
+			InFlight:  s.watch.inFlight(now, s.maxAge),
 			Limit:     known(s.limit),
 			NodeCount: known(sn.NodeCount),
 			Nodes:     map[string]NodeState{schema.NodeSN: stateOf(sn.State)},
+		}
+		if r.Version, err = s.version.read(ctx, sn.StartTime); err != nil {
+			r.Errors = append(r.Errors, err)
 		}
 	}
 	addDNState(ctx, s.fetch, s.dnURL, &r)
@@ -78,27 +97,6 @@ func addDNState(ctx context.Context, f *Fetcher, dnURL string, r *Result) {
 // stateOf returns the full state of a node whose state string is known.
 func stateOf(state string) NodeState {
 	return NodeState{State: state, Ready: state == schema.StateReady}
-}
-
-// infoDeltas turns two /info samples into response counts. Gated requests (req_count, rejected
-// ones included) are split into 503/overload, bounded above by both the WARN delta and the request
-// delta, and "other" for the rest, so the series stay disjoint and sum to the gated requests. A
-// decrease of any counter means HSDS restarted: the current values are then the counts since the
-// restart (the Prometheus rate() convention), never a negative delta. The first sample only
-// creates the series.
-func infoDeltas(prev *InfoSample, cur InfoSample) map[RespKey]float64 {
-	over := RespKey{Code: schema.Code503, Cause: schema.CauseOverload}
-	other := RespKey{Code: schema.CodeOther}
-	if prev == nil {
-		return map[RespKey]float64{over: 0, other: 0}
-	}
-	dReq := cur.Requests - prev.Requests
-	dWarn := cur.Warnings - prev.Warnings
-	if dReq < 0 || dWarn < 0 || cur.StartTime != prev.StartTime {
-		dReq, dWarn = cur.Requests, cur.Warnings
-	}
-	rejected := min(dWarn, dReq)
-	return map[RespKey]float64{over: rejected, other: dReq - rejected}
 }
 
 // logErrors logs every failed read at verbosity 1 (the error counters carry the figures).

@@ -132,9 +132,33 @@ func metricsDeltas(prev *nodeView, cur nodeView) map[RespKey]float64 {
 		if !restarted {
 			d = v - prev.sn.Responses[code]
 		}
-		out[key(code, cause)] = d
+		if code == schema.Code503 && cause != schema.CauseNotReady && cause != schema.CauseUpstream {
+			if up := min(d, upstreamEvidence(prev.sn.Internal, cur.sn.Internal, restarted)); up > 0 {
+				out[key(code, schema.CauseUpstream)] += up
+				d -= up
+			}
+		}
+		out[key(code, cause)] += d
 	}
 	return out
+}
+
+// upstreamEvidence is how many of an interval's client 503s the SN's own DN requests explain:
+// the rise of hsds_internal_requests_total{status="503"} (DN 503s) and {status="error"} (no
+// answer from a DN), which the SN passes on to the client. 0 when HSDS does not export it.
+func upstreamEvidence(prev, cur map[string]float64, restarted bool) float64 {
+	if cur == nil {
+		return 0
+	}
+	var n float64
+	for _, s := range []string{schema.Code503, "error"} {
+		d := cur[s]
+		if !restarted && prev != nil {
+			d -= prev[s]
+		}
+		n += max(d, 0)
+	}
+	return n
 }
 
 // cause503Metrics classifies the 503s of one scrape interval from the node views at both ends
@@ -146,7 +170,9 @@ func metricsDeltas(prev *nodeView, cur nodeView) map[RespKey]float64 {
 //  4. else upstream (DN cache full, SN->DN timeouts), including when the task gauges are absent.
 //
 // Rule 3 compares point samples: a gate that rejected between scrapes while the sampled task
-// count was lower is counted as upstream. Hence exact="false".
+// count was lower is counted as upstream. Hence exact="false". Where HSDS exports
+// hsds_internal_requests_total, metricsDeltas first takes the 503s that the SN's own DN requests
+// explain as upstream, and applies these rules to the rest.
 func cause503Metrics(a, b nodeView) string {
 	switch {
 	case !a.sn.Ready || !b.sn.Ready:

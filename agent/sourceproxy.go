@@ -9,24 +9,33 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// ProxySource polls the SN (and DN) /info for state and node count, and the SN /metrics for
-// max_task_count when HSDS serves it; its Proxy counts the traffic.
+// ProxySource polls the SN (and DN) /info for state, node count and the gate's task samples, the SN
+// /metrics for max_task_count and the version when HSDS serves it (1.x), else /about for the
+// version; its Proxy counts the traffic.
 type ProxySource struct {
-	fetch  *Fetcher
-	snURL  string
-	dnURL  string
-	limit  float64 // --max-task-count, used when the SN has no /metrics (404)
-	clk    clock.PassiveClock
-	store  *Store
-	status *snStatus
-	proxy  *Proxy
+	fetch   *Fetcher
+	snURL   string
+	dnURL   string
+	limit   float64 // --max-task-count, used when the SN has no /metrics (404)
+	clk     clock.PassiveClock
+	store   *Store
+	status  *snStatus
+	proxy   *Proxy
+	watch   gateWatch
+	version versionReader
 }
 
-// NewProxySource returns the proxy source, its store and the proxy handler.
-func NewProxySource(f *Fetcher, snURL, dnURL string, limit float64, cfg ProxyConfig, clk clock.PassiveClock) (*ProxySource, *Store) {
+// NewProxySource returns the proxy source, its store and the proxy handler. info.Limit is
+// --max-task-count; info.GateHold how long an over-limit /info sample marks the gate busy.
+func NewProxySource(f *Fetcher, snURL, dnURL string, info InfoConfig, cfg ProxyConfig, clk clock.PassiveClock) (*ProxySource, *Store) {
 	st := NewStore(schema.SourceProxy, true, initialKeys(schema.Causes[:]...))
 	status := &snStatus{}
-	s := &ProxySource{fetch: f, snURL: snURL, dnURL: dnURL, limit: limit, clk: clk, store: st, status: status}
+	status.limit.Store(int64(info.Limit))
+	if cfg.Limit == 0 {
+		cfg.Limit = int(info.Limit)
+	}
+	s := &ProxySource{fetch: f, snURL: snURL, dnURL: dnURL, limit: info.Limit, clk: clk, store: st, status: status,
+		watch: gateWatch{limit: info.Limit, hold: info.GateHold}, version: versionReader{fetch: f, snURL: snURL}}
 	s.proxy = newProxy(cfg, st, status, clk)
 	return s, st
 }
@@ -39,23 +48,38 @@ func (s *ProxySource) Poll(ctx context.Context) {
 	start := s.clk.Now()
 	var r Result
 	sn, err := readInfo(ctx, s.fetch, s.snURL)
-	latency := s.clk.Since(start)
+	busyBefore := s.status.gateBusy.Load()
 	if err != nil {
 		r.Errors = append(r.Errors, err)
 		s.status.readiness.Store(readinessUnknown)
+		s.status.gateBusy.Store(false)
+		s.proxy.settle503s(settleCause(false, false, busyBefore, false))
 	} else {
 		r.Up = true
 		s.status.readiness.Store(readinessOf(sn.State))
-		s.status.infoLatency.Store(int64(latency))
-		r.Gauges = Gauges{
-			NodeCount: known(sn.NodeCount),
-			Nodes:     map[string]NodeState{schema.NodeSN: stateOf(sn.State)},
-		}
 		limit, version, err := s.readLimit(ctx)
 		if err != nil {
 			r.Errors = append(r.Errors, err)
 		}
-		r.Gauges.Limit, r.Version = limit, version
+		if limit.Valid {
+			s.status.limit.Store(int64(limit.Value))
+			s.watch.limit = limit.Value
+		}
+		s.watch.observe(s.clk.Now(), sn)
+		busyNow := s.watch.busy(s.clk.Now())
+		s.status.gateBusy.Store(busyNow)
+		s.proxy.settle503s(settleCause(true, sn.State == schema.StateReady, busyBefore, busyNow))
+		if version == "" {
+			if version, err = s.version.read(ctx, sn.StartTime); err != nil {
+				r.Errors = append(r.Errors, err)
+			}
+		}
+		r.Gauges = Gauges{
+			Limit:     limit,
+			NodeCount: known(sn.NodeCount),
+			Nodes:     map[string]NodeState{schema.NodeSN: stateOf(sn.State)},
+		}
+		r.Version = version
 	}
 	addDNState(ctx, s.fetch, s.dnURL, &r)
 	r.Duration = s.clk.Since(start)

@@ -29,7 +29,7 @@ func sourceKinds(t *testing.T) []sourceKind {
 		{
 			name: schema.SourceInfo, path: "/info", good: readFixture(t, "info_sn.json"),
 			make: func(f *Fetcher, sn string) (Poller, *Store) {
-				return NewInfoSource(f, sn, "", 100, fakeClock())
+				return NewInfoSource(f, sn, "", InfoConfig{Limit: 100, InFlightMaxAge: time.Second, GateHold: time.Second}, fakeClock())
 			},
 		},
 		{
@@ -61,7 +61,7 @@ func TestBadInput(t *testing.T) {
 	for _, kind := range sourceKinds(t) {
 		for _, sc := range scenarios {
 			t.Run(kind.name+"/"+sc.name, func(t *testing.T) {
-				fx := newFixture(t, map[string][]byte{kind.path: kind.good})
+				fx := newFixture(t, map[string][]byte{kind.path: kind.good, "/about": aboutBody})
 				p, st := kind.make(NewFetcher(100*time.Millisecond, 64<<10), fx.url())
 				p.Poll(context.Background())
 				good := series(t, st)
@@ -146,9 +146,9 @@ func TestNanInfoIsParseError(t *testing.T) {
 
 // TestDNFailureKeepsUp: a failed DN read drops only the DN state and counts an error.
 func TestDNFailureKeepsUp(t *testing.T) {
-	sn := newFixture(t, map[string][]byte{"/info": readFixture(t, "info_sn.json")})
+	sn := newFixture(t, map[string][]byte{"/info": readFixture(t, "info_sn.json"), "/about": aboutBody})
 	dn := newFixture(t, map[string][]byte{"/info": readFixture(t, "info_dn.json")})
-	p, st := NewInfoSource(NewFetcher(time.Second, 1<<20), sn.url(), dn.url(), 100, fakeClock())
+	p, st := NewInfoSource(NewFetcher(time.Second, 1<<20), sn.url(), dn.url(), InfoConfig{Limit: 100, InFlightMaxAge: time.Second, GateHold: time.Second}, fakeClock())
 	p.Poll(context.Background())
 	if got := series(t, st)[schema.NodeState+`{node="dn",state="READY"}`]; got != 1 {
 		t.Fatalf("dn READY = %g, want 1", got)
@@ -167,25 +167,31 @@ func TestDNFailureKeepsUp(t *testing.T) {
 	}
 }
 
-// TestInfoSourceCounts: deltas of req_count and WARN become responses; a restart re-bases.
+// TestInfoSourceCounts: deltas of req_count and WARN become responses, overload only around a
+// task sample above the limit; a restart re-bases; the version comes from /about; in-flight is
+// the sample while a request arrived within the max age, absent after.
 func TestInfoSourceCounts(t *testing.T) {
-	info := func(reqs, warn int) []byte {
-		return []byte(strings.NewReplacer("$R", strconv.Itoa(reqs), "$W", strconv.Itoa(warn)).Replace(
-			`{"node":{"state":"READY","node_count":2},"req_count":{"GET":$R,"POST":0,"PUT":0,"DELETE":0,"num_tasks":9},"log_stats":{"WARN":$W}}`))
+	info := func(reqs, warn, tasks int) []byte {
+		return []byte(strings.NewReplacer("$R", strconv.Itoa(reqs), "$W", strconv.Itoa(warn), "$T", strconv.Itoa(tasks)).Replace(
+			`{"node":{"state":"READY","node_count":2},"req_count":{"GET":$R,"POST":0,"PUT":0,"DELETE":0,"num_tasks":$T},"log_stats":{"WARN":$W}}`))
 	}
-	fx := newFixture(t, map[string][]byte{"/info": info(100, 10)})
-	p, st := NewInfoSource(NewFetcher(time.Second, 1<<20), fx.url(), "", 50, fakeClock())
+	fx := newFixture(t, map[string][]byte{"/info": info(100, 10, 9), "/about": aboutBody})
+	clk := fakeClock()
+	p, st := NewInfoSource(NewFetcher(time.Second, 1<<20), fx.url(), "", InfoConfig{Limit: 50, InFlightMaxAge: time.Second, GateHold: time.Second}, clk)
 	steps := []struct {
-		reqs, warn         int
+		reqs, warn, tasks  int
 		wantOther, want503 float64
+		inFlight           float64 // -1: absent
 	}{
-		{100, 10, 0, 0}, // first read: series at 0
-		{160, 15, 55, 5},
-		{20, 2, 73, 7}, // restart: +18 other, +2 overload
-		{20, 2, 73, 7},
+		{100, 10, 9, 0, 0, -1},    // first read: series at 0, no arrival seen yet
+		{160, 15, 9, 60, 0, 9},    // 5 WARNs, tasks under the limit: 404s or 500s, not 503s
+		{260, 95, 60, 80, 80, 60}, // over-limit sample: min(80 WARN, 100 req) = 80 overload, 20 other
+		{20, 2, 4, 100, 80, 4},    // restart: counts since it, all other (the evidence is forgotten)
+		{20, 2, 4, 100, 80, 4},    // idle 1 s: the sample is 1 s old, still exported
+		{20, 2, 4, 100, 80, -1},   // idle 2 s: no in-flight
 	}
 	for i, s := range steps {
-		fx.set("/info", info(s.reqs, s.warn))
+		fx.set("/info", info(s.reqs, s.warn, s.tasks))
 		p.Poll(context.Background())
 		got := series(t, st)
 		if got[schema.Responses+`{cause="",code="other"}`] != s.wantOther ||
@@ -193,8 +199,14 @@ func TestInfoSourceCounts(t *testing.T) {
 			t.Errorf("step %d: other=%g 503=%g, want %g %g", i, got[schema.Responses+`{cause="",code="other"}`],
 				got[schema.Responses+`{cause="overload",code="503"}`], s.wantOther, s.want503)
 		}
-		if got[schema.InFlight+"{}"] != 9 || got[schema.InFlightLimit+"{}"] != 50 || got[schema.NodeCount+"{}"] != 2 {
+		inf, ok := got[schema.InFlight+"{}"]
+		if (s.inFlight < 0) == ok || (ok && inf != s.inFlight) {
+			t.Errorf("step %d: in-flight %g (exported %t), want %g", i, inf, ok, s.inFlight)
+		}
+		if got[schema.InFlightLimit+"{}"] != 50 || got[schema.NodeCount+"{}"] != 2 ||
+			got[schema.Info+`{exact="false",source="info",version="0.9.4"}`] != 1 {
 			t.Errorf("step %d: gauges %v", i, got)
 		}
+		clk.Step(time.Second)
 	}
 }

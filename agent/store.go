@@ -131,6 +131,13 @@ func (s *Store) AddResponse(k RespKey) {
 	s.mu.Unlock()
 }
 
+// AddResponses counts n responses under k.
+func (s *Store) AddResponses(k RespKey, n float64) {
+	s.mu.Lock()
+	s.state.Responses[k] += n
+	s.mu.Unlock()
+}
+
 // Commit records the result of one poll made at now.
 func (s *Store) Commit(now time.Time, r Result) {
 	s.mu.Lock()

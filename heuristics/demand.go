@@ -18,6 +18,9 @@ type Signals struct {
 	Pods, Capacity, Known, Stale, Pending int
 	// Rates summed over pods with fresh data (req/s).
 	Attempts, Served, Overload503, NotReady503, Upstream503 float64
+	// Uncorroborated503 are a 0.9.x pod's overload 503s that its own task figure does not
+	// support (overload503): rejections clients saw, no scaling pressure.
+	Uncorroborated503 float64
 	// RejectRatio is all 503s / attempts (what drives client retries).
 	RejectRatio float64
 	// Offered is the retry-discounted unique demand (req/s), see UniqueDemand.
@@ -62,16 +65,19 @@ func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
 		}
 		s.Known++
 		s.Attempts += pod.RequestRate
-		s.Overload503 += pod.Rejected503.Overload
+		s.Overload503 += overload503(*pod, p)
 		s.NotReady503 += pod.Rejected503.NotReady
 		s.Upstream503 += pod.Rejected503.Upstream
+		s.Uncorroborated503 += pod.Rejected503.Overload - overload503(*pod, p)
 		if isCapacity(*pod) && pod.Limit > 0 {
 			s.Capacity++
-			inFlight += pod.InFlight
-			limit += pod.Limit
+			if f, ok := podInFlight(*pod); ok {
+				inFlight += f
+				limit += pod.Limit
+			}
 		}
 	}
-	total503 := s.Overload503 + s.NotReady503 + s.Upstream503
+	total503 := s.Overload503 + s.NotReady503 + s.Upstream503 + s.Uncorroborated503
 	s.Served = math.Max(0, s.Attempts-total503)
 	if s.Attempts > 0 {
 		s.RejectRatio = math.Min(1, total503/s.Attempts)
@@ -84,6 +90,36 @@ func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
 	s.Overloaded = !settling && s.Attempts > 0 && pressure > p.OverloadMinRate &&
 		pressure/s.Attempts > p.OverloadRatio
 	return s
+}
+
+// podInFlight is the in-flight figure a pod contributes to utilization. A pod without a current
+// figure (0.9.x: no gated request for the agent's --in-flight-max-age) that also served no
+// request over its whole rate window is idle (nothing new arrived, so nothing is in flight):
+// 0. One with requests but no figure contributes nothing, neither load nor capacity.
+func podInFlight(pod PodSample) (float64, bool) {
+	switch {
+	case !pod.NoInFlight:
+		return pod.InFlight, true
+	case pod.RequestRate == 0:
+		return 0, true
+	}
+	return 0, false
+}
+
+// overload503 is the overload 503 rate a pod's figures support. An exact source's is taken as it
+// is. An inexact one (HSDS 0.9.x /info: an upper bound that the agent attributes to the gate from
+// its task samples) counts only while the pod's own current task figure corroborates it, i.e.
+// is at least ScaleUpUtilization of the limit; otherwise those 503s are Uncorroborated503 (in
+// the reject ratio, no scaling pressure): a 0.9.x pod that serves 404s or whose DN died must
+// never look overloaded (docs/metrics.md, "0.9.x figures").
+func overload503(pod PodSample, p Policy) float64 {
+	if pod.Exact503 || pod.Rejected503.Overload == 0 {
+		return pod.Rejected503.Overload
+	}
+	if !pod.NoInFlight && pod.Limit > 0 && pod.InFlight >= p.ScaleUpUtilization*pod.Limit {
+		return pod.Rejected503.Overload
+	}
+	return 0
 }
 
 // UniqueDemand estimates the unique request rate behind an observed attempt rate.

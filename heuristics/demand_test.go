@@ -156,3 +156,54 @@ func TestCapacitySample(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasure09xFigures: how Measure weighs the figures of an HSDS 0.9.x (/info) pod, whose 503
+// split is an upper bound and whose in-flight figure is absent once its task sample is stale
+// (docs/metrics.md, "0.9.x figures"; issue 10: such a pod serving 404s or with its DN down must
+// never look overloaded).
+func TestMeasure09xFigures(t *testing.T) {
+	now := at(100)
+	p := testPolicy()
+	inexact := func(inFlight float64, noInFlight bool, rate, overload float64) PodSample {
+		s := readyPod(0, podLoad{inFlight: inFlight, limit: 10, rate: rate, rej: ByCause{Overload: overload}}, now)
+		s.Exact503, s.NoInFlight = false, noInFlight
+		if noInFlight {
+			s.InFlight = 0
+		}
+		return s
+	}
+	tests := []struct {
+		name                  string
+		pod                   PodSample
+		wantOverload, wantUnc float64
+		wantUtil              float64
+		wantUtilOK, wantPress bool
+	}{
+		{"gate near its limit corroborates the 503s", inexact(12, false, 20, 10), 10, 0, 1.2, true, true},
+		{"task sample far under the limit: no pressure", inexact(3, false, 20, 10), 0, 10, 0.3, true, false},
+		{"no current task figure: no pressure, and no utilization figure while requests arrive", inexact(0, true, 20, 10), 0, 10, 0, false, false},
+		{"no current task figure and no request in the window: idle, utilization 0", inexact(0, true, 0, 0), 0, 0, 0, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Measure(Snapshot{Time: now, SpecReplicas: 1, Pods: []PodSample{tc.pod}}, now, p, false)
+			if math.Abs(s.Overload503-tc.wantOverload) > 1e-9 || math.Abs(s.Uncorroborated503-tc.wantUnc) > 1e-9 {
+				t.Errorf("overload %g uncorroborated %g, want %g %g", s.Overload503, s.Uncorroborated503, tc.wantOverload, tc.wantUnc)
+			}
+			if want := (tc.wantOverload + tc.wantUnc) / math.Max(tc.pod.RequestRate, 1e-300); tc.pod.RequestRate > 0 && math.Abs(s.RejectRatio-want) > 1e-9 {
+				t.Errorf("reject ratio %g, want %g: the clients saw every 503", s.RejectRatio, want)
+			}
+			if s.UtilizationOK != tc.wantUtilOK || math.Abs(s.Utilization-tc.wantUtil) > 1e-9 {
+				t.Errorf("utilization %g (ok %t), want %g (ok %t)", s.Utilization, s.UtilizationOK, tc.wantUtil, tc.wantUtilOK)
+			}
+			if s.Overloaded != tc.wantPress {
+				t.Errorf("overloaded %t, want %t", s.Overloaded, tc.wantPress)
+			}
+		})
+	}
+	exact := inexact(3, false, 20, 10)
+	exact.Exact503 = true
+	if s := Measure(Snapshot{Time: now, SpecReplicas: 1, Pods: []PodSample{exact}}, now, p, false); s.Overload503 != 10 {
+		t.Errorf("an exact source's overload 503s are taken as they are: got %g, want 10", s.Overload503)
+	}
+}

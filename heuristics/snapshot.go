@@ -54,8 +54,12 @@ type PodSample struct {
 	// NodeCount is the DN count the SN sees.
 	NodeCount int
 	// InFlight is what the SN task gate counts (tasks or proxied requests); Limit is max_task_count.
-	InFlight float64
-	Limit    float64
+	// NoInFlight is true when the agent has no current in-flight figure (HSDS 0.9.x /info: the
+	// task sample of the last gated request, absent once it is older than the agent's
+	// --in-flight-max-age); then InFlight is 0 and means nothing.
+	InFlight   float64
+	NoInFlight bool
+	Limit      float64
 
 	// RequestRate is client-facing responses per second, every status included.
 	RequestRate float64

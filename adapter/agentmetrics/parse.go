@@ -55,11 +55,11 @@ func FromFamilies(families map[string]*dto.MetricFamily) (Reading, error) {
 		return Reading{}, missingOr(schema.Up, err)
 	}
 	rd.Up = up == 1
-	inFlight, ok, err := singleGauge(families[schema.InFlight], nil)
-	if err != nil || !ok {
-		return Reading{}, missingOr(schema.InFlight, err)
+	// In-flight is absent when the agent has no current figure (the info source's task sample is
+	// older than --in-flight-max-age, or HSDS cannot be read): unknown, not an error.
+	if rd.InFlight, rd.HasInFlight, err = singleGauge(families[schema.InFlight], nil); err != nil {
+		return Reading{}, err
 	}
-	rd.InFlight = inFlight
 	if rd.Limit, rd.HasLimit, err = singleGauge(families[schema.InFlightLimit], nil); err != nil {
 		return Reading{}, err
 	}

@@ -22,11 +22,14 @@ type Reading struct {
 	Responses float64
 	// Rejected is hsds_agent_responses_total{code="503"} by cause (schema.Causes order).
 	Rejected [NumCauses]float64
-	// InFlight and Limit are hsds_agent_in_flight and hsds_agent_in_flight_limit. HasLimit is
-	// false when the agent exports no limit (then utilization is unknown, never infinite).
-	InFlight float64
-	Limit    float64
-	HasLimit bool
+	// InFlight and Limit are hsds_agent_in_flight and hsds_agent_in_flight_limit. HasInFlight is
+	// false when the agent exports no in-flight figure (HSDS 0.9.x /info with no recent gated
+	// request: its sample is frozen, docs/metrics.md). HasLimit is false when the agent exports no
+	// limit (then utilization is unknown, never infinite).
+	InFlight    float64
+	HasInFlight bool
+	Limit       float64
+	HasLimit    bool
 	// NodeState is the SN state whose hsds_agent_node_state{node="sn"} is 1, "" if none is.
 	NodeState string
 	// NodeCount is hsds_agent_data_nodes{node="sn"}.

@@ -99,9 +99,9 @@ func (q query) podValue(v *store.PodView) (float64, bool) {
 		}
 		return sum, true
 	case MetricInFlight:
-		return v.InFlight, true
+		return v.InFlight, !v.NoInFlight
 	case MetricUtilization:
-		if !v.HasLimit || v.Limit <= 0 {
+		if !v.HasLimit || v.Limit <= 0 || v.NoInFlight {
 			return 0, false
 		}
 		return v.InFlight / v.Limit, true

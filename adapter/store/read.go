@@ -119,7 +119,7 @@ func (s *Store) view(e *entry, now time.Time, w Window) PodView {
 	p := &v.PodSample
 	p.Known, p.SampleTime, p.Window = true, f.t, rates.Span
 	p.NodeState, p.NodeCount = rd.NodeState, rd.NodeCount
-	p.InFlight, p.Limit = rd.InFlight, rd.Limit
+	p.InFlight, p.NoInFlight, p.Limit = rd.InFlight, !rd.HasInFlight, rd.Limit
 	p.RequestRate = rates.Requests
 	p.Rejected503 = heuristics.ByCause{
 		Overload: rates.Rejected[agentmetrics.CauseOverload],

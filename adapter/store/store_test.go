@@ -27,7 +27,7 @@ func running(name string) store.PodMeta {
 }
 
 func reading(resp, overload, inFlight float64) agentmetrics.Reading {
-	return agentmetrics.Reading{Responses: resp, Rejected: [3]float64{overload, 0, 0}, InFlight: inFlight,
+	return agentmetrics.Reading{Responses: resp, Rejected: [3]float64{overload, 0, 0}, InFlight: inFlight, HasInFlight: true,
 		Limit: 100, HasLimit: true, NodeState: schema.StateReady, NodeCount: 3, Up: true, Exact: true}
 }
 

@@ -58,6 +58,60 @@ type Config struct {
 	Seed uint64
 	// Clock drives service times, durations and the settle timer; nil means the real clock.
 	Clock clock.WithDelayedExecution
+
+	// Measured on the real HSDS 0.9.4 (HSDS.md "Measured on the real HSDS 0.9.4"; Measured094
+	// sets all of these; DefaultConfig keeps them off so older tests see what they saw).
+
+	// BackgroundTasks are the SN's own always-running asyncio tasks, which its gate counts too:
+	// 2 on 0.9.4 (aiohttp run_app's main task and healthCheck), so it admits 2 fewer requests.
+	BackgroundTasks int
+	// LoopCost is the time one pass of a gated SN request through the SN's single event loop
+	// takes (parse, log, gate, handler up to the DN call; then the DN reply and the response).
+	// Passes are served one at a time in arrival order, so under load every request, a gate 503
+	// included, waits for the passes queued before it. 0 turns the event-loop model off.
+	LoopCost time.Duration
+	// Roster is how the nodes learn the set of DNs: "kubernetes" (default; pods listed from the
+	// API server), "head" (a head node, as under Docker) or "standalone" (fixed --dn_urls).
+	Roster string
+	// DNDropAfter is how long the roster keeps a DN that stopped (StopDN): meanwhile the SN answers
+	// 500 for the keys that DN owns. 0 takes the roster's measured default: head 24 s, kubernetes
+	// a uniform draw in [9 s, 20 s] (seeded), standalone never. Negative: never.
+	DNDropAfter time.Duration
+	// Domains exist from the start; GET /?domain= of any other domain answers 404 until a
+	// PUT /?domain= creates it.
+	Domains []string
+}
+
+// Rosters (Config.Roster).
+const (
+	RosterKubernetes = "kubernetes"
+	RosterHead       = "head"
+	RosterStandalone = "standalone"
+)
+
+// Measured defaults of how long a stopped DN stays in the roster (HSDS.md "Measured on the real
+// HSDS 0.9.4": head mode ~24 s; Kubernetes mode 9-20 s on scale-down; standalone forever).
+const (
+	HeadDNDrop          = 24 * time.Second
+	KubeDNDropMin       = 9 * time.Second
+	KubeDNDropMax       = 20 * time.Second
+	Measured094Bg       = 2                       // SN background tasks on 0.9.4
+	Measured094DN       = 1500 * time.Microsecond // median SN->DN domain GET round trip (calibration)
+	Measured094LoopCost = 500 * time.Microsecond  // event-loop time per pass (calibration)
+)
+
+// Measured094 returns a pod configured as the real HSDS 0.9.4 measured here (head-node roster,
+// 2 background tasks, event-loop model, no /metrics); docs/fake-hsds.md "Calibration against
+// real HSDS 0.9.4" gives the figures behind it.
+func Measured094() Config {
+	c := DefaultConfig()
+	c.Version = Version09
+	c.Metrics = false
+	c.BackgroundTasks = Measured094Bg
+	c.LoopCost = Measured094LoopCost
+	c.ServiceTime = Fixed(Measured094DN)
+	c.Roster = RosterHead
+	return c
 }
 
 // DefaultConfig returns the configuration of a default HSDS 1.0.1 pod.
@@ -102,6 +156,9 @@ func (c Config) complete() Config {
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
 	}
+	if c.Roster == "" {
+		c.Roster = RosterKubernetes
+	}
 	return c
 }
 
@@ -125,6 +182,17 @@ func (c Config) Validate() error {
 	}
 	if c.RescaleSettle < 0 {
 		errs = append(errs, fmt.Errorf("rescale settle %v: must be >= 0", c.RescaleSettle))
+	}
+	if c.BackgroundTasks < 0 {
+		errs = append(errs, fmt.Errorf("background tasks %d: must be >= 0", c.BackgroundTasks))
+	}
+	if c.LoopCost < 0 || c.LoopCost > time.Second {
+		errs = append(errs, fmt.Errorf("loop cost %v: must be in [0, 1s]", c.LoopCost))
+	}
+	switch c.Roster {
+	case "", RosterKubernetes, RosterHead, RosterStandalone:
+	default:
+		errs = append(errs, fmt.Errorf("roster %q: want %q, %q or %q", c.Roster, RosterKubernetes, RosterHead, RosterStandalone))
 	}
 	return errors.Join(errs...)
 }

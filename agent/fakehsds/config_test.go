@@ -9,12 +9,14 @@ import (
 )
 
 func TestConfig_ValidateReportsEveryError(t *testing.T) {
-	cfg := Config{MaxTaskCount: -1, InitialState: "SCALING", RescaleSettle: -time.Second}
+	cfg := Config{MaxTaskCount: -1, InitialState: "SCALING", RescaleSettle: -time.Second,
+		BackgroundTasks: -1, LoopCost: 2 * time.Second, Roster: "docker"}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("Validate: no error")
 	}
-	for _, want := range []string{"max task count", "dn count", "service time", "version", "initial state", "rescale settle"} {
+	for _, want := range []string{"max task count", "dn count", "service time", "version", "initial state", "rescale settle",
+		"background tasks", "loop cost", "roster"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %q lacks %q", err, want)
 		}
@@ -24,6 +26,9 @@ func TestConfig_ValidateReportsEveryError(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("DefaultConfig invalid: %v", err)
+	}
+	if err := Measured094().Validate(); err != nil {
+		t.Errorf("Measured094 invalid: %v", err)
 	}
 }
 

@@ -22,8 +22,11 @@ const (
 
 // workers returns how many worker tasks a request fans out to, besides its own handler task:
 // 16 x dnCount for GET/PUT/POST /datasets/{id}/value (capped by ?chunks=N when given), 40 for
-// GET /, none otherwise (the handler task does the work itself).
+// GET / without ?domain= (a crawl), none otherwise (GET /?domain=X is one round trip) (the handler task does the work itself).
 func workers(method, path string, query map[string][]string, dnCount int) int {
+	if _, ok := query["domain"]; ok && path == "/" {
+		return 0 // a domain GET/PUT is one SN->DN round trip (measured on 0.9.4)
+	}
 	if method == http.MethodGet && path == "/" {
 		return CrawlTasks
 	}
@@ -49,11 +52,20 @@ func isValuePath(path string) bool {
 	return ok && id != "" && !strings.Contains(id, "/")
 }
 
+// arrive counts a request's own task on n from the moment it arrives (aiohttp creates one task per
+// request before HSDS's gate runs in it; a request still queued for the event loop is a task).
+func (p *Pod) arrive(n *node) {
+	p.mu.Lock()
+	n.tasks++
+	p.mu.Unlock()
+}
+
 // admitSN runs HSDS's request gate on the SN (hsds_logger.request): not READY -> 503 without
 // counting the request; otherwise req_count.<METHOD> += 1, num_tasks sampled, and above
-// max_task_count -> 503. Every rejection logs one WARN. On admission the handler task and its
-// workers are added to the live task count. It returns the rejection cause ("" if admitted) and
-// the number of workers.
+// max_task_count -> 503. The count is every live task: the SN's background tasks, open
+// connections (socket path), request tasks (this one included, see arrive) and workers. Every
+// rejection logs one WARN. On admission the workers are added to the live task count. It returns
+// the rejection cause ("" if admitted) and the number of workers.
 func (p *Pod) admitSN(r *http.Request) (cause string, nWorkers int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -63,14 +75,14 @@ func (p *Pod) admitSN(r *http.Request) (cause string, nWorkers int) {
 		return schema.CauseNotReady, 0
 	}
 	n.req.count(r.Method)
-	count := n.tasks + 1 // the arriving request's own handler task is already running
+	count := n.tasks + p.cfg.BackgroundTasks
 	n.req.NumTasks = int64(count)
 	if p.cfg.MaxTaskCount > 0 && count > p.cfg.MaxTaskCount {
 		n.logs.Warn++ // "more than {max_task_count} tasks, returning 503"
 		return schema.CauseOverload, 0
 	}
 	nWorkers = workers(r.Method, r.URL.Path, r.URL.Query(), p.dnCount)
-	n.tasks += 1 + nWorkers
+	n.tasks += nWorkers
 	return "", nWorkers
 }
 

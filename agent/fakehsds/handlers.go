@@ -1,28 +1,18 @@
 package fakehsds
 
 import (
-	"encoding/json"
-	"fmt"
+	"bufio"
+	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"k8s.io/klog/v2"
-
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// Paths HSDS always serves regardless of node state and task load (hsds_logger.py INFO_METHODS).
-// /register, /nodeinfo and /nodestate are head-node routes: SN and DN answer them 404.
-func exemptPath(path string) bool {
-	switch path {
-	case "/about", "/info", "/register", "/nodeinfo", "/nodestate":
-		return true
-	}
-	return false
-}
-
-// statusRecorder remembers the status written through it.
+// statusRecorder remembers the status written through it. It passes Hijack on, so a stopped DN
+// can close the connection.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -33,22 +23,35 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (p *Pod) serveSN(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/fake/") {
-		p.serveControl(w, r)
-		return
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("response writer cannot hijack")
 	}
-	p.serveNode(p.sn, w, r)
+	return hj.Hijack()
 }
 
-func (p *Pod) serveDN(w http.ResponseWriter, r *http.Request) { p.serveNode(p.dn, w, r) }
+func (p *Pod) serveSN(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/fake/") {
+		p.snRouter.ServeHTTP(w, r) // control endpoints: never counted
+		return
+	}
+	p.serveNode(p.sn, p.snRouter, w, r)
+}
+
+func (p *Pod) serveDN(w http.ResponseWriter, r *http.Request) {
+	if p.refuseIfDown(w) {
+		return
+	}
+	p.serveNode(p.dn, p.dnRouter, w, r)
+}
 
 // serveNode routes one request and records its response the way HSDS 1.x's metrics middleware
 // does (every response, 503s included); SN responses also go into Truth.
-func (p *Pod) serveNode(n *node, w http.ResponseWriter, r *http.Request) {
+func (p *Pod) serveNode(n *node, h http.Handler, w http.ResponseWriter, r *http.Request) {
 	start := p.clock.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	p.route(n, rec, r)
+	h.ServeHTTP(rec, r)
 	p.mu.Lock()
 	m := n.metrics
 	if n == p.sn {
@@ -56,23 +59,6 @@ func (p *Pod) serveNode(n *node, w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Unlock()
 	m.observe(r.Method, rec.status, p.clock.Since(start))
-}
-
-func (p *Pod) route(n *node, w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.URL.Path == "/info":
-		writeJSON(w, http.StatusOK, p.info(n))
-	case r.URL.Path == "/about":
-		writeJSON(w, http.StatusOK, p.about(n))
-	case exemptPath(r.URL.Path):
-		writeStatus(w, http.StatusNotFound)
-	case r.URL.Path == "/metrics":
-		p.serveMetrics(n, w, r)
-	case n == p.sn:
-		p.serveSNData(w, r)
-	default:
-		p.serveDNData(w, r)
-	}
 }
 
 // serveMetrics serves 1.x /metrics, also when the node is not READY; 0.9.x has no such route.
@@ -87,14 +73,25 @@ func (p *Pod) serveMetrics(n *node, w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
-// serveSNData serves a gated SN request: gate, SN->DN call, fan-out, answer.
+// serveSNData serves a gated SN request. Its own task counts from arrival (aiohttp runs one task
+// per request); it waits for a pass of the event loop, then the gate decides; an admitted
+// request calls the DN (off the loop), fans out, and takes a second pass for the reply.
 func (p *Pod) serveSNData(w http.ResponseWriter, r *http.Request) {
+	p.arrive(p.sn)
+	defer p.release(p.sn, 1) // the request's own task
+	p.loop.pass()
 	cause, nWorkers := p.admitSN(r)
 	if cause != "" {
 		p.reject(w, cause)
 		return
 	}
-	defer p.release(p.sn, 1) // the handler task
+	key, domain := requestKey(r), r.URL.Query().Get("domain")
+	if p.snDNUnreachable(key) {
+		p.release(p.sn, nWorkers)
+		p.loop.pass()
+		writeStatus(w, http.StatusInternalServerError)
+		return
+	}
 	start := p.clock.Now()
 	dnAdmitted := p.admitDN(r.Method, true)
 	if !dnAdmitted || r.URL.Query().Get("fail") == "upstream" {
@@ -103,9 +100,34 @@ func (p *Pod) serveSNData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.work(r.Context(), nWorkers)
+	code := p.domainOutcome(r, domain)
 	p.release(p.dn, 1)
-	p.dnMetrics().observe(r.Method, http.StatusOK, p.clock.Since(start))
-	writeJSON(w, successStatus(r), struct{}{})
+	dnCode := http.StatusOK // the DN's answer to the SN's call
+	if code == http.StatusNotFound {
+		dnCode = code
+	}
+	p.dnMetrics().observe(r.Method, dnCode, p.clock.Since(start))
+	p.loop.pass()
+	if code == http.StatusNotFound {
+		writeStatus(w, code)
+		return
+	}
+	writeJSON(w, code, struct{}{})
+}
+
+// snDNUnreachable is the SN side of a stopped DN (HSDS.md, measured: "An unreachable DN makes the
+// SN answer 500 (not 503) for the keys that DN owns, while the SN stays READY"): the connection
+// is refused at once, httpUtil logs one WARN ("ClientError: Cannot connect to host") and the
+// SN raises 500. INFO: the 3 lines before the DN call.
+func (p *Pod) snDNUnreachable(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.ownKeyDownLocked(key) {
+		return false
+	}
+	p.sn.logs.Warn++
+	p.sn.logs.Info += 3
+	return true
 }
 
 // upstream503 is the SN side of a DN 503: the workers never start; HSDS's httpUtil logs a WARN
@@ -130,6 +152,7 @@ func (p *Pod) dnMetrics() *nodeMetrics {
 }
 
 // serveDNData answers a request sent straight to the DN: gated on state only, served at once.
+// (A stopped DN never gets here: serveDN refuses it.)
 func (p *Pod) serveDNData(w http.ResponseWriter, r *http.Request) {
 	if !p.admitDN(r.Method, false) {
 		writeStatus(w, http.StatusServiceUnavailable)
@@ -152,23 +175,4 @@ func (p *Pod) reject(w http.ResponseWriter, cause string) {
 	p.truth.rejected[cause]++
 	p.mu.Unlock()
 	writeStatus(w, http.StatusServiceUnavailable)
-}
-
-// writeStatus writes what aiohttp's HTTPException writes when HSDS raises it without text:
-// "<code>: <reason>" as text/plain; charset=utf-8, and no other header (no Retry-After).
-// For 503 that is the 24-byte body "503: Service Unavailable".
-func writeStatus(w http.ResponseWriter, code int) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(code)
-	if _, err := fmt.Fprintf(w, "%d: %s", code, http.StatusText(code)); err != nil {
-		klog.V(4).InfoS("Fake HSDS: writing response failed", "code", code, "err", err)
-	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		klog.V(4).InfoS("Fake HSDS: writing response failed", "code", code, "err", err)
-	}
 }

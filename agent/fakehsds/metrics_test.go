@@ -113,7 +113,7 @@ func TestMetrics_Absent09x(t *testing.T) {
 			t.Errorf("0.9.x /metrics: status %d, want 404", got)
 		}
 	}
-	if got := do(p.SN(), "GET", "/about").Body.String(); !strings.Contains(got, `"hsds_version":"0.9.4"`) {
+	if got := do(p.SN(), "GET", "/about").Body.String(); !strings.Contains(got, `"hsds_version": "0.9.4"`) {
 		t.Errorf("/about %s: want hsds_version 0.9.4", got)
 	}
 }

@@ -31,6 +31,15 @@ type Pod struct {
 	sn, dn     *node
 	truth      truthCounters
 	servers    sync.WaitGroup
+
+	loop               *eventLoop
+	snRouter, dnRouter http.Handler
+	domains            map[string]bool // domains that exist (?domain=)
+	dnURL              string          // the DN's URL once ListenAndServe listens
+	// StopDN / StartDN: the DN is stopped; the roster dropped it; the drop emptied the roster and
+	// made the SN WAITING; dnGen makes a stale drop timer do nothing.
+	dnDown, dnDropped, rosterEmptied bool
+	dnGen                            int
 }
 
 // Truth is the fake's exact ground truth, for tests. Requests and Rejected are cumulative over
@@ -41,7 +50,8 @@ type Truth struct {
 	Requests map[string]int64 `json:"requests"`
 	// Rejected counts SN 503s by cause: "overload", "not_ready", "upstream".
 	Rejected map[string]int64 `json:"rejected"`
-	// TasksActive is the live task count of the SN right now (what its gate compares).
+	// TasksActive is the live task count of the SN right now, without its background tasks
+	// (what its gate compares is TasksActive + Config.BackgroundTasks).
 	TasksActive int `json:"tasks_active"`
 	// State is the SN state.
 	State string `json:"state"`
@@ -67,8 +77,15 @@ func New(cfg Config) (*Pod, error) {
 		dnCount: cfg.DNCount,
 		truth:   truthCounters{requests: map[string]int64{}, rejected: map[string]int64{}},
 	}
+	p.loop = &eventLoop{clock: cfg.Clock, cost: cfg.LoopCost}
+	p.domains = map[string]bool{}
+	for _, d := range cfg.Domains {
+		p.domains[d] = true
+	}
 	p.sn = newNode(p, schema.NodeSN)
 	p.dn = newNode(p, schema.NodeDN)
+	p.snRouter = p.newSNRouter()
+	p.dnRouter = p.newDNRouter()
 	for _, n := range p.nodes() {
 		n.state = cfg.InitialState
 		n.stuck = cfg.StickyWaiting && cfg.InitialState == schema.StateWaiting

@@ -54,7 +54,7 @@ func (s *Sim) scrape(t float64) {
 		rej[agentmetrics.CauseNotReady] = float64(p.counts.notReady)
 		rd := agentmetrics.Reading{
 			Responses: float64(p.counts.total()), Rejected: rej,
-			InFlight: float64(p.inFlight), Limit: float64(s.sc.MaxTaskCount), HasLimit: true,
+			InFlight: float64(p.inFlight), HasInFlight: true, Limit: float64(s.sc.MaxTaskCount), HasLimit: true,
 			NodeState: state, NodeCount: len(s.endpoints), Up: true,
 			Exact: true, Source: schema.SourceMetrics, Version: "1.0.1",
 		}

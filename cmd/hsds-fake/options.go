@@ -26,6 +26,12 @@ type Options struct {
 	RescaleSettle time.Duration
 	Seed          uint64
 	NodeID        string
+	// Measured on the real HSDS 0.9.4 (docs/fake-hsds.md); off by default.
+	BackgroundTasks int
+	LoopCost        time.Duration
+	Roster          string
+	DNDropAfter     time.Duration
+	Domains         []string
 
 	metricsSet bool // --metrics given explicitly
 }
@@ -62,6 +68,11 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.RescaleSettle, "rescale-settle", o.RescaleSettle, "how long nodes stay WAITING after a DN count change or restart; 0 disables")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the service-time samples")
 	fs.StringVar(&o.NodeID, "node-id", o.NodeID, `base of the node ids ("sn-<id>", "dn-<id>")`)
+	fs.IntVar(&o.BackgroundTasks, "background-tasks", o.BackgroundTasks, "SN background tasks its gate counts (real 0.9.4: 2)")
+	fs.DurationVar(&o.LoopCost, "loop-cost", o.LoopCost, "SN event-loop time per request pass; passes queue one at a time (0: no event-loop model; calibrated 0.9.4: 500us)")
+	fs.StringVar(&o.Roster, "roster", o.Roster, `how nodes learn the DNs: "kubernetes", "head" or "standalone" (empty: kubernetes)`)
+	fs.DurationVar(&o.DNDropAfter, "dn-drop-after", o.DNDropAfter, "how long a stopped DN (PUT /fake/dn?up=false) stays in the roster, its keys answering 500; 0: the roster's measured default (head 24s, kubernetes 9-20s, standalone never); negative: never")
+	fs.StringSliceVar(&o.Domains, "domain", o.Domains, "a domain that exists from the start (repeatable); GET /?domain= of any other answers 404 until PUT creates it")
 }
 
 // Complete records which flags were set explicitly; call it after parsing.
@@ -116,5 +127,11 @@ func (o *Options) Config() (fakehsds.Config, error) {
 		NodeID:        o.NodeID,
 		RescaleSettle: o.RescaleSettle,
 		Seed:          o.Seed,
+
+		BackgroundTasks: o.BackgroundTasks,
+		LoopCost:        o.LoopCost,
+		Roster:          o.Roster,
+		DNDropAfter:     o.DNDropAfter,
+		Domains:         o.Domains,
 	}, err
 }

@@ -43,6 +43,12 @@ func TestOptions_Config(t *testing.T) {
 		{"--no-metrics on 1.0.1", []string{"--no-metrics", "--service-time=exp:1ms"}, fakehsds.Config{
 			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Exponential(time.Millisecond), Version: "1.0.1",
 			InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1}},
+		{"measured 0.9.4 behaviour", []string{"--version=0.9.4", "--background-tasks=2", "--loop-cost=500us",
+			"--roster=head", "--dn-drop-after=30s", "--domain=/home/a.h5", "--domain=/home/b.h5"}, fakehsds.Config{
+			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "0.9.4",
+			InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1,
+			BackgroundTasks: 2, LoopCost: 500 * time.Microsecond, Roster: "head", DNDropAfter: 30 * time.Second,
+			Domains: []string{"/home/a.h5", "/home/b.h5"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
