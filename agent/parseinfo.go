@@ -10,7 +10,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// InfoSample is what the agent uses from one HSDS GET /info answer (HSDS.md, "What HSDS exposes").
+// InfoSample is what the agent uses from one HSDS GET /info answer (docs/hsds.md, "What HSDS exposes").
 type InfoSample struct {
 	NodeType  string // "sn" or "dn" as HSDS reports it ("" when absent)
 	State     string // node.state, one of schema.States

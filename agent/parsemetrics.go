@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Names HSDS 1.x serves on /metrics (HSDS.md, "What HSDS exposes").
+// Names HSDS 1.x serves on /metrics (docs/hsds.md, "What HSDS exposes").
 const (
 	hsdsRequests = "hsds_http_requests_total"
 	hsdsTasks    = "hsds_tasks_active"

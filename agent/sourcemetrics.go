@@ -162,7 +162,7 @@ func upstreamEvidence(prev, cur map[string]float64, restarted bool) float64 {
 }
 
 // cause503Metrics classifies the 503s of one scrape interval from the node views at both ends
-// (HSDS.md, "Where 503 comes from"):
+// (docs/hsds.md, "Where 503 comes from"):
 //  1. the SN not READY at either end -> not_ready (a node that is not READY 503s everything; a
 //     rescale gives ~10 s of these);
 //  2. else the local DN not READY at either end -> upstream (DN 503s pass through the SN);

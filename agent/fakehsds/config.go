@@ -59,7 +59,7 @@ type Config struct {
 	// Clock drives service times, durations and the settle timer; nil means the real clock.
 	Clock clock.WithDelayedExecution
 
-	// Measured on the real HSDS 0.9.4 (HSDS.md "Measured on the real HSDS 0.9.4"; Measured094
+	// Measured on the real HSDS 0.9.4 (docs/hsds.md "Measured on the real HSDS 0.9.4"; Measured094
 	// sets all of these; DefaultConfig keeps them off so older tests see what they saw).
 
 	// BackgroundTasks are the SN's own always-running asyncio tasks, which its gate counts too:
@@ -89,7 +89,7 @@ const (
 	RosterStandalone = "standalone"
 )
 
-// Measured defaults of how long a stopped DN stays in the roster (HSDS.md "Measured on the real
+// Measured defaults of how long a stopped DN stays in the roster (docs/hsds.md "Measured on the real
 // HSDS 0.9.4": head mode ~24 s; Kubernetes mode 9-20 s on scale-down; standalone forever).
 const (
 	HeadDNDrop          = 24 * time.Second

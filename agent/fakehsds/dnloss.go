@@ -9,7 +9,7 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 )
 
-// StopDN stops this pod's DN as its process ending would (HSDS.md, measured on 0.9.4): the DN
+// StopDN stops this pod's DN as its process ending would (docs/hsds.md, measured on 0.9.4): the DN
 // refuses every request, /info included; the SN stays READY and answers 500 (not 503) for the keys
 // that DN owns, at once (connection refused), until the roster drops the DN after DNDropAfter
 // (head 24 s, Kubernetes 9-20 s, standalone never). Then node_count falls by one; with no DN
@@ -84,7 +84,7 @@ func (p *Pod) dropDN(gen int) {
 }
 
 // ownKeyDownLocked reports whether key belongs to this pod's DN while it is stopped and still in
-// the roster. Keys are placed by hash(key) % node_count (HSDS.md "Topology"); this pod's DN is
+// the roster. Keys are placed by hash(key) % node_count (docs/hsds.md "Topology"); this pod's DN is
 // number 0 of the fake roster. Callers hold p.mu.
 func (p *Pod) ownKeyDownLocked(key string) bool {
 	if !p.dnDown || p.dnDropped || p.dnCount < 1 {

@@ -5,7 +5,7 @@ import (
 )
 
 // domainOutcome is the status of an admitted SN request once the DN has answered, for requests
-// that name a domain (?domain=): a missing domain is 404 (HSDS.md, measured: GET
+// that name a domain (?domain=): a missing domain is 404 (docs/hsds.md, measured: GET
 // /?domain=/does/not/exist answers 404), PUT /?domain=X creates X (201), DELETE /?domain=X
 // removes it. Log lines as the real 0.9.4 SN and DN wrote them: a 404 logs 2 WARNs on the SN
 // ("Object: .../domains not found", "domain: ... not found") and 2 on the DN; a served domain GET

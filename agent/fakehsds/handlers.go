@@ -115,7 +115,7 @@ func (p *Pod) serveSNData(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, struct{}{})
 }
 
-// snDNUnreachable is the SN side of a stopped DN (HSDS.md, measured: "An unreachable DN makes the
+// snDNUnreachable is the SN side of a stopped DN (docs/hsds.md, measured: "An unreachable DN makes the
 // SN answer 500 (not 503) for the keys that DN owns, while the SN stays READY"): the connection
 // is refused at once, httpUtil logs one WARN ("ClientError: Cannot connect to host") and the
 // SN raises 500. INFO: the 3 lines before the DN call.

@@ -7,7 +7,7 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// eventLoop models the SN's single asyncio event loop (HSDS.md, measured: "Gate 503s are not
+// eventLoop models the SN's single asyncio event loop (docs/hsds.md, measured: "Gate 503s are not
 // fast: they queue in the SN's single event loop like everything else (p50 ~70 ms at 60
 // concurrent)"). Each pass of a request through the loop takes cost of loop time; the loop runs
 // one pass at a time, in the order the passes arrive. A pass reserves the next free slot of loop

@@ -13,10 +13,10 @@ import (
 )
 
 // Tests of the behaviours measured on the real HSDS 0.9.4. Each names its source: a line of
-// HSDS.md "Measured on the real HSDS 0.9.4" or a run against the real server (docs/fake-hsds.md
+// docs/hsds.md "Measured on the real HSDS 0.9.4" or a run against the real server (docs/fake-hsds.md
 // "Calibration against real HSDS 0.9.4").
 
-// HSDS.md (measured): 404 for a missing domain. Measured run (curl -i, real SN): GET
+// docs/hsds.md (measured): 404 for a missing domain. Measured run (curl -i, real SN): GET
 // /?domain=/does/not/exist answers 404 "404: Not Found" with aiohttp's own headers; the SN logs 2
 // WARNs ("Object: .../domains not found", "domain: ... not found") and counts the GET; PUT
 // /?domain= creates the domain (201), after which GET answers 200.
@@ -48,7 +48,7 @@ func TestDomain_MissingIs404UntilCreated(t *testing.T) {
 	}
 }
 
-// HSDS.md (measured): "An unreachable DN makes the SN answer 500 (not 503) for the keys that DN
+// docs/hsds.md (measured): "An unreachable DN makes the SN answer 500 (not 503) for the keys that DN
 // owns, while the SN stays READY: ~24 s after a DN stopped in head-node mode (until the head
 // drops it from the roster), forever in standalone mode"; Kubernetes mode "a scale-down 9-20 s".
 // Measured run (head mode, one pod): 500 "500: Internal Server Error", 1 WARN per 500; after the
@@ -108,7 +108,7 @@ func TestDNLoss_500UntilTheRosterDropsTheDN(t *testing.T) {
 	}
 }
 
-// HSDS.md "Topology": placement is hash(id) % dn_count, so with several DNs only the stopped DN's
+// docs/hsds.md "Topology": placement is hash(id) % dn_count, so with several DNs only the stopped DN's
 // keys get 500 (scale-down measured: "every request for the departed DN's keys got 500").
 func TestDNLoss_OnlyTheStoppedDNsKeys(t *testing.T) {
 	p, _ := newTestPod(t, func(c *Config) { c.ServiceTime = Fixed(0); c.DNCount = 4 })
@@ -122,7 +122,7 @@ func TestDNLoss_OnlyTheStoppedDNsKeys(t *testing.T) {
 	}
 }
 
-// HSDS.md (measured): "The SN has 2 background asyncio tasks of its own that count against
+// docs/hsds.md (measured): "The SN has 2 background asyncio tasks of its own that count against
 // max_task_count" (real-hsds README: "it admits 2 fewer requests than a gate that counts only
 // requests").
 func TestBackgroundTasks_AdmitTwoFewer(t *testing.T) {
@@ -156,7 +156,7 @@ func TestBackgroundTasks_AdmitTwoFewer(t *testing.T) {
 	}
 }
 
-// HSDS.md (measured): "Gate 503s are not fast: they queue in the SN's single event loop like
+// docs/hsds.md (measured): "Gate 503s are not fast: they queue in the SN's single event loop like
 // everything else (p50 ~70 ms at 60 concurrent)". With LoopCost c, n requests arriving together
 // leave the loop one per c: the k-th answer (503 or not) comes no sooner than k*c, so a 503's
 // latency grows with the queue in front of it. Real clock: 30 requests, c = 2 ms.

@@ -108,13 +108,13 @@ type side struct{ name, sn, dn string }
 //     (real-hsds README "`/info` and `/about` are never gated"; hsds/basenode.py info(), about());
 //   - /about hsds_version "0.9.4", node_count 1 and one DN on both;
 //   - headers of /info, of a 404 and of a gate 503 (Date aside), byte-identical bodies of the
-//     404 and the 503 (HSDS.md: "A 503 from the gate carries Content-Type: text/plain;
+//     404 and the 503 (docs/hsds.md: "A 503 from the gate carries Content-Type: text/plain;
 //     charset=utf-8 and the 24-byte body");
-//   - req_count.num_tasks after one GET on a new connection: 4 on both (HSDS.md, measured: "The
+//   - req_count.num_tasks after one GET on a new connection: 4 on both (docs/hsds.md, measured: "The
 //     SN has 2 background asyncio tasks of its own"; + the connection + the request), and
-//     frozen while only /info is read (HSDS.md: "sampled at the last gated request and then
+//     frozen while only /info is read (docs/hsds.md: "sampled at the last gated request and then
 //     frozen");
-//   - log_stats.WARN: +2 per 404 (HSDS.md: "an ordinary 404 logs 1-2 WARNs"; measured 2 for a
+//   - log_stats.WARN: +2 per 404 (docs/hsds.md: "an ordinary 404 logs 1-2 WARNs"; measured 2 for a
 //     missing domain), +1 per gate 503 (hsds_logger.request), req_count.GET counts the 503s too.
 func TestInfoAbout_MatchRealHSDS(t *testing.T) {
 	c := realhsds.Start(t, realhsds.Options{Pods: 1, MaxTaskCount: calLimit})

@@ -68,7 +68,7 @@ const (
 	NodeDN = "dn"
 )
 
-// HSDS node states (HSDS.md, "Node states"). SCALING exists only in HSDS's design document.
+// HSDS node states (docs/hsds.md, "Node states"). SCALING exists only in HSDS's design document.
 const (
 	StateWaiting     = "WAITING"
 	StateReady       = "READY"

@@ -341,7 +341,7 @@ func (c *Cluster) WaitReady(ctx context.Context, nodeCount int) error {
 }
 
 // Domain is the test domain every helper reads: a domain GET is one SN->DN round trip and passes
-// the SN task gate (HSDS.md: /info and /about never do).
+// the SN task gate (docs/hsds.md: /info and /about never do).
 const Domain = "/home/load.h5"
 
 // CreateDomain makes /home and Domain (readable by anyone) through the SN at base, as the
