@@ -1,58 +1,22 @@
-package heuristics
+package heuristics_test
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/internal/snapshots"
 )
-
-// randomSnapshot builds a snapshot of spec replicas with random pod states and loads. Loads are
-// correlated through level (0..1.5) so that overload, busy and idle phases all occur.
-func randomSnapshot(r *rand.Rand, spec int32, now time.Time, level float64) Snapshot {
-	s := Snapshot{Time: now, SpecReplicas: spec, StatusReplicas: spec}
-	for i := 0; i < int(spec); i++ {
-		l := podLoad{limit: 100, inFlight: min(100, 100*level*(0.8+0.4*r.Float64()))}
-		l.rate = 20 * level * (0.5 + r.Float64())
-		if level > 1 {
-			l.rej.Overload = l.rate * (level - 1) * r.Float64()
-		}
-		if r.IntN(10) == 0 {
-			l.rej.NotReady = r.Float64() * 5
-		}
-		p := readyPod(i, l, now)
-		switch r.IntN(25) {
-		case 0:
-			p.Known = false
-		case 1:
-			p.SampleTime = now.Add(-time.Duration(r.IntN(300)) * time.Second)
-		case 2:
-			p = PodSample{Name: p.Name, Phase: PodPending}
-		case 3:
-			p.NodeState = "WAITING"
-		case 4:
-			p.Ready = false
-		}
-		s.Pods = append(s.Pods, p)
-	}
-	return s
-}
-
-// walk drives a level in [0, 1.5] with occasional jumps.
-func walk(r *rand.Rand, level float64) float64 {
-	if r.IntN(50) == 0 {
-		return r.Float64() * 1.5
-	}
-	return min(1.5, max(0, level+(r.Float64()-0.5)*0.1))
-}
 
 // hasStaleOrMissing: a Running pod without fresh figures, or no pod with fresh figures at all.
 // Pending and terminating pods cannot be scraped and serve nothing, so they do not count.
-func hasStaleOrMissing(s Snapshot, now time.Time, maxAge time.Duration) bool {
+func hasStaleOrMissing(s heuristics.Snapshot, now time.Time, maxAge time.Duration) bool {
 	known := 0
 	for _, p := range s.Pods {
 		fresh := p.Known && !p.SampleTime.IsZero() && now.Sub(p.SampleTime) <= maxAge
-		if p.Phase == PodRunning && !fresh {
+		if p.Phase == heuristics.PodRunning && !fresh {
 			return true
 		}
 		if fresh {
@@ -68,7 +32,7 @@ func TestHSDSProperties(t *testing.T) {
 	changes := map[string]int{}
 	defer func() {
 		// The invariants mean something only if the sequences exercise every kind of change.
-		for _, reason := range []string{CodeOverload, CodeUtilization, CodeScaleDown, CodePanic, CodeBounds} {
+		for _, reason := range []string{heuristics.CodeOverload, heuristics.CodeUtilization, heuristics.CodeScaleDown, heuristics.CodePanic, heuristics.CodeBounds} {
 			if changes[reason] == 0 {
 				t.Errorf("no %q change in any sequence: %v", reason, changes)
 			}
@@ -78,24 +42,27 @@ func TestHSDSProperties(t *testing.T) {
 	for seed := uint64(1); seed <= 40; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
-			p := DefaultPolicy()
+			p := heuristics.DefaultPolicy()
 			p.MinReplicas, p.MaxReplicas = 2, int32(3+r.IntN(20))
 			if seed%2 == 0 {
 				p.PodCapacity = 5 + 20*r.Float64()
 			}
-			h := mustHSDS(p)
+			h, err := heuristics.NewHSDS(p)
+			if err != nil {
+				t.Fatal(err)
+			}
 			spec := int32(1 + r.IntN(int(p.MaxReplicas)+3)) // may start outside the bounds
-			now, level := t0, r.Float64()
+			now, level := snapshots.T0, r.Float64()
 			var lastChange time.Time
 			for i := 0; i < 1500; i++ {
 				now = now.Add(time.Duration(1+r.IntN(20)) * time.Second)
-				level = walk(r, level)
-				snap := randomSnapshot(r, spec, now, level)
+				level = snapshots.Walk(r, level)
+				snap := snapshots.Random(r, spec, now, level)
 				d := h.Recommend(snap, now)
 				checkHSDSDecision(t, p, snap, d, now, lastChange)
 				if d.Valid && d.Replicas != d.Current {
 					changes[d.Reason]++
-					if d.Reason != CodeBounds {
+					if d.Reason != heuristics.CodeBounds {
 						lastChange = now
 					}
 					h.Applied(d.Replicas, now)
@@ -106,12 +73,12 @@ func TestHSDSProperties(t *testing.T) {
 	}
 }
 
-func checkHSDSDecision(t *testing.T, p Policy, snap Snapshot, d Decision, now, lastChange time.Time) {
+func checkHSDSDecision(t *testing.T, p heuristics.Policy, snap heuristics.Snapshot, d heuristics.Decision, now, lastChange time.Time) {
 	t.Helper()
 	if d.Current != snap.SpecReplicas {
 		t.Fatalf("Current %d != spec %d", d.Current, snap.SpecReplicas)
 	}
-	if d.Reason == "" || d.Message == "" && d.Reason != CodeNoData {
+	if d.Reason == "" || d.Message == "" && d.Reason != heuristics.CodeNoData {
 		t.Fatalf("decision without reason or message: %+v", d)
 	}
 	if !d.Valid {
@@ -123,7 +90,7 @@ func checkHSDSDecision(t *testing.T, p Policy, snap Snapshot, d Decision, now, l
 	if d.Replicas < p.MinReplicas || d.Replicas > p.MaxReplicas {
 		t.Fatalf("%d outside [%d, %d]: %+v", d.Replicas, p.MinReplicas, p.MaxReplicas, d)
 	}
-	if d.Replicas == d.Current || d.Reason == CodeBounds {
+	if d.Replicas == d.Current || d.Reason == heuristics.CodeBounds {
 		return
 	}
 	if d.Replicas < d.Current && hasStaleOrMissing(snap, now, p.MaxSampleAge.Duration) {
@@ -136,7 +103,7 @@ func checkHSDSDecision(t *testing.T, p Policy, snap Snapshot, d Decision, now, l
 	switch {
 	case d.Replicas < d.Current && gap < p.DwellDown.Duration:
 		t.Fatalf("scale down %s after the last change (dwellDown %s): %+v", gap, p.DwellDown.Duration, d)
-	case d.Replicas > d.Current && d.Reason != CodePanic && gap < p.DwellUp.Duration:
+	case d.Replicas > d.Current && d.Reason != heuristics.CodePanic && gap < p.DwellUp.Duration:
 		t.Fatalf("scale up %s after the last change (dwellUp %s): %+v", gap, p.DwellUp.Duration, d)
 	case d.Replicas > d.Current && gap < p.SettleTime.Duration:
 		t.Fatalf("panic %s after the last change (settleTime %s): %+v", gap, p.SettleTime.Duration, d)

@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/internal/snapshots"
 )
 
 func benchRecommend(b *testing.B, r heuristics.Recommender, pods int) {
-	l := podLoad{inFlight: 50, limit: 100, rate: 20, rej: heuristics.ByCause{Overload: 0.1}}
+	l := snapshots.Load{InFlight: 50, Limit: 100, Rate: 20, Rej: heuristics.ByCause{Overload: 0.1}}
 	snaps := make([]heuristics.Snapshot, 64)
 	for i := range snaps {
-		snaps[i] = uniform(pods, l, t0)
+		snaps[i] = snapshots.Uniform(pods, l, snapshots.T0)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		now := t0.Add(time.Duration(i) * 5 * time.Second)
+		now := snapshots.T0.Add(time.Duration(i) * 5 * time.Second)
 		s := snaps[i%len(snaps)]
 		s.Time = now
 		for j := range s.Pods {
