@@ -21,7 +21,7 @@ func TestDocsListEveryName(t *testing.T) {
 	doc := string(b)
 	want := append(schemaNames(), schema.LabelCode, schema.LabelCause, schema.LabelNode, schema.LabelState,
 		schema.LabelReason, schema.LabelSource, schema.LabelExact, schema.LabelVersion)
-	want = append(want, ErrorReasons()...)
+	want = append(want, ReadErrorReasons()...)
 	want = append(want, schema.Causes[:]...)
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	NewOptions().AddFlags(fs)

@@ -146,10 +146,10 @@ func parseAbout(body []byte) (string, error) {
 		Version *string `json:"hsds_version"`
 	}
 	if err := json.Unmarshal(body, &a); err != nil {
-		return "", &ScrapeError{Reason: ReasonParse, URL: "/about", Err: fmt.Errorf("decode /about: %w", err)}
+		return "", &ScrapeError{Reason: ReadErrorParse, URL: "/about", Err: fmt.Errorf("decode /about: %w", err)}
 	}
 	if a.Version == nil || *a.Version == "" {
-		return "", &ScrapeError{Reason: ReasonInvalid, URL: "/about", Err: fmt.Errorf("missing hsds_version")}
+		return "", &ScrapeError{Reason: ReadErrorInvalid, URL: "/about", Err: fmt.Errorf("missing hsds_version")}
 	}
 	return *a.Version, nil
 }

@@ -13,6 +13,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 // stubPoller commits up or down results, as told.
@@ -26,7 +27,7 @@ type stubPoller struct {
 func (p *stubPoller) Poll(context.Context) {
 	r := Result{Up: p.up.Load()}
 	if !r.Up {
-		r.Errors = []error{&ScrapeError{Reason: ReasonConnect, Err: errors.New("refused")}}
+		r.Errors = []error{&ScrapeError{Reason: ReadErrorConnect, Err: errors.New("refused")}}
 	}
 	p.st.Commit(p.clk.Now(), r)
 	p.polls.Add(1)
@@ -93,11 +94,11 @@ func TestLoopRunTicks(t *testing.T) {
 		cancel()
 		<-done
 	})
-	waitFor(t, func() bool { return p.polls.Load() == 1 }) // polls at once
+	testwait.For(t, "the first poll", func() bool { return p.polls.Load() == 1 }) // polls at once
 	for i := int64(2); i <= 4; i++ {
-		waitFor(t, clk.HasWaiters)
+		testwait.For(t, "the ticker", clk.HasWaiters)
 		clk.Step(time.Second)
-		waitFor(t, func() bool { return p.polls.Load() == i })
+		testwait.For(t, "the next poll", func() bool { return p.polls.Load() == i })
 	}
 	if err := l.Healthz(); err != nil {
 		t.Errorf("healthz while ticking: %v", err)

@@ -40,16 +40,16 @@ type infoJSON struct {
 // requestMethods are the req_count keys summed into InfoSample.Requests.
 func requestMethods() []string { return []string{"GET", "POST", "PUT", "DELETE"} }
 
-// parseInfo decodes an HSDS /info body. Syntax errors are ReasonParse; missing fields, unknown
-// states, and negative or non-finite numbers are ReasonInvalid. It never returns a partial sample.
+// parseInfo decodes an HSDS /info body. Syntax errors are ReadErrorParse; missing fields, unknown
+// states, and negative or non-finite numbers are ReadErrorInvalid. It never returns a partial sample.
 func parseInfo(body []byte) (InfoSample, error) {
 	var in infoJSON
 	if err := json.Unmarshal(body, &in); err != nil {
-		return InfoSample{}, &ScrapeError{Reason: ReasonParse, URL: "/info", Err: fmt.Errorf("decode /info: %w", err)}
+		return InfoSample{}, &ScrapeError{Reason: ReadErrorParse, URL: "/info", Err: fmt.Errorf("decode /info: %w", err)}
 	}
 	s, err := infoFromJSON(in)
 	if err != nil {
-		return InfoSample{}, &ScrapeError{Reason: ReasonInvalid, URL: "/info", Err: err}
+		return InfoSample{}, &ScrapeError{Reason: ReadErrorInvalid, URL: "/info", Err: err}
 	}
 	return s, nil
 }

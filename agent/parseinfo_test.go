@@ -26,36 +26,36 @@ func TestParseInfo(t *testing.T) {
 			body: `{"node":{"state":"WAITING","node_count":0},"req_count":{"GET":0,"POST":0,"PUT":0,"DELETE":0,"num_tasks":0},"log_stats":{"WARN":0}}`,
 			want: InfoSample{State: "WAITING"},
 		},
-		{name: "empty", body: ``, wantReason: ReasonParse},
-		{name: "garbage", body: `<html>oops</html>`, wantReason: ReasonParse},
-		{name: "truncated", body: `{"node":{"state":"READY","node_co`, wantReason: ReasonParse},
-		{name: "NaN token", body: `{"node":{"state":"READY","node_count":NaN}}`, wantReason: ReasonParse},
-		{name: "not an object", body: `[1,2]`, wantReason: ReasonParse},
-		{name: "missing node", body: `{"req_count":{}}`, wantReason: ReasonInvalid},
+		{name: "empty", body: ``, wantReason: ReadErrorParse},
+		{name: "garbage", body: `<html>oops</html>`, wantReason: ReadErrorParse},
+		{name: "truncated", body: `{"node":{"state":"READY","node_co`, wantReason: ReadErrorParse},
+		{name: "NaN token", body: `{"node":{"state":"READY","node_count":NaN}}`, wantReason: ReadErrorParse},
+		{name: "not an object", body: `[1,2]`, wantReason: ReadErrorParse},
+		{name: "missing node", body: `{"req_count":{}}`, wantReason: ReadErrorInvalid},
 		{
 			name:       "unknown state",
 			body:       `{"node":{"state":"SCALING","node_count":1},"req_count":{"GET":0,"POST":0,"PUT":0,"DELETE":0,"num_tasks":0},"log_stats":{"WARN":0}}`,
-			wantReason: ReasonInvalid,
+			wantReason: ReadErrorInvalid,
 		},
 		{
 			name:       "negative count",
 			body:       `{"node":{"state":"READY","node_count":1},"req_count":{"GET":-1,"POST":0,"PUT":0,"DELETE":0,"num_tasks":0},"log_stats":{"WARN":0}}`,
-			wantReason: ReasonInvalid,
+			wantReason: ReadErrorInvalid,
 		},
 		{
 			name:       "missing WARN",
 			body:       `{"node":{"state":"READY","node_count":1},"req_count":{"GET":0,"POST":0,"PUT":0,"DELETE":0,"num_tasks":0},"log_stats":{}}`,
-			wantReason: ReasonInvalid,
+			wantReason: ReadErrorInvalid,
 		},
 		{
 			name:       "overflowing sum",
 			body:       `{"node":{"state":"READY","node_count":1},"req_count":{"GET":1e308,"POST":1e308,"PUT":0,"DELETE":0,"num_tasks":0},"log_stats":{"WARN":0}}`,
-			wantReason: ReasonInvalid,
+			wantReason: ReadErrorInvalid,
 		},
 		{
 			name:       "string where number",
 			body:       `{"node":{"state":"READY","node_count":"4"}}`,
-			wantReason: ReasonParse,
+			wantReason: ReadErrorParse,
 		},
 	}
 	for _, tc := range tests {
@@ -91,8 +91,8 @@ func FuzzParseInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s, err := parseInfo(body)
 		if err != nil {
-			if ReasonOf(err) != ReasonParse && ReasonOf(err) != ReasonInvalid {
-				t.Fatalf("reason %q", ReasonOf(err))
+			if ReadErrorOf(err) != ReadErrorParse && ReadErrorOf(err) != ReadErrorInvalid {
+				t.Fatalf("reason %q", ReadErrorOf(err))
 			}
 			return
 		}

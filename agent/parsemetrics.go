@@ -47,16 +47,16 @@ type MetricsSample struct {
 const metricsAccept = "text/plain;version=0.0.4"
 
 // parseMetrics decodes a Prometheus text exposition from an HSDS node. Syntax errors are
-// ReasonParse; a missing hsds_node_ready, duplicate series, bad status labels, and negative or
-// non-finite values are ReasonInvalid. It never returns a partial sample.
+// ReadErrorParse; a missing hsds_node_ready, duplicate series, bad status labels, and negative or
+// non-finite values are ReadErrorInvalid. It never returns a partial sample.
 func parseMetrics(body []byte) (MetricsSample, error) {
 	fams, err := textToFamilies(body)
 	if err != nil {
-		return MetricsSample{}, &ScrapeError{Reason: ReasonParse, URL: "/metrics", Err: fmt.Errorf("decode /metrics: %w", err)}
+		return MetricsSample{}, &ScrapeError{Reason: ReadErrorParse, URL: "/metrics", Err: fmt.Errorf("decode /metrics: %w", err)}
 	}
 	s, err := sampleFromFamilies(fams)
 	if err != nil {
-		return MetricsSample{}, &ScrapeError{Reason: ReasonInvalid, URL: "/metrics", Err: err}
+		return MetricsSample{}, &ScrapeError{Reason: ReadErrorInvalid, URL: "/metrics", Err: err}
 	}
 	return s, nil
 }

@@ -43,27 +43,27 @@ func TestParseMetrics(t *testing.T) {
 		{
 			name:       "internal requests with a bad status",
 			body:       ready + "hsds_internal_requests_total{method=\"GET\",status=\"oops\"} 1\n",
-			wantReason: ReasonInvalid,
+			wantReason: ReadErrorInvalid,
 		},
-		{name: "empty", body: "", wantReason: ReasonInvalid},
-		{name: "garbage", body: "<html>\n", wantReason: ReasonParse},
-		{name: "truncated line", body: ready + "hsds_tasks_active{", wantReason: ReasonParse},
-		{name: "expfmt panics", body: "{}0", wantReason: ReasonParse},
-		{name: "NaN", body: ready + "hsds_tasks_active NaN\n", wantReason: ReasonInvalid},
-		{name: "+Inf", body: ready + "hsds_tasks_max +Inf\n", wantReason: ReasonInvalid},
-		{name: "negative", body: ready + "hsds_tasks_active -3\n", wantReason: ReasonInvalid},
-		{name: "zero limit", body: ready + "hsds_tasks_max 0\n", wantReason: ReasonInvalid},
-		{name: "ready is 2", body: "hsds_node_ready 2\n", wantReason: ReasonInvalid},
-		{name: "two series", body: ready + "hsds_tasks_active{a=\"1\"} 1\nhsds_tasks_active{a=\"2\"} 1\n", wantReason: ReasonInvalid},
+		{name: "empty", body: "", wantReason: ReadErrorInvalid},
+		{name: "garbage", body: "<html>\n", wantReason: ReadErrorParse},
+		{name: "truncated line", body: ready + "hsds_tasks_active{", wantReason: ReadErrorParse},
+		{name: "expfmt panics", body: "{}0", wantReason: ReadErrorParse},
+		{name: "NaN", body: ready + "hsds_tasks_active NaN\n", wantReason: ReadErrorInvalid},
+		{name: "+Inf", body: ready + "hsds_tasks_max +Inf\n", wantReason: ReadErrorInvalid},
+		{name: "negative", body: ready + "hsds_tasks_active -3\n", wantReason: ReadErrorInvalid},
+		{name: "zero limit", body: ready + "hsds_tasks_max 0\n", wantReason: ReadErrorInvalid},
+		{name: "ready is 2", body: "hsds_node_ready 2\n", wantReason: ReadErrorInvalid},
+		{name: "two series", body: ready + "hsds_tasks_active{a=\"1\"} 1\nhsds_tasks_active{a=\"2\"} 1\n", wantReason: ReadErrorInvalid},
 		{
 			name:       "bad status",
 			body:       ready + "hsds_http_requests_total{method=\"GET\",status=\"oops\"} 1\n",
-			wantReason: ReasonInvalid,
+			wantReason: ReadErrorInvalid,
 		},
 		{
 			name:       "duplicate series",
 			body:       ready + "hsds_http_requests_total{method=\"GET\",status=\"200\"} 1\nhsds_http_requests_total{method=\"GET\",status=\"200\"} 1\n",
-			wantReason: ReasonInvalid, // expfmt keeps both samples; summing them would double-count
+			wantReason: ReadErrorInvalid, // expfmt keeps both samples; summing them would double-count
 		},
 	}
 	for _, tc := range tests {
@@ -95,7 +95,7 @@ func FuzzParseMetrics(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s, err := parseMetrics(body)
 		if err != nil {
-			if r := ReasonOf(err); r != ReasonParse && r != ReasonInvalid {
+			if r := ReadErrorOf(err); r != ReadErrorParse && r != ReadErrorInvalid {
 				t.Fatalf("reason %q", r)
 			}
 			return

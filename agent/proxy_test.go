@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
 // stubSN is a small SN stand-in: /info with a settable state and gate task sample, /about, /busy
@@ -190,7 +191,7 @@ func TestProxyInFlightIsExact(t *testing.T) {
 	for range n {
 		wg.Go(func() { e.get(t, "/hold") })
 	}
-	waitFor(t, func() bool { return series(t, e.store)[schema.InFlight+"{}"] == n })
+	testwait.For(t, "proxied requests in flight", func() bool { return series(t, e.store)[schema.InFlight+"{}"] == n })
 	e.sn.unblock()
 	wg.Wait()
 	if got := series(t, e.store)[schema.InFlight+"{}"]; got != 0 {
@@ -245,16 +246,5 @@ func TestProxyLimitFromMetrics(t *testing.T) {
 	got := series(t, e.store)
 	if got[schema.InFlightLimit+"{}"] != 20 || got[schema.Info+`{exact="true",source="proxy",version="1.0.1"}`] != 1 {
 		t.Errorf("limit/info: %v", got)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -102,6 +102,6 @@ func stateOf(state string) NodeState {
 // logErrors logs every failed read at verbosity 1 (the error counters carry the figures).
 func logErrors(errs []error) {
 	for _, err := range errs {
-		klog.V(1).InfoS("Read of HSDS failed", "reason", ReasonOf(err), "err", err)
+		klog.V(1).InfoS("Read of HSDS failed", "reason", ReadErrorOf(err), "err", err)
 	}
 }

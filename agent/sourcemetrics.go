@@ -39,8 +39,8 @@ func (s *MetricsSource) Poll(ctx context.Context) {
 	var r Result
 	var cur nodeView
 	sn, err := s.read(ctx, s.snURL)
-	answered200 := err == nil || ReasonOf(err) == ReasonTooLarge || ReasonOf(err) == ReasonParse ||
-		ReasonOf(err) == ReasonInvalid
+	answered200 := err == nil || ReadErrorOf(err) == ReadErrorTooLarge || ReadErrorOf(err) == ReadErrorParse ||
+		ReadErrorOf(err) == ReadErrorInvalid
 	if err != nil {
 		r.Errors = append(r.Errors, err)
 	} else {

@@ -49,14 +49,14 @@ func TestBadInput(t *testing.T) {
 		reason string
 		setup  func(fx *fixture, path string)
 	}{
-		{"garbage", ReasonParse, func(fx *fixture, p string) { fx.set(p, []byte("\x00\x01<html>garbage")) }},
-		{"truncated", ReasonParse, func(fx *fixture, p string) { fx.set(p, truncate(fx, p)) }},
-		{"huge", ReasonTooLarge, func(fx *fixture, p string) { fx.set(p, bytes.Repeat([]byte("#"), 70<<10)) }},
-		{"NaN", ReasonInvalid, func(fx *fixture, p string) { fx.set(p, nanBody(p)) }}, // parse for /info
-		{"negative", ReasonInvalid, func(fx *fixture, p string) { fx.set(p, negativeBody(p)) }},
-		{"HTTP 500", ReasonStatus, func(fx *fixture, p string) { fx.setCode(p, 500) }},
-		{"slow", ReasonTimeout, func(fx *fixture, _ string) { fx.setDelay(2 * time.Second) }},
-		{"down", ReasonConnect, func(fx *fixture, _ string) { fx.srv.Close() }},
+		{"garbage", ReadErrorParse, func(fx *fixture, p string) { fx.set(p, []byte("\x00\x01<html>garbage")) }},
+		{"truncated", ReadErrorParse, func(fx *fixture, p string) { fx.set(p, truncate(fx, p)) }},
+		{"huge", ReadErrorTooLarge, func(fx *fixture, p string) { fx.set(p, bytes.Repeat([]byte("#"), 70<<10)) }},
+		{"NaN", ReadErrorInvalid, func(fx *fixture, p string) { fx.set(p, nanBody(p)) }}, // parse for /info
+		{"negative", ReadErrorInvalid, func(fx *fixture, p string) { fx.set(p, negativeBody(p)) }},
+		{"HTTP 500", ReadErrorStatus, func(fx *fixture, p string) { fx.setCode(p, 500) }},
+		{"slow", ReadErrorTimeout, func(fx *fixture, _ string) { fx.setDelay(2 * time.Second) }},
+		{"down", ReadErrorConnect, func(fx *fixture, _ string) { fx.srv.Close() }},
 	}
 	for _, kind := range sourceKinds(t) {
 		for _, sc := range scenarios {
@@ -73,7 +73,7 @@ func TestBadInput(t *testing.T) {
 				got := series(t, st)
 				reason := sc.reason
 				if sc.name == "NaN" && kind.name == schema.SourceInfo {
-					reason = ReasonParse // JSON has no NaN: the decoder rejects the token
+					reason = ReadErrorParse // JSON has no NaN: the decoder rejects the token
 				}
 				assertFailedRead(t, good, got, reason)
 			})
@@ -86,7 +86,7 @@ func assertFailedRead(t *testing.T, good, got map[string]float64, reason string)
 	if v := got[schema.Up+"{}"]; v != 0 {
 		t.Errorf("up = %g, want 0", v)
 	}
-	for _, r := range ErrorReasons() {
+	for _, r := range ReadErrorReasons() {
 		want := 0.0
 		if r == reason {
 			want = 1
@@ -139,8 +139,8 @@ func negativeBody(path string) []byte {
 // TestNanInfoIsParseError documents that the info source counts a NaN body as parse (the JSON
 // decoder rejects it), the metrics source as invalid.
 func TestNanInfoIsParseError(t *testing.T) {
-	if _, err := parseInfo(nanBody("/info")); ReasonOf(err) != ReasonParse {
-		t.Errorf("reason %q, want parse", ReasonOf(err))
+	if _, err := parseInfo(nanBody("/info")); ReadErrorOf(err) != ReadErrorParse {
+		t.Errorf("reason %q, want parse", ReadErrorOf(err))
 	}
 }
 

@@ -1,9 +1,3 @@
-// Package agent is the HSDS node agent: it reads one HSDS pod (HSDS 1.x /metrics, HSDS 0.9.x /info,
-// or the traffic it proxies to the service node) and exports one stable metric set, named in
-// agent/schema and documented in docs/metrics.md.
-//
-// I/O (fetch*) is kept apart from pure parsing (parseInfo, parseMetrics) and from pure decisions
-// (deltas, cause rules), so that parsers are fuzzable and rules are table-tested.
 package agent
 
 import (
@@ -104,7 +98,7 @@ func NewStore(source string, exact bool, initial []RespKey) *Store {
 	for _, k := range initial {
 		s.state.Responses[k] = 0
 	}
-	for _, r := range ErrorReasons() {
+	for _, r := range ReadErrorReasons() {
 		s.state.ScrapeErrors[r] = 0
 	}
 	return s
@@ -146,7 +140,7 @@ func (s *Store) Commit(now time.Time, r Result) {
 	st.LastPoll = now
 	st.ScrapeDuration = known(r.Duration.Seconds())
 	for _, err := range r.Errors {
-		st.ScrapeErrors[ReasonOf(err)]++
+		st.ScrapeErrors[ReadErrorOf(err)]++
 	}
 	for k, v := range r.Deltas {
 		if v > 0 {

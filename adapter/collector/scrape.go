@@ -5,32 +5,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/agentmetrics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/boundedget"
 )
 
 // Scrape-error labels (the reason label of hsds_adapter_scrape_errors_total; also the failure
 // the store keeps for the pod).
+// The transport ones are the shared bounded read's (internal/boundedget), which hsds-agent
+// exports under the same words.
 const (
-	ScrapeErrorTimeout   = "timeout"    // no full answer within the scrape timeout: possibly hot
-	ScrapeErrorConnect   = "connect"    // refused, reset, unreachable
-	ScrapeErrorStatus    = "status"     // a status other than 200
-	ScrapeErrorTooLarge  = "too_large"  // body over the size limit
-	ScrapeErrorParse     = "parse"      // not a text exposition
-	ScrapeErrorInvalid   = "invalid"    // NaN, Inf, negative, or a required metric missing
-	ScrapeErrorAgentDown = "agent_down" // hsds_agent_up is 0: the agent could not read HSDS
+	ScrapeErrorTimeout   = boundedget.Timeout  // no full answer within the scrape timeout: possibly hot
+	ScrapeErrorConnect   = boundedget.Connect  // refused, reset, unreachable
+	ScrapeErrorStatus    = boundedget.Status   // a status other than 200
+	ScrapeErrorTooLarge  = boundedget.TooLarge // body over the size limit
+	ScrapeErrorParse     = "parse"             // not a text exposition
+	ScrapeErrorInvalid   = "invalid"           // NaN, Inf, negative, or a required metric missing
+	ScrapeErrorAgentDown = "agent_down"        // hsds_agent_up is 0: the agent could not read HSDS
 )
 
-// Errors of a scrape, besides those of agentmetrics.
-var (
-	ErrStatus    = errors.New("unexpected status")
-	ErrTooLarge  = errors.New("body too large")
-	ErrAgentDown = errors.New("agent reports hsds_agent_up 0")
-)
+// ErrAgentDown is a scrape whose agent could not read HSDS; transport failures are
+// *boundedget.Error, parse failures agentmetrics' errors.
+var ErrAgentDown = errors.New("agent reports hsds_agent_up 0")
 
 // acceptHeader asks for the text format the parser reads.
 const acceptHeader = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
@@ -80,35 +79,14 @@ const maxKeptBody = 64 << 10
 
 // Scrape fetches url and parses it with w's parser and buffer (one Worker per goroutine).
 func (s *Scraper) Scrape(ctx context.Context, url string, w *Worker) (agentmetrics.Reading, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return agentmetrics.Reading{}, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Accept", acceptHeader)
-	resp, err := s.Client.Do(req)
-	if err != nil {
-		return agentmetrics.Reading{}, fmt.Errorf("get %s: %w", url, err)
-	}
-	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) // let the connection be reused
-		_ = resp.Body.Close()
-	}()
-	if resp.StatusCode != http.StatusOK {
-		return agentmetrics.Reading{}, fmt.Errorf("get %s: %w %d", url, ErrStatus, resp.StatusCode)
-	}
 	defer func() {
 		if w.body.Cap() > maxKeptBody {
 			w.body = bytes.Buffer{}
 		}
 	}()
-	w.body.Reset()
-	if _, err := w.body.ReadFrom(io.LimitReader(resp.Body, s.MaxBodyBytes+1)); err != nil {
-		return agentmetrics.Reading{}, fmt.Errorf("read %s: %w", url, err)
-	}
-	if int64(w.body.Len()) > s.MaxBodyBytes {
-		return agentmetrics.Reading{}, fmt.Errorf("read %s: %w (limit %d bytes)", url, ErrTooLarge, s.MaxBodyBytes)
+	req := boundedget.Request{Client: s.Client, URL: url, Accept: acceptHeader, Timeout: s.Timeout, MaxBody: s.MaxBodyBytes}
+	if err := req.Into(ctx, &w.body); err != nil {
+		return agentmetrics.Reading{}, err
 	}
 	rd, err := w.parser.Parse(bytes.NewReader(w.body.Bytes()))
 	if err != nil {
@@ -123,14 +101,10 @@ func (s *Scraper) Scrape(ctx context.Context, url string, w *Worker) (agentmetri
 // ScrapeErrorLabel classifies a scrape error into its label (the reason label of
 // hsds_adapter_scrape_errors_total and the failure the store keeps).
 func ScrapeErrorLabel(err error) string {
-	var netErr net.Error
+	if reason, ok := boundedget.ReasonOf(err); ok {
+		return reason
+	}
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return ScrapeErrorTimeout
-	case errors.Is(err, ErrStatus):
-		return ScrapeErrorStatus
-	case errors.Is(err, ErrTooLarge):
-		return ScrapeErrorTooLarge
 	case errors.Is(err, agentmetrics.ErrParse):
 		return ScrapeErrorParse
 	case errors.Is(err, agentmetrics.ErrInvalid):
