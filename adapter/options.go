@@ -25,7 +25,7 @@ type Options struct {
 	Workers       int           // concurrent scrapes
 	MaxBodyBytes  int64         // largest exposition read
 	Window        time.Duration // rate window of the served metrics and PodSamples
-	ShortWindow   time.Duration // short rate window (window=short, PodSamplesShort)
+	ShortWindow   time.Duration // short rate window (window=short)
 	StaleAfter    time.Duration // age past which a pod's last good scrape no longer counts
 	// APICacheMaxAge bounds how long a cached custom-metrics answer is served without a store
 	// change (answers are recomputed on every store change anyway).

@@ -18,41 +18,16 @@ type PodView struct {
 	heuristics.PodSample
 }
 
+// The read methods: PodSamples (the scaler), Get, ListDeployment and Visit (the custom-metrics
+// provider and the demo).
+
 // PodSamples returns one PodSample for every pod in namespace ("" for all) whose labels match
-// selector, Pending ones included, with rates over the long window. It is the method the scaler
-// calls. Pods without a usable, fresh scrape have Known=false and zero figures.
+// selector, Pending ones included, with rates over the long window, sorted by namespace and name.
+// It is the method the scaler calls. Pods without a usable, fresh scrape have Known=false and
+// zero figures.
 func (s *Store) PodSamples(namespace string, selector labels.Selector, now time.Time) []heuristics.PodSample {
-	return s.podSamples(namespace, selector, now, Long)
-}
-
-// PodSamplesShort is PodSamples over the short window.
-func (s *Store) PodSamplesShort(namespace string, selector labels.Selector, now time.Time) []heuristics.PodSample {
-	return s.podSamples(namespace, selector, now, Short)
-}
-
-func (s *Store) podSamples(namespace string, selector labels.Selector, now time.Time, w Window) []heuristics.PodSample {
-	views := s.List(namespace, selector, now, w)
-	out := make([]heuristics.PodSample, len(views))
-	for i := range views {
-		out[i] = views[i].PodSample
-	}
-	return out
-}
-
-// List returns a PodView for every pod in namespace ("" for all) matching selector, sorted by
-// namespace and name.
-func (s *Store) List(namespace string, selector labels.Selector, now time.Time, w Window) []PodView {
-	if selector == nil {
-		selector = labels.Everything()
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]PodView, 0, len(s.order))
-	for _, e := range s.order {
-		if (namespace == "" || e.key.Namespace == namespace) && selector.Matches(e.sel) {
-			out = append(out, s.view(e, now, w))
-		}
-	}
+	var out []heuristics.PodSample
+	s.Visit(namespace, selector, now, Long, func(v *PodView) { out = append(out, v.PodSample) })
 	return out
 }
 

@@ -18,7 +18,7 @@ import (
 type Config struct {
 	// Window is the span rates are computed over by default (PodSamples, the served metrics).
 	Window time.Duration
-	// ShortWindow is a shorter span for responsiveness (PodSamplesShort, window=short).
+	// ShortWindow is a shorter span for responsiveness (window=short).
 	ShortWindow time.Duration
 	// StaleAfter is the age past which a pod's last good scrape no longer counts: the pod is then
 	// unknown, as if its scrape had failed (the collector stalled, or the pod left the target set).

@@ -58,9 +58,9 @@ func TestPodSamples(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("PodSamples (-want +got):\n%s", diff)
 	}
-	short := s.PodSamplesShort("ns", sel, at(31))
-	if short[0].Window != 10*time.Second || short[0].RequestRate != 20 {
-		t.Errorf("short window sample = %+v, want 10s window at 20/s", short[0])
+	short, ok := s.Get("ns", "a", at(31), store.Short)
+	if !ok || short.Window != 10*time.Second || short.RequestRate != 20 {
+		t.Errorf("short window view = %+v, want 10s window at 20/s", short)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/agentmetrics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/report"
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/scrape"
@@ -23,8 +26,9 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 
-// collector gathers one view.Snapshot per refresh: the agents' and serve's /metrics (expfmt),
-// the pods and the scaler's Rescaled Events from the API.
+// collector gathers one view.Snapshot per refresh: the agents' /metrics through the adapter's
+// own parser and windowed store (adapter/agentmetrics, adapter/store), serve's /metrics, the pods
+// and the scaler's Rescaled Events from the API.
 type collector struct {
 	http        *http.Client
 	client      kubernetes.Interface
@@ -32,7 +36,8 @@ type collector struct {
 	serveURL    string  // serve's /metrics
 	podCapacity float64 // nominal req/s of one READY pod
 
-	prev       map[string][]agentSample // per pod, the last rateWindow of scrapes, oldest first
+	rates      *store.Store // the agents' readings; rates over rateWindow
+	seen       map[string]bool
 	prevServe  map[string]float64
 	decision   string
 	seenEvents map[types.UID]bool
@@ -40,51 +45,42 @@ type collector struct {
 	lastChange string
 }
 
-type agentSample struct {
-	at time.Time
-	a  scrape.Agent
-}
-
 func newCollector(client kubernetes.Interface, node Node, serveURL string, podCapacity float64) *collector {
 	return &collector{http: &http.Client{Timeout: 800 * time.Millisecond}, client: client, node: node, serveURL: serveURL,
-		podCapacity: podCapacity, prev: map[string][]agentSample{}, seenEvents: map[types.UID]bool{}}
+		podCapacity: podCapacity, seenEvents: map[types.UID]bool{}, seen: map[string]bool{},
+		rates: store.New(store.Config{Window: rateWindow, ShortWindow: rateWindow, StaleAfter: 3 * rateWindow})}
 }
 
 // rateWindow is the span the view's rates are taken over: the agents update their counters once
 // per poll (1 s), so a 1 s difference aliases; 5 s shows the trend.
 const rateWindow = 5 * time.Second
 
-// remember appends cur to the pod's history and drops what is older than rateWindow, keeping at
-// least one older sample to take the rate from.
-func remember(hist []agentSample, cur agentSample) []agentSample {
-	hist = append(hist, cur)
-	for len(hist) > 2 && cur.at.Sub(hist[1].at) >= rateWindow {
-		hist = hist[1:]
-	}
-	return hist
-}
-
 // collect fills the figures of s (everything but Elapsed, Duration, Offered and Clients).
 func (c *collector) collect(ctx context.Context, elapsed time.Duration, s *view.Snapshot) {
 	eps := c.node.Endpoints()
 	agents := c.scrapeAgents(ctx, eps)
 	s.Rejected, s.Attempts = map[string]float64{}, 0
-	figures := map[string]scrape.Agent{}
-	next := map[string][]agentSample{}
+	figures := map[string]agentmetrics.Reading{}
+	now := time.Now()
 	for _, e := range eps {
-		cur, ok := agents[e.Name]
+		rd, ok := agents[e.Name]
 		if !ok {
 			continue
 		}
-		figures[e.Name] = cur.a
-		hist := remember(c.prev[e.Name], cur)
-		next[e.Name] = hist
-		if len(hist) > 1 {
-			old := hist[0]
-			addRates(s, scrape.Rates(old.a.Responses, cur.a.Responses, cur.at.Sub(old.at).Seconds()))
+		figures[e.Name] = rd
+		k := store.Key{Namespace: namespace, Name: e.Name}
+		if !c.seen[e.Name] {
+			c.rates.UpsertPod(store.PodMeta{Namespace: namespace, Name: e.Name, UID: types.UID(e.Name)})
+			c.seen[e.Name] = true
+		}
+		c.rates.Record(k, types.UID(e.Name), now, rd)
+		if v, ok := c.rates.Get(namespace, e.Name, now, store.Long); ok && v.Known {
+			s.Attempts += v.RequestRate
+			s.Rejected[schema.CauseOverload] += v.Rejected503.Overload
+			s.Rejected[schema.CauseNotReady] += v.Rejected503.NotReady
+			s.Rejected[schema.CauseUpstream] += v.Rejected503.Upstream
 		}
 	}
-	c.prev = next
 	c.collectServe(ctx, s)
 	s.Pods = c.pods(ctx, eps, figures)
 	ready := 0
@@ -98,33 +94,23 @@ func (c *collector) collect(ctx context.Context, elapsed time.Duration, s *view.
 	s.LastChange = c.lastChange
 }
 
-// addRates adds one pod's per-key response rates to the snapshot's totals.
-func addRates(s *view.Snapshot, rates map[string]float64) {
-	for k, v := range rates {
-		s.Attempts += v
-		if code, cause, ok := strings.Cut(k, "/"); ok && code == schema.Code503 {
-			s.Rejected[cause] += v
-		}
-	}
-}
-
 // scrapeAgents reads every agent's /metrics concurrently.
-func (c *collector) scrapeAgents(ctx context.Context, eps []Endpoint) map[string]agentSample {
+func (c *collector) scrapeAgents(ctx context.Context, eps []Endpoint) map[string]agentmetrics.Reading {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	out := map[string]agentSample{}
+	out := map[string]agentmetrics.Reading{}
 	for _, e := range eps {
 		wg.Go(func() {
 			body, err := c.get(ctx, e.AgentURL+"/metrics")
 			if err != nil {
 				return
 			}
-			a, err := scrape.ParseAgent(body)
+			rd, err := agentmetrics.NewParser().Parse(bytes.NewReader(body))
 			if err != nil {
 				return
 			}
 			mu.Lock()
-			out[e.Name] = agentSample{at: time.Now(), a: a}
+			out[e.Name] = rd
 			mu.Unlock()
 		})
 	}
@@ -153,7 +139,7 @@ func (c *collector) collectServe(ctx context.Context, s *view.Snapshot) {
 }
 
 // pods lists the HSDS pods from the API and joins each with its agent's figures.
-func (c *collector) pods(ctx context.Context, eps []Endpoint, figures map[string]scrape.Agent) []view.Pod {
+func (c *collector) pods(ctx context.Context, eps []Endpoint, figures map[string]agentmetrics.Reading) []view.Pod {
 	list, err := c.client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=hsds"})
 	if err != nil {
 		return nil
@@ -165,13 +151,16 @@ func (c *collector) pods(ctx context.Context, eps []Endpoint, figures map[string
 		}
 		vp := view.Pod{Name: p.Name, IP: p.Status.PodIP, Phase: string(p.Status.Phase), Unschedulable: unschedulable(&p),
 			InFlight: math.NaN(), Limit: math.NaN()}
-		if a, ok := figures[p.Name]; ok {
-			vp.InFlight, vp.Limit = a.InFlight, a.Limit
-			switch a.SNReady {
-			case 1:
-				vp.State = schema.StateReady
-			case 0:
-				vp.State = "WAITING"
+		if rd, ok := figures[p.Name]; ok && rd.Up {
+			if rd.HasInFlight {
+				vp.InFlight = rd.InFlight
+			}
+			if rd.HasLimit {
+				vp.Limit = rd.Limit
+			}
+			vp.State = rd.NodeState
+			if vp.State == "" { // HSDS 1.x tells READY from not READY only
+				vp.State = schema.StateWaiting
 			}
 		}
 		out = append(out, vp)

@@ -202,14 +202,3 @@ func TestNominalPodCapacity(t *testing.T) {
 		t.Errorf("limit 0: %g, want 0", got)
 	}
 }
-
-func TestRememberKeepsRateWindow(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	var h []agentSample
-	for i := range 10 {
-		h = remember(h, agentSample{at: t0.Add(time.Duration(i) * time.Second)})
-	}
-	if span := h[len(h)-1].at.Sub(h[0].at); span < rateWindow || span > rateWindow+time.Second {
-		t.Errorf("history spans %s, want [%s, %s]", span, rateWindow, rateWindow+time.Second)
-	}
-}

@@ -10,20 +10,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
-
-// Agent is one agent's exposition, reduced to what the demo shows.
-type Agent struct {
-	// Responses are the cumulative client-facing responses, keyed "code" or "503/cause".
-	Responses map[string]float64
-	// InFlight and Limit are NaN when the agent does not export them (HSDS not read).
-	InFlight, Limit float64
-	// SNReady is 1 when the SN is READY, 0 when not, NaN when unknown.
-	SNReady float64
-	Up      bool
-}
 
 // Scaler is serve's exposition, reduced to what the demo shows. Gauges are NaN until the scaler
 // has set them.
@@ -48,34 +36,6 @@ func parse(body []byte) (fams map[string]*dto.MetricFamily, err error) {
 		return nil, fmt.Errorf("parse exposition: %w", err)
 	}
 	return fams, nil
-}
-
-// ParseAgent reads an hsds-agent /metrics body.
-func ParseAgent(body []byte) (Agent, error) {
-	fams, err := parse(body)
-	if err != nil {
-		return Agent{}, err
-	}
-	a := Agent{Responses: map[string]float64{}, InFlight: single(fams[schema.InFlight]),
-		Limit: single(fams[schema.InFlightLimit]), SNReady: math.NaN()}
-	a.Up = single(fams[schema.Up]) == 1
-	for _, m := range metrics(fams[schema.Responses]) {
-		v := value(m)
-		if !valid(v) {
-			return Agent{}, fmt.Errorf("%s: invalid value %g", schema.Responses, v)
-		}
-		key := label(m, schema.LabelCode)
-		if c := label(m, schema.LabelCause); c != "" {
-			key += "/" + c
-		}
-		a.Responses[key] += v
-	}
-	for _, m := range metrics(fams[schema.NodeState]) {
-		if label(m, schema.LabelNode) == schema.NodeSN && label(m, schema.LabelState) == schema.StateReady {
-			a.SNReady = value(m)
-		}
-	}
-	return a, nil
 }
 
 // ParseScaler reads a `hsds-autoscaler serve` /metrics body (one target).
@@ -123,22 +83,6 @@ func LastDecision(prev, cur map[string]float64) string {
 		}
 	}
 	return best
-}
-
-// Rates returns (cur - prev) / seconds per key; a key whose counter fell (a restart) or that prev
-// lacks gives no rate. seconds <= 0 gives an empty map.
-func Rates(prev, cur map[string]float64, seconds float64) map[string]float64 {
-	out := map[string]float64{}
-	if seconds <= 0 {
-		return out
-	}
-	for k, v := range cur {
-		p, ok := prev[k]
-		if ok && v >= p {
-			out[k] = (v - p) / seconds
-		}
-	}
-	return out
 }
 
 func hasSuffix(s, suffix string) bool {

@@ -8,22 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-const agentText = `# TYPE hsds_agent_responses_total counter
-hsds_agent_responses_total{cause="",code="200"} 120
-hsds_agent_responses_total{cause="overload",code="503"} 7
-hsds_agent_responses_total{cause="not_ready",code="503"} 3
-hsds_agent_responses_total{cause="upstream",code="503"} 0
-# TYPE hsds_agent_in_flight gauge
-hsds_agent_in_flight 12
-# TYPE hsds_agent_in_flight_limit gauge
-hsds_agent_in_flight_limit 40
-# TYPE hsds_agent_node_state gauge
-hsds_agent_node_state{node="sn",state="READY"} 1
-hsds_agent_node_state{node="dn",state="READY"} 0
-# TYPE hsds_agent_up gauge
-hsds_agent_up 1
-`
-
 const scalerText = `# TYPE hsds_scaler_desired_replicas gauge
 hsds_scaler_desired_replicas{target="default/hsds"} 4
 # TYPE hsds_scaler_current_replicas gauge
@@ -43,40 +27,7 @@ hsds_scaler_guard_active{guard="pending-pods",target="default/hsds"} 1
 
 var nanEqual = cmpopts.EquateNaNs()
 
-func TestParseAgent(t *testing.T) {
-	got, err := ParseAgent([]byte(agentText))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Agent{Responses: map[string]float64{"200": 120, "503/overload": 7, "503/not_ready": 3, "503/upstream": 0},
-		InFlight: 12, Limit: 40, SNReady: 1, Up: true}
-	if diff := cmp.Diff(want, got, nanEqual); diff != "" {
-		t.Errorf("ParseAgent (-want +got):\n%s", diff)
-	}
-}
-
-func TestParseAgentAbsentGauges(t *testing.T) {
-	got, err := ParseAgent([]byte("# TYPE hsds_agent_up gauge\nhsds_agent_up 0\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Agent{Responses: map[string]float64{}, InFlight: math.NaN(), Limit: math.NaN(), SNReady: math.NaN()}
-	if diff := cmp.Diff(want, got, nanEqual); diff != "" {
-		t.Errorf("ParseAgent (-want +got):\n%s", diff)
-	}
-}
-
 func TestParseErrors(t *testing.T) {
-	for _, body := range []string{
-		"hsds_agent_up{ 1\n",
-		"# TYPE hsds_agent_responses_total counter\nhsds_agent_responses_total{code=\"200\"} -1\n",
-		"# TYPE hsds_agent_responses_total counter\nhsds_agent_responses_total{code=\"200\"} NaN\n",
-		"{}0",
-	} {
-		if _, err := ParseAgent([]byte(body)); err == nil {
-			t.Errorf("ParseAgent(%q): no error", body)
-		}
-	}
 	if _, err := ParseScaler([]byte("# TYPE hsds_scaler_decisions_total counter\nhsds_scaler_decisions_total{reason=\"x\"} +Inf\n")); err == nil {
 		t.Error("ParseScaler accepted +Inf decisions")
 	}
@@ -113,33 +64,6 @@ func TestLastDecision(t *testing.T) {
 	}
 }
 
-func TestRates(t *testing.T) {
-	got := Rates(map[string]float64{"200": 10, "503/overload": 5, "gone": 1}, map[string]float64{"200": 30, "503/overload": 2, "new": 9}, 2)
-	want := map[string]float64{"200": 10}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Rates (-want +got):\n%s", diff)
-	}
-	if got := Rates(map[string]float64{"a": 1}, map[string]float64{"a": 2}, 0); len(got) != 0 {
-		t.Errorf("Rates over 0 s = %v, want empty", got)
-	}
-}
-
-func FuzzParseAgent(f *testing.F) {
-	f.Add([]byte(agentText))
-	f.Add([]byte("{}0"))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		a, err := ParseAgent(body)
-		if err != nil {
-			return
-		}
-		for k, v := range a.Responses {
-			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-				t.Errorf("accepted response %s = %g", k, v)
-			}
-		}
-	})
-}
-
 func FuzzParseScaler(f *testing.F) {
 	f.Add([]byte(scalerText))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -153,13 +77,4 @@ func FuzzParseScaler(f *testing.F) {
 			}
 		}
 	})
-}
-
-func BenchmarkParseAgent(b *testing.B) {
-	body := []byte(agentText)
-	for b.Loop() {
-		if _, err := ParseAgent(body); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
