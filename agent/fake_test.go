@@ -269,11 +269,13 @@ func TestSourcesNotReadyAgainstFake(t *testing.T) {
 	}
 }
 
-// TestInfoSourceUpperBound: against the fake, the info source's 503 count is at least the true
-// overload count and its responses sum to the gated requests.
+// TestInfoSourceUpperBound: against the fake, with the gate seen busy (requests held 300 ms, so
+// every late arrival samples more tasks than the limit), the info source's overload count is at
+// least the true overload count, and its responses sum to the gated requests.
 func TestInfoSourceUpperBound(t *testing.T) {
 	cfg := fakehsds.DefaultConfig()
 	cfg.MaxTaskCount = 20
+	cfg.ServiceTime = fakehsds.Fixed(300 * time.Millisecond)
 	pod, snURL, _ := startFake(t, cfg)
 	src, st := NewInfoSource(NewFetcher(time.Second, DefaultMaxBody), snURL, "", InfoConfig{Limit: 20, InFlightMaxAge: time.Second, GateHold: time.Second}, clock.RealClock{})
 	src.Poll(context.Background())

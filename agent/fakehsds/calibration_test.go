@@ -167,9 +167,12 @@ func (f calFigures) String() string {
 //   - burst 503 p50: within a factor 3 of the real one. The real one ranged 21-40 ms (a factor
 //     2 between runs); the fake's comes from its event-loop model (LoopCost per pass), a model of
 //     the cost, not of this machine's momentary load.
-//   - num_tasks during the burst (median of the /info samples): within a factor 2. The real
-//     one ranged 64-104; the fake counts every connection Go has accepted (~120: 60 connections +
-//     60 request tasks + 2), aiohttp accepts them in its loop, more slowly.
+//   - num_tasks during the burst (the largest /info sample): within a factor 2. The real one's
+//     median ranged 64-104 and its largest sample stayed near 100; the fake counts every
+//     connection Go has accepted (up to ~120: 60 connections + 60 request tasks + 2), aiohttp
+//     accepts them in its loop, more slowly. The median is logged, not compared: under a busy
+//     CPU the fake's fell to 38 in one run (the samples land between the clients' waves), while
+//     the largest sample, the gate's peak, stayed 108.
 //   - num_tasks after the burst: frozen on both (same value 1 s later). Its value is not
 //     compared: the real one gave 4, 7, 11, 13, 38, 43 (whatever the last request saw).
 //   - num_tasks during the steady load (median): within 2 (real 4 in every run: 2 background
@@ -207,7 +210,7 @@ func TestCalibration_FakeVsReal(t *testing.T) {
 	check("burst 503 fraction", math.Abs(rf-ff) <= 0.06, rf, ff)
 	r503, f503 := real.burst.Median[503], fake.burst.Median[503]
 	check("burst 503 p50", f503 >= r503/3 && f503 <= 3*r503, r503, f503)
-	check("burst num_tasks median", within(real.burstTasksMed, fake.burstTasksMed, 2), real.burstTasksMed, fake.burstTasksMed)
+	check("burst num_tasks peak", within(real.burstTasksMax, fake.burstTasksMax, 2), real.burstTasksMax, fake.burstTasksMax)
 	check("num_tasks frozen after the burst (real)", real.afterBurst == real.afterBurstLater, real.afterBurst, real.afterBurstLater)
 	check("num_tasks frozen after the burst (fake)", fake.afterBurst == fake.afterBurstLater, fake.afterBurst, fake.afterBurstLater)
 	check("steady num_tasks median", absInt(real.steadyTasksMed-fake.steadyTasksMed) <= 2, real.steadyTasksMed, fake.steadyTasksMed)
