@@ -60,19 +60,19 @@ func builtinPolicies() []Policy {
 			c := baseline.DefaultHPAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
 			r, err := baseline.NewHPA(c)
-			return r, c.SyncPeriod.Duration, err
+			return r, promPeriod, err
 		}},
 		{Name: PolicyKEDA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
 			c := baseline.DefaultKEDAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
 			r, err := baseline.NewKEDA(c)
-			return r, c.SyncPeriod.Duration, err
+			return r, promPeriod, err
 		}},
 		{Name: PolicyKPA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
 			c := baseline.DefaultKPAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
 			r, err := baseline.NewKPA(c)
-			return r, c.TickInterval.Duration, err
+			return r, c.BucketSize.Duration, err // Knative's scraper: every second; the decider ticks every 2 s
 		}},
 		{Name: PolicyOracle, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
 			step := seconds(env.Scenario.ControlIntervalSeconds)
@@ -80,6 +80,11 @@ func builtinPolicies() []Policy {
 		}},
 	}
 }
+
+// promPeriod is how often bench calls the Prometheus-fed recipes (HPA, KEDA): every second, so
+// that their emulated Prometheus scrapes each pod at its own whole-second instant; the HPA in
+// them syncs on its own 15 s grid and recommends no change in between.
+const promPeriod = time.Second
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 

@@ -67,20 +67,23 @@ func TestKEDABaseline(t *testing.T) {
 		c := DefaultKEDAConfig()
 		c.MinReplicas = 0
 		k := mustKEDA(t, c)
-		ds := feed(k, 0, 330, 15, func(now time.Time) heuristics.Snapshot {
+		ds := feed(k, 0, 360, 15, func(now time.Time) heuristics.Snapshot {
 			l := podLoad{inFlight: 0, limit: 100}
-			if now.Equal(at(0)) {
-				l.inFlight = 10 // active only at t=0
+			if now.Before(at(45)) {
+				// Busy until 45: each pod's scrape (hsds-0 at :10, hsds-1 at :11 of each 30 s,
+				// taken at the next call) before then sees it active; the poll at 30 is the
+				// last active one, the one at 60 sees both scrapes of 45 inactive.
+				l.inFlight = 10
 			}
 			return uniform(2, l, now)
 		})
-		checkAt(t, ds, map[float64]got{330: {true, 0, CodeKEDACooldown}})
-		if ds[300].Reason == CodeKEDACooldown {
-			t.Errorf("t=300: scaled to zero before cooldown: %+v", ds[300])
+		checkAt(t, ds, map[float64]got{360: {true, 0, CodeKEDACooldown}})
+		if ds[330].Reason == CodeKEDACooldown {
+			t.Errorf("t=330: scaled to zero before cooldown: %+v", ds[330])
 		}
-		wake := uniform(1, podLoad{inFlight: 10, limit: 100}, at(360))
+		wake := uniform(1, podLoad{inFlight: 10, limit: 100}, at(400)) // hsds-0 scraped at 370, poll at 390
 		wake.SpecReplicas = 0
-		d := k.Recommend(wake, at(360))
+		d := k.Recommend(wake, at(400))
 		if diff := cmp.Diff(got{true, 1, CodeKEDAActivate}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("activation (-want +got):\n%s", diff)
 		}

@@ -17,9 +17,15 @@ type podLoad struct {
 	rej                   heuristics.ByCause
 }
 
-// readyPod is a Running, Ready, READY pod with fresh figures sampled at now.
+// readyPod is a Running, Ready, READY pod with fresh figures sampled at now. Its exposed
+// counters are what its rates give since it started, an hour before t0.
 func readyPod(i int, l podLoad, now time.Time) heuristics.PodSample {
+	started := t0.Add(-time.Hour)
+	age := now.Sub(started).Seconds()
 	return heuristics.PodSample{
+		Exposed: heuristics.Exposition{Time: now, Responses: l.rate * age,
+			Rejected503: heuristics.ByCause{Overload: l.rej.Overload * age, NotReady: l.rej.NotReady * age, Upstream: l.rej.Upstream * age},
+			InFlight:    l.inFlight, HasInFlight: true, Limit: l.limit},
 		Name: fmt.Sprintf("hsds-%d", i), Phase: heuristics.PodRunning, Ready: true, Scheduled: true,
 		Created: t0.Add(-time.Hour), Started: t0.Add(-time.Hour),
 		Known: true, SampleTime: now, Window: 30 * time.Second,
