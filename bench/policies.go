@@ -32,10 +32,12 @@ func AllPolicies() []string {
 type Policy struct {
 	Name string
 	// Guarded policies run through scaler.Controller (guards of the policy file, Guards.Tick
-	// period). Others are "direct": every period New returns (the HPA sync period for the
-	// upstream recipes, KPA's tick) their valid recommendation, clamped to [MinReplicas,
-	// MaxReplicas], is written to spec.replicas, as the HPA controller does for the upstream
-	// recipes: nothing but the HPA algorithm between the metric and the replica count.
+	// period). Others are "direct": every period New returns (1 s for the upstream recipes and
+	// KPA: their emulated collectors, Prometheus and Knative's scraper, sample the pods' raw
+	// figures at whole seconds; the HPA's 15 s sync and KPA's 2 s tick run inside them) their
+	// valid recommendation, clamped to [MinReplicas, MaxReplicas], is written to spec.replicas,
+	// as the HPA controller does for the upstream recipes: nothing but the HPA algorithm between
+	// the metric and the replica count.
 	Guarded bool
 	// New builds a fresh recommender for one replay, and its control period (direct only).
 	New func(env Env) (heuristics.Recommender, time.Duration, error)

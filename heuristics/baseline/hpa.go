@@ -112,10 +112,10 @@ func (t *ticker) due(now time.Time) bool {
 
 // HPA is the "hpa-prometheus-adapter" baseline.
 type HPA struct {
-	cfg     HPAConfig
-	norm    *hpaNormalizer
-	prom    *prometheus
-	sync    ticker
+	cfg  HPAConfig
+	norm *hpaNormalizer
+	prom *prometheus
+	sync ticker
 }
 
 var _ heuristics.Recommender = (*HPA)(nil)

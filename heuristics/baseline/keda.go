@@ -101,8 +101,8 @@ func NewKEDA(cfg KEDAConfig) (*KEDA, error) {
 	}
 	retention := cfg.RateWindow.Duration + cfg.ScrapeInterval.Duration
 	return &KEDA{
-		cfg:  cfg,
-		norm: &hpaNormalizer{behavior: cfg.Behavior, min: max(1, cfg.MinReplicas), max: cfg.MaxReplicas},
+		cfg:       cfg,
+		norm:      &hpaNormalizer{behavior: cfg.Behavior, min: max(1, cfg.MinReplicas), max: cfg.MaxReplicas},
 		errors503: newPrometheus(cfg.ScrapeInterval.Duration, retention, cfg.MaxSampleAge.Duration, total503),
 		tasks: newPrometheus(cfg.ScrapeInterval.Duration, promLookback, cfg.MaxSampleAge.Duration,
 			func(e heuristics.Exposition) (float64, bool) {
