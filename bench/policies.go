@@ -32,10 +32,12 @@ func AllPolicies() []string {
 type Policy struct {
 	Name string
 	// Guarded policies run through scaler.Controller (guards of the policy file, Guards.Tick
-	// period). Others are "direct": every period New returns (the HPA sync period for the
-	// upstream recipes, KPA's tick) their valid recommendation, clamped to [MinReplicas,
-	// MaxReplicas], is written to spec.replicas, as the HPA controller does for the upstream
-	// recipes: nothing but the HPA algorithm between the metric and the replica count.
+	// period). Others are "direct": every period New returns (1 s for the upstream recipes and
+	// KPA: their emulated collectors, Prometheus and Knative's scraper, sample the pods' raw
+	// figures at whole seconds; the HPA's 15 s sync and KPA's 2 s tick run inside them) their
+	// valid recommendation, clamped to [MinReplicas, MaxReplicas], is written to spec.replicas,
+	// as the HPA controller does for the upstream recipes: nothing but the HPA algorithm between
+	// the metric and the replica count.
 	Guarded bool
 	// New builds a fresh recommender for one replay, and its control period (direct only).
 	New func(env Env) (heuristics.Recommender, time.Duration, error)
@@ -60,19 +62,19 @@ func builtinPolicies() []Policy {
 			c := baseline.DefaultHPAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
 			r, err := baseline.NewHPA(c)
-			return r, c.SyncPeriod.Duration, err
+			return r, promPeriod, err
 		}},
 		{Name: PolicyKEDA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
 			c := baseline.DefaultKEDAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
 			r, err := baseline.NewKEDA(c)
-			return r, c.SyncPeriod.Duration, err
+			return r, promPeriod, err
 		}},
 		{Name: PolicyKPA, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
 			c := baseline.DefaultKPAConfig()
 			c.MinReplicas, c.MaxReplicas = env.Scenario.MinReplicas, env.Scenario.MaxReplicas
 			r, err := baseline.NewKPA(c)
-			return r, c.TickInterval.Duration, err
+			return r, c.BucketSize.Duration, err // Knative's scraper: every second; the decider ticks every 2 s
 		}},
 		{Name: PolicyOracle, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
 			step := seconds(env.Scenario.ControlIntervalSeconds)
@@ -80,6 +82,11 @@ func builtinPolicies() []Policy {
 		}},
 	}
 }
+
+// promPeriod is how often bench calls the Prometheus-fed recipes (HPA, KEDA): every second, so
+// that their emulated Prometheus scrapes each pod at its own whole-second instant; the HPA in
+// them syncs on its own 15 s grid and recommends no change in between.
+const promPeriod = time.Second
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 

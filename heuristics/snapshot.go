@@ -67,6 +67,32 @@ type PodSample struct {
 	Rejected503 ByCause
 	// Exact503 is false when the 503 split is an upper bound (HSDS 0.9.x /info source).
 	Exact503 bool
+
+	// Exposed is what the pod exported at its newest good reading, unprocessed: cumulative
+	// counters and the in-flight gauge, for policies that emulate another collector on their own
+	// schedule (the baselines: Prometheus scraping every 30 s and computing rate(), Knative's
+	// 1 s scrape). It is filled even before the rates above can be computed (Known false), as
+	// long as the reading is fresh; Exposed.Time is zero when there is none.
+	Exposed Exposition
+}
+
+// Exposition is one reading of a pod's exported figures, as a scrape of it returns them.
+// Counters are cumulative since the pod's agent (or HSDS) started and restart from 0 with it.
+type Exposition struct {
+	// Time is when the figures were read (zero: no usable reading; nothing below counts).
+	Time time.Time
+	// Responses counts client-facing responses, every status (hsds_http_requests_total summed
+	// over status; the agent's hsds_agent_responses_total).
+	Responses float64
+	// Rejected503 counts client-facing 503s by cause; its Total() is
+	// hsds_http_requests_total{status="503"}.
+	Rejected503 ByCause
+	// InFlight is the task gate's count at Time (hsds_tasks_active); HasInFlight is false when
+	// there is no current figure (HSDS 0.9.x /info, see PodSample.NoInFlight). Limit is
+	// max_task_count (hsds_tasks_max), 0 when unknown.
+	InFlight    float64
+	HasInFlight bool
+	Limit       float64
 }
 
 // ByCause holds one figure per 503 cause (see agent/schema: overload, not_ready, upstream).

@@ -130,7 +130,9 @@ func TestPromSource(t *testing.T) {
 	// 150+15 then 40+3 (re-based) over 30 s.
 	want := heuristics.PodSample{Name: "a", Phase: heuristics.PodRunning, Known: true, SampleTime: t0.Add(30 * time.Second),
 		Window: 30 * time.Second, NodeState: "READY", InFlight: 42, Limit: 100, RequestRate: (165.0 + 43) / 30,
-		Rejected503: heuristics.ByCause{Overload: 18.0 / 30}, Exact503: true}
+		Rejected503: heuristics.ByCause{Overload: 18.0 / 30}, Exact503: true,
+		Exposed: heuristics.Exposition{Time: t0.Add(30 * time.Second), Responses: 43, Rejected503: heuristics.ByCause{Overload: 3},
+			InFlight: 42, HasInFlight: true, Limit: 100}}
 	if diff := cmp.Diff(want, a); diff != "" {
 		t.Errorf("pod a (-want +got):\n%s", diff)
 	}

@@ -86,10 +86,22 @@ func (s *Store) view(e *entry, now time.Time, w Window) PodView {
 	if w == Short {
 		rates, ok = f.short, f.okShort
 	}
-	if !f.ok || !ok || now.Sub(f.t) > s.cfg.StaleAfter {
+	if !f.ok || now.Sub(f.t) > s.cfg.StaleAfter {
 		return v
 	}
 	rd := &f.reading
+	v.Exposed = heuristics.Exposition{
+		Time: f.t, Responses: rd.Responses,
+		Rejected503: heuristics.ByCause{
+			Overload: rd.Rejected[agentmetrics.CauseOverload],
+			NotReady: rd.Rejected[agentmetrics.CauseNotReady],
+			Upstream: rd.Rejected[agentmetrics.CauseUpstream],
+		},
+		InFlight: rd.InFlight, HasInFlight: rd.HasInFlight, Limit: rd.Limit,
+	}
+	if !ok {
+		return v
+	}
 	v.HasLimit = rd.HasLimit
 	p := &v.PodSample
 	p.Known, p.SampleTime, p.Window = true, f.t, rates.Span

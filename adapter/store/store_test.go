@@ -52,7 +52,10 @@ func TestPodSamples(t *testing.T) {
 	want := []heuristics.PodSample{
 		{Name: "a", Phase: heuristics.PodRunning, Ready: true, Scheduled: true, Created: a.Created, Started: a.Started,
 			Known: true, SampleTime: at(30), Window: 30 * time.Second, NodeState: schema.StateReady, NodeCount: 3,
-			InFlight: 40, Limit: 100, RequestRate: 20, Rejected503: heuristics.ByCause{Overload: 2}, Exact503: true},
+			InFlight: 40, Limit: 100, RequestRate: 20, Rejected503: heuristics.ByCause{Overload: 2}, Exact503: true,
+			// The newest reading's raw counters and gauge, as scraped.
+			Exposed: heuristics.Exposition{Time: at(30), Responses: 600, Rejected503: heuristics.ByCause{Overload: 60},
+				InFlight: 40, HasInFlight: true, Limit: 100}},
 		{Name: "pending", Phase: heuristics.PodPending, Created: p.Created},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -61,6 +64,18 @@ func TestPodSamples(t *testing.T) {
 	short, ok := s.Get("ns", "a", at(31), store.Short)
 	if !ok || short.Window != 10*time.Second || short.RequestRate != 20 {
 		t.Errorf("short window view = %+v, want 10s window at 20/s", short)
+	}
+	// One reading: no rate yet (Known false), but its counters are exposed.
+	b := running("b")
+	s.UpsertPod(b)
+	s.Record(b.Key(), b.UID, at(30), reading(7, 1, 3))
+	one, _ := s.Get("ns", "b", at(31), store.Long)
+	if one.Known || one.Exposed.Time != at(30) || one.Exposed.Responses != 7 || one.Exposed.Rejected503.Overload != 1 {
+		t.Errorf("first reading: Known %v, Exposed %+v; want unknown with counters 7, 1 at t=30", one.Known, one.Exposed)
+	}
+	// A stale reading exposes nothing.
+	if old, _ := s.Get("ns", "b", at(40), store.Long); !old.Exposed.Time.IsZero() {
+		t.Errorf("stale reading exposed: %+v", old.Exposed)
 	}
 }
 

@@ -79,12 +79,34 @@ func (s *Sim) syncPod(p *pod, t float64) {
 }
 
 // PodSamples implements scaler.PodSource: the adapter store's figures of the simulated pods.
+// Their Exposed figures are the serving pods' live counters and in-flight count at the
+// simulator's now (what a scrape of HSDS's own /metrics returns at that instant), not the
+// store's last 5 s reading: the baselines sample them on Prometheus' and Knative's schedules.
 func (s *Sim) PodSamples(namespace string, selector labels.Selector, now time.Time) []heuristics.PodSample {
 	t := s.Seconds()
 	for _, p := range s.pods {
 		s.syncPod(p, t)
 	}
-	return s.store.PodSamples(namespace, selector, now)
+	out := s.store.PodSamples(namespace, selector, now)
+	for i := range out {
+		out[i].Exposed = heuristics.Exposition{}
+		for _, p := range s.endpoints {
+			if p.name == out[i].Name {
+				out[i].Exposed = s.exposition(p, now)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// exposition is what a scrape of serving pod p returns at now.
+func (s *Sim) exposition(p *pod, now time.Time) heuristics.Exposition {
+	return heuristics.Exposition{
+		Time: now, Responses: float64(p.counts.total()),
+		Rejected503: heuristics.ByCause{Overload: float64(p.counts.overload), NotReady: float64(p.counts.notReady)},
+		InFlight:    float64(p.inFlight), HasInFlight: true, Limit: float64(s.sc.MaxTaskCount),
+	}
 }
 
 // PodSamplesNow returns every live pod's figures (Pending ones included) as of now.

@@ -31,7 +31,8 @@ type HPAConfig struct {
 	ScrapeInterval heuristics.Duration `json:"scrapeInterval"`
 	// RateWindow: the range of rate() in the adapter's query, 2m.
 	RateWindow heuristics.Duration `json:"rateWindow"`
-	// MaxSampleAge: a pod whose snapshot figures are older than this counts as a failed scrape.
+	// MaxSampleAge: a pod whose exposed figures (PodSample.Exposed) are older than this at its
+	// scrape instant counts as a failed scrape.
 	MaxSampleAge heuristics.Duration `json:"maxSampleAge"`
 	// Behavior: the HPA's spec.behavior; default is the API's defaulting.
 	Behavior HPABehavior `json:"behavior"`
@@ -111,10 +112,10 @@ func (t *ticker) due(now time.Time) bool {
 
 // HPA is the "hpa-prometheus-adapter" baseline.
 type HPA struct {
-	cfg     HPAConfig
-	norm    *hpaNormalizer
-	scraper *counterScraper
-	sync    ticker
+	cfg  HPAConfig
+	norm *hpaNormalizer
+	prom *prometheus
+	sync ticker
 }
 
 var _ heuristics.Recommender = (*HPA)(nil)
@@ -127,8 +128,8 @@ func NewHPA(cfg HPAConfig) (*HPA, error) {
 	return &HPA{
 		cfg:  cfg,
 		norm: &hpaNormalizer{behavior: cfg.Behavior, min: cfg.MinReplicas, max: cfg.MaxReplicas},
-		scraper: newCounterScraper(cfg.ScrapeInterval.Duration, cfg.RateWindow.Duration+cfg.ScrapeInterval.Duration,
-			cfg.MaxSampleAge.Duration, func(p heuristics.PodSample) float64 { return p.Rejected503.Total() }),
+		prom: newPrometheus(cfg.ScrapeInterval.Duration, cfg.RateWindow.Duration+cfg.ScrapeInterval.Duration,
+			cfg.MaxSampleAge.Duration, total503),
 		sync: ticker{period: cfg.SyncPeriod.Duration},
 	}, nil
 }
@@ -136,17 +137,24 @@ func NewHPA(cfg HPAConfig) (*HPA, error) {
 // Name implements heuristics.Recommender.
 func (h *HPA) Name() string { return "hpa-prometheus-adapter" }
 
-// Recommend implements heuristics.Recommender: Prometheus scrapes every ScrapeInterval; the HPA syncs every
-// SyncPeriod and between syncs recommends no change.
+// total503 is hsds_http_requests_total{status="503"}: every client-facing 503, whatever its cause.
+func total503(e heuristics.Exposition) (float64, bool) { return e.Rejected503.Total(), true }
+
+// Recommend implements heuristics.Recommender: Prometheus scrapes each pod's raw 503 counter every
+// ScrapeInterval (on the pod's own phase; call Recommend at least every second for exact
+// instants); the HPA syncs every SyncPeriod and between syncs recommends no change. At a sync,
+// prometheus-adapter answers the HPA's query by evaluating rate()[RateWindow] at that instant:
+// its only cache (--metrics-relist-interval, default 10m) lists which metrics exist, not their
+// values, so it adds no delay here.
 func (h *HPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
-	h.scraper.scrape(snap, now)
+	h.prom.scrape(snap, now)
 	cur := snap.SpecReplicas
 	if !h.sync.due(now) {
 		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: CodeBetweenSyncs}
 	}
 	window := h.cfg.RateWindow.Duration
 	g := groupHPAPods(snap.Pods, func(p heuristics.PodSample) (int64, bool) {
-		r, ok := h.scraper.rate(p.Name, now, window)
+		r, ok := h.prom.rate(p.Name, now, window)
 		return milli(r), ok
 	})
 	target := milli(h.cfg.TargetAverageValue)

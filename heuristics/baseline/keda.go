@@ -39,7 +39,8 @@ type KEDAConfig struct {
 	// ScrapeInterval and RateWindow: Prometheus scrape interval (30s) and the 2m range of rate().
 	ScrapeInterval heuristics.Duration `json:"scrapeInterval"`
 	RateWindow     heuristics.Duration `json:"rateWindow"`
-	// MaxSampleAge: a pod whose snapshot figures are older than this counts as a failed scrape.
+	// MaxSampleAge: a pod whose exposed figures (PodSample.Exposed) are older than this at its
+	// scrape instant counts as a failed scrape.
 	MaxSampleAge heuristics.Duration `json:"maxSampleAge"`
 	// Tolerance and SyncPeriod of the HPA KEDA creates (upstream 0.1 and 15s).
 	Tolerance  float64             `json:"tolerance"`
@@ -82,8 +83,8 @@ func (c KEDAConfig) Validate() error {
 type KEDA struct {
 	cfg        KEDAConfig
 	norm       *hpaNormalizer
-	errors503  *counterScraper
-	tasks      *counterScraper
+	errors503  *prometheus
+	tasks      *prometheus
 	sync, poll ticker
 	lastActive time.Time
 }
@@ -100,17 +101,16 @@ func NewKEDA(cfg KEDAConfig) (*KEDA, error) {
 	}
 	retention := cfg.RateWindow.Duration + cfg.ScrapeInterval.Duration
 	return &KEDA{
-		cfg:  cfg,
-		norm: &hpaNormalizer{behavior: cfg.Behavior, min: max(1, cfg.MinReplicas), max: cfg.MaxReplicas},
-		errors503: newCounterScraper(cfg.ScrapeInterval.Duration, retention, cfg.MaxSampleAge.Duration,
-			func(p heuristics.PodSample) float64 { return p.Rejected503.Total() }),
-		tasks: &counterScraper{interval: cfg.ScrapeInterval.Duration, retention: promLookback, maxAge: cfg.MaxSampleAge.Duration,
-			gauge: true, series: map[string][]promSample{}, value: func(p heuristics.PodSample) float64 {
-				if p.Limit <= 0 {
-					return math.NaN() // tasks_active / 0: Prometheus yields NaN (or +Inf); max() skips NaN
+		cfg:       cfg,
+		norm:      &hpaNormalizer{behavior: cfg.Behavior, min: max(1, cfg.MinReplicas), max: cfg.MaxReplicas},
+		errors503: newPrometheus(cfg.ScrapeInterval.Duration, retention, cfg.MaxSampleAge.Duration, total503),
+		tasks: newPrometheus(cfg.ScrapeInterval.Duration, promLookback, cfg.MaxSampleAge.Duration,
+			func(e heuristics.Exposition) (float64, bool) {
+				if e.Limit <= 0 {
+					return math.NaN(), true // tasks_active / 0: Prometheus yields NaN (or +Inf); max() skips NaN
 				}
-				return p.InFlight / p.Limit
-			}},
+				return e.InFlight / e.Limit, true
+			}),
 		sync: ticker{period: cfg.SyncPeriod.Duration},
 		poll: ticker{period: cfg.PollingInterval.Duration},
 	}, nil
@@ -119,14 +119,13 @@ func NewKEDA(cfg KEDAConfig) (*KEDA, error) {
 // Name implements heuristics.Recommender.
 func (k *KEDA) Name() string { return "keda" }
 
-// triggers evaluates both queries at now: the cluster-wide 503 rate (sum over pods of rate()) and
-// the max per-pod task utilization.
+// triggers evaluates both queries at now: the cluster-wide 503 rate (sum over every series of
+// rate(), those of pods that left within the range included: the query has no pod filter) and
+// the max per-pod task utilization (instant vectors: a departed pod's series is stale).
 func (k *KEDA) triggers(snap heuristics.Snapshot, now time.Time) (rate, util float64) {
 	util = math.NaN()
+	rate, _ = k.errors503.sumRate(now, k.cfg.RateWindow.Duration) // empty result: 0 (ignoreNullValues)
 	for _, p := range snap.Pods {
-		if r, ok := k.errors503.rate(p.Name, now, k.cfg.RateWindow.Duration); ok {
-			rate += r
-		}
 		if u, ok := k.tasks.latest(p.Name, now, promLookback); ok && !math.IsNaN(u) && (math.IsNaN(util) || u > util) {
 			util = u
 		}

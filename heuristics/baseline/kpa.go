@@ -42,7 +42,7 @@ type KPAConfig struct {
 	TickInterval heuristics.Duration `json:"tickInterval"`
 	// BucketSize: the collector scrapes every second into 1 s buckets (metrics.BucketSize).
 	BucketSize heuristics.Duration `json:"bucketSize"`
-	// MaxSampleAge: pods whose snapshot figures are older are not sampled.
+	// MaxSampleAge: pods whose exposed figures (PodSample.Exposed) are older are not sampled.
 	MaxSampleAge heuristics.Duration `json:"maxSampleAge"`
 }
 
@@ -119,7 +119,11 @@ func NewKPA(cfg KPAConfig) (*KPA, error) {
 func (k *KPA) Name() string { return "kpa" }
 
 // concurrency is what Knative's scraper reports: the mean in-flight count of the sampled (fresh,
-// Ready, Running) pods times the ready pod count. ok is false with no sampled pod.
+// Ready, Running) pods times the ready pod count. ok is false with no sampled pod. The in-flight
+// count is the pod's exposed gauge at the call (PodSample.Exposed: live in bench, which calls
+// every second as Knative's scraper does), not the store's reading of up to 5 s before;
+// Knative's queue-proxy reports the mean concurrency over each second, this its value at the
+// second's end.
 func (k *KPA) concurrency(snap heuristics.Snapshot, now time.Time) (total float64, ready int, ok bool) {
 	var sum float64
 	sampled := 0
@@ -128,8 +132,8 @@ func (k *KPA) concurrency(snap heuristics.Snapshot, now time.Time) (total float6
 			continue
 		}
 		ready++
-		if p.Known && p.Age(now) <= k.cfg.MaxSampleAge.Duration {
-			sum += p.InFlight
+		if e := p.Exposed; !e.Time.IsZero() && now.Sub(e.Time) <= k.cfg.MaxSampleAge.Duration {
+			sum += e.InFlight // 0 when the pod has no current figure (HasInFlight false)
 			sampled++
 		}
 	}

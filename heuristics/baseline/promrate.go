@@ -1,111 +1,193 @@
 package baseline
 
 import (
+	"hash/fnv"
+	"math"
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
-// promSample is one scraped sample of a cumulative counter.
+// promSample is one scraped sample; stale marks Prometheus' staleness marker (a failed scrape or
+// a target that left), which ends an instant vector's lookback and is skipped by rate().
 type promSample struct {
-	t time.Time
-	v float64
+	t     time.Time
+	v     float64
+	stale bool
 }
 
-// counterScraper emulates Prometheus scraping a per-pod 503 counter every interval.
+// promSeries is one pod's series of one metric.
+type promSeries struct {
+	offset  time.Duration // the pod's scrape phase within the interval
+	samples []promSample  // time-ordered
+	gone    bool          // the pod left the target set
+}
+
+// prometheus emulates one Prometheus scraping one metric of every pod of the target every
+// interval, from the pods' exported figures (heuristics.PodSample.Exposed: the raw cumulative
+// counters and gauges, never the store's rates).
 //
-// heuristics.Snapshot carries rates, not counters, so the counter is reconstructed by integration: at each
-// scrape the pod's counter grows by (its 503 rate in the snapshot) x (time since its previous
-// scrape). The snapshot's rate is itself an average over its Window ending at SampleTime, so this
-// is the count a real scrape would see, to within the rate window's smoothing. A pod's counter
-// starts at 0 at its first successful scrape (a new series); a pod without fresh data (Known false
-// or older than maxAge) is a failed scrape: no sample. Series of pods that left are dropped.
-type counterScraper struct {
+// Scrape instants: Prometheus spreads its targets over the interval by a hash of the target
+// (scrape.Target.offset): a target is scraped at the instants t with t mod interval equal to
+// hash mod interval. Here the hash is FNV-1a of the pod name, rounded to whole seconds, on the
+// Unix epoch; a scrape is taken at the first call at or after its instant, and the sample is
+// stamped with that call's time and holds the pod's figures of that call (bench calls every
+// second, so samples are exact). The emulation runs from the first call on (warm from t=0): there
+// is no blind start beyond Prometheus' own need for two samples in the range.
+//
+// A pod whose figures are missing or older than maxAge at its scrape instant is a failed scrape;
+// a pod that left the snapshot a target that left: both write a staleness marker. Series are
+// kept for retention after their last sample (rate() over a range still sees a departed pod's
+// samples, as in Prometheus, so an unfiltered sum(rate()) includes it for up to the range).
+type prometheus struct {
 	interval, retention, maxAge time.Duration
-	value                       func(heuristics.PodSample) float64
-	gauge                       bool // store value(p) as is instead of integrating it
-	next                        time.Time
-	series                      map[string][]promSample
+	value                       func(heuristics.Exposition) (float64, bool)
+	last                        time.Time // previous call (zero before the first)
+	series                      map[string]*promSeries
 }
 
-func newCounterScraper(interval, retention, maxAge time.Duration, value func(heuristics.PodSample) float64) *counterScraper {
-	return &counterScraper{interval: interval, retention: retention, maxAge: maxAge, value: value,
-		series: map[string][]promSample{}}
+func newPrometheus(interval, retention, maxAge time.Duration, value func(heuristics.Exposition) (float64, bool)) *prometheus {
+	return &prometheus{interval: interval, retention: retention, maxAge: maxAge, value: value,
+		series: map[string]*promSeries{}}
 }
 
-// scrape takes a scrape at now if one is due (the first call scrapes at once; later ones every
-// interval on the grid started by the first).
-func (c *counterScraper) scrape(snap heuristics.Snapshot, now time.Time) {
-	if !c.next.IsZero() && now.Before(c.next) {
+// scrapeOffset is a pod's scrape phase: FNV-1a of its name modulo the interval, in whole seconds.
+func scrapeOffset(name string, interval time.Duration) time.Duration {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	secs := max(1, int64(interval/time.Second))
+	return time.Duration(h.Sum64()%uint64(secs)) * time.Second
+}
+
+// due reports whether a scrape instant of phase offset falls in (from, to].
+func (p *prometheus) due(offset time.Duration, from, to time.Time) bool {
+	if from.IsZero() {
+		from = to.Add(-time.Nanosecond) // first call: only an instant exactly now
+	}
+	iv := int64(p.interval)
+	// The latest instant <= to: to - ((to - offset) mod interval).
+	r := (to.UnixNano() - int64(offset)) % iv
+	if r < 0 {
+		r += iv
+	}
+	latest := to.Add(-time.Duration(r))
+	return latest.After(from)
+}
+
+// scrape takes every scrape due since the previous call, with the figures of snap at now.
+func (p *prometheus) scrape(snap heuristics.Snapshot, now time.Time) {
+	from := p.last
+	if !from.IsZero() && !now.After(from) {
 		return
 	}
-	if c.next.IsZero() {
-		c.next = now
-	}
-	for !c.next.After(now) {
-		c.next = c.next.Add(c.interval)
-	}
+	p.last = now
 	present := make(map[string]bool, len(snap.Pods))
-	for _, p := range snap.Pods {
-		present[p.Name] = true
-		if !p.Known || p.Age(now) > c.maxAge {
+	for i := range snap.Pods {
+		pod := &snap.Pods[i]
+		present[pod.Name] = true
+		s := p.series[pod.Name]
+		if s == nil {
+			s = &promSeries{offset: scrapeOffset(pod.Name, p.interval)}
+			p.series[pod.Name] = s
+		}
+		s.gone = false
+		if !p.due(s.offset, from, now) {
 			continue
 		}
-		s := c.series[p.Name]
-		v := 0.0
-		if c.gauge {
-			v = c.value(p)
-		} else if n := len(s); n > 0 {
-			v = s[n-1].v + c.value(p)*now.Sub(s[n-1].t).Seconds()
+		e := pod.Exposed
+		v, ok := p.value(e)
+		if e.Time.IsZero() || now.Sub(e.Time) > p.maxAge || !ok {
+			s.add(promSample{t: now, stale: true})
+			continue
 		}
-		s = append(s, promSample{t: now, v: v})
-		cut := 0
-		for cut < len(s) && !s[cut].t.After(now.Add(-c.retention)) {
-			cut++
-		}
-		c.series[p.Name] = append(s[:0], s[cut:]...)
+		s.add(promSample{t: now, v: v})
 	}
-	for name := range c.series {
-		if !present[name] {
-			delete(c.series, name)
+	cut := now.Add(-p.retention)
+	for name, s := range p.series {
+		if !present[name] && !s.gone {
+			s.gone = true
+			s.add(promSample{t: now, stale: true})
+		}
+		i := 0
+		for i < len(s.samples) && !s.samples[i].t.After(cut) {
+			i++
+		}
+		s.samples = append(s.samples[:0], s.samples[i:]...)
+		if s.gone && len(s.samples) <= 1 {
+			delete(p.series, name)
 		}
 	}
 }
 
-// latest is a PromQL instant-vector selector for one pod's gauge: its newest sample no older
-// than lookback (Prometheus' default lookback delta is 5m).
-func (c *counterScraper) latest(name string, now time.Time, lookback time.Duration) (float64, bool) {
-	s := c.series[name]
-	for i := len(s) - 1; i >= 0; i-- {
-		if !s[i].t.After(now) {
-			if now.Sub(s[i].t) > lookback {
-				return 0, false
-			}
-			return s[i].v, true
+func (s *promSeries) add(x promSample) {
+	if n := len(s.samples); n > 0 && s.samples[n-1].stale && x.stale {
+		return // one marker is enough
+	}
+	s.samples = append(s.samples, x)
+}
+
+// latest is a PromQL instant-vector selector for one pod's gauge at now: its newest sample no
+// older than lookback (Prometheus' default lookback delta is 5m), none when that is a staleness
+// marker.
+func (p *prometheus) latest(name string, now time.Time, lookback time.Duration) (float64, bool) {
+	s := p.series[name]
+	if s == nil {
+		return 0, false
+	}
+	for i := len(s.samples) - 1; i >= 0; i-- {
+		x := s.samples[i]
+		if x.t.After(now) {
+			continue
 		}
+		if x.stale || now.Sub(x.t) > lookback {
+			return 0, false
+		}
+		return x.v, true
 	}
 	return 0, false
 }
 
-// rate is PromQL rate(counter[window]) evaluated at now for one pod; ok is false with fewer than
-// two samples in the range (then the series has no rate and the pod has no metric).
-func (c *counterScraper) rate(name string, now time.Time, window time.Duration) (float64, bool) {
-	start := now.Add(-window)
-	s := c.series[name] // time-ordered: the range is a sub-slice
-	lo, hi := 0, len(s)
-	for lo < hi && !s[lo].t.After(start) { // left-open range, as Prometheus 3
-		lo++
+// rate is PromQL rate(counter[window]) evaluated at now for one series; ok is false with fewer
+// than two samples in the range (then the series has no rate: the pod has no metric).
+func (p *prometheus) rate(name string, now time.Time, window time.Duration) (float64, bool) {
+	s := p.series[name]
+	if s == nil {
+		return 0, false
 	}
-	for hi > lo && s[hi-1].t.After(now) {
-		hi--
-	}
-	return extrapolatedRate(s[lo:hi], start, now, window)
+	return rangeRate(s.samples, now, window)
 }
 
-// extrapolatedRate transcribes Prometheus promql/functions.go extrapolatedRate for a counter
-// with isRate: the increase between the first and last sample (with counter-reset correction),
-// extrapolated to the range boundaries when the samples reach within 1.1 average intervals of
-// them (else by half an interval), not below the counter's zero point, divided by the range.
+// sumRate is PromQL sum(rate(counter[window])) at now over every series, those of pods that left
+// included; ok is false when no series has a rate (an empty result).
+func (p *prometheus) sumRate(now time.Time, window time.Duration) (float64, bool) {
+	sum, any := 0.0, false
+	for _, s := range p.series {
+		if r, ok := rangeRate(s.samples, now, window); ok {
+			sum += r
+			any = true
+		}
+	}
+	return sum, any
+}
+
+// rangeRate selects the samples of the left-open range (now-window, now] (Prometheus 3),
+// staleness markers dropped, and returns their extrapolatedRate.
+func rangeRate(samples []promSample, now time.Time, window time.Duration) (float64, bool) {
+	start := now.Add(-window)
+	in := make([]promSample, 0, len(samples))
+	for _, x := range samples {
+		if x.t.After(start) && !x.t.After(now) && !x.stale && !math.IsNaN(x.v) {
+			in = append(in, x)
+		}
+	}
+	return extrapolatedRate(in, start, now, window)
+}
+
+// extrapolatedRate transcribes Prometheus 3 promql/functions.go extrapolatedRate for a counter
+// with isRate: the increase between the first and last sample (a decrease is a counter reset:
+// the value before it is added back), extrapolated to each range boundary when the samples reach
+// within 1.1 average intervals of it (else by half an average interval), towards the start never
+// further than the counter's zero point, divided by the range. Fewer than two samples: no value.
 func extrapolatedRate(s []promSample, rangeStart, rangeEnd time.Time, window time.Duration) (float64, bool) {
 	if len(s) < 2 {
 		return 0, false
