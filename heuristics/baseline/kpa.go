@@ -172,7 +172,10 @@ func (k *KPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Deci
 	k.record(now, total, ok)
 	cur := snap.SpecReplicas
 	if !k.tick.due(now) {
-		return heuristics.Decision{Valid: true, Current: cur, Replicas: cur, Reason: CodeBetweenSyncs}
+		// Between decider ticks the scale stays, within the bounds (a spec outside them, with no
+		// tick yet able to decide, is brought inside as Knative's min/max-scale annotations do).
+		to := min(max(cur, k.cfg.MinReplicas), k.cfg.MaxReplicas)
+		return heuristics.Decision{Valid: true, Current: cur, Replicas: to, Reason: CodeBetweenSyncs}
 	}
 	stable, okS := k.stable.WindowAverage(now)
 	panicV, _ := k.panic.WindowAverage(now)
