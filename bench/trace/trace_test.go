@@ -205,8 +205,12 @@ func TestGenerate(t *testing.T) {
 			if len(s.Rates) != 360 {
 				t.Errorf("%d bins, want 360", len(s.Rates))
 			}
-			if s.Rates[0] != 10 {
-				t.Errorf("first rate %g, want the base 10", s.Rates[0])
+			want := 10.0
+			if shape == ShapeColdStart {
+				want = 0 // idle until the burst
+			}
+			if s.Rates[0] != want {
+				t.Errorf("first rate %g, want %g", s.Rates[0], want)
 			}
 			if p := s.Peak(); p < 99 || p > 100 {
 				t.Errorf("peak %g, want about 100", p)
