@@ -15,10 +15,10 @@ import (
 
 // Policy names.
 const (
-	PolicyHSDS   = "hsds"
-	PolicyHPA    = "hpa-prometheus-adapter"
-	PolicyKEDA   = "keda"
-	PolicyKPA    = "kpa"
+	PolicyHSDS = "hsds"
+	PolicyHPA  = "hpa-prometheus-adapter"
+	PolicyKEDA = "keda"
+	PolicyKPA  = "kpa"
 )
 
 // AllPolicies lists the built-in policies in report order.
