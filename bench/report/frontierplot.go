@@ -10,10 +10,10 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// WriteFrontierPlot draws one trace's failures (failed %, log scale) against pod-seconds: every
+// WriteFrontierPlot draws one trace's failures (failed %) against pod-seconds, both on log scales: every
 // frontier schedule of every seed as a grey dot, each seed's Pareto front (no schedule both
 // cheaper and failing less) as a grey line, and every policy's replays in its colour, one glyph
-// per seed.
+// per seed. The legend sits bottom left, the corner no schedule reaches (cheap and failing little).
 func WriteFrontierPlot(path, trace string, r Report) error {
 	grey := color.Gray{Y: 150}
 	var series []Points
@@ -47,8 +47,8 @@ func WriteFrontierPlot(path, trace string, r Report) error {
 		series = append(series, Points{Name: pol, Color: plotutil.Color(i + 1), Shape: i, Radius: 3.5, XY: pts})
 	}
 	return WriteScatter(path, Scatter{Width: 24 * vg.Centimeter, Height: 16 * vg.Centimeter,
-		Title: fmt.Sprintf("%s: failures vs cost (%d seeds)", trace, len(r.Seeds)), XLabel: "pod-seconds",
-		YLabel: "failed requests % (log; 0 drawn at 0.0001)", LogY: true, YFloor: 1e-4, Series: series})
+		Title: fmt.Sprintf("%s: failures vs cost (%d seeds)", trace, len(r.Seeds)), XLabel: "pod-seconds (log)",
+		YLabel: "failed requests % (log; 0 drawn at 0.0001)", LogX: true, LogY: true, LegendBottomLeft: true, YFloor: 1e-4, Series: series})
 }
 
 // Pareto returns the points no other point beats on both axes (lower X and lower Y), by X.

@@ -20,7 +20,7 @@ func TestPareto(t *testing.T) {
 
 func TestWriteScatterAndFrontierPlot(t *testing.T) {
 	dir := t.TempDir()
-	s := Scatter{Width: 10 * vg.Centimeter, Height: 8 * vg.Centimeter, XLabel: "x", YLabel: "y", LogY: true, YFloor: 1e-4,
+	s := Scatter{Width: 10 * vg.Centimeter, Height: 8 * vg.Centimeter, XLabel: "x", YLabel: "y", LogX: true, LogY: true, YFloor: 1e-4,
 		Series: []Points{{Name: "a", Radius: 2, XY: plotter.XYs{{X: 1, Y: 0}, {X: 2, Y: 0.5}}}, {Name: "b", Line: true, Dashed: true, XY: plotter.XYs{{X: 1, Y: 1}, {X: 3, Y: 2}}}}}
 	if err := WriteScatter(filepath.Join(dir, "s.png"), s); err != nil {
 		t.Fatal(err)
@@ -39,5 +39,20 @@ func TestWriteScatterAndFrontierPlot(t *testing.T) {
 	}
 	if err := WriteScatter(filepath.Join(dir, "missing", "s.png"), s); err == nil {
 		t.Error("unwritable path: no error")
+	}
+}
+
+func TestLogTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range (logTicks{}).Ticks(7000, 60000) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if diff := cmp.Diff([]string{"10000", "20000", "50000"}, labels); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
+	}
+	if got := (logTicks{}).Ticks(0, 10); got != nil {
+		t.Errorf("lo 0: %v", got)
 	}
 }
