@@ -222,6 +222,13 @@ func TestConfigFlagsAndComplete(t *testing.T) {
 	if len(cfg.Generated) != 2 || cfg.Generated[0].Shape != trace.ShapeStep || cfg.Generated[1].Shape != trace.ShapeFlash {
 		t.Errorf("shapes: %+v, want step and flash", cfg.Generated)
 	}
+	var shapes []trace.Shape
+	for _, g := range NewConfig().Generated {
+		shapes = append(shapes, g.Shape)
+	}
+	if diff := cmp.Diff([]trace.Shape{"step", "flash", "diurnal", "coldstart", "sawtooth", "fanout"}, shapes); diff != "" {
+		t.Errorf("default shapes (-want +got):\n%s", diff)
+	}
 	none := NewConfig()
 	fs = pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	none.AddFlags(fs)

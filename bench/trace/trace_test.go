@@ -223,6 +223,28 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
+// The shapes added for issue 12, at hand-picked instants (Duration 3600, Step 10, 10..100).
+func TestGenerateNewShapes(t *testing.T) {
+	for _, tc := range []struct {
+		shape Shape
+		at    map[int]float64 // bin -> rate
+	}{
+		{ShapeColdStart, map[int]float64{0: 0, 89: 0, 90: 100, 179: 100, 180: 10}},
+		{ShapeSawtooth, map[int]float64{0: 10, 27: 55, 54: 100, 59: 100, 60: 10}},
+		{ShapeFanout, map[int]float64{0: 10, 26: 10, 27: 100, 29: 100, 30: 10, 57: 100}},
+	} {
+		s, err := Generate(Gen{Shape: tc.shape, Base: 10, Peak: 100, Duration: 3600, Step: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for bin, want := range tc.at {
+			if got := s.Rates[bin]; math.Abs(got-want) > 1e-9 {
+				t.Errorf("%s bin %d: %g, want %g", tc.shape, bin, got, want)
+			}
+		}
+	}
+}
+
 func TestShippedTracesParse(t *testing.T) {
 	tests := []struct {
 		file string
