@@ -50,7 +50,8 @@ type Config struct {
 	// Seeds: every trace is replayed once per seed, policies and frontier alike; a seed fixes
 	// every random draw, the same seeds give the same report.
 	Seeds []uint64
-	// OutDir receives report.json, report.md and <trace>.png ("" writes nothing).
+	// OutDir receives report.json, report.md, <trace>.png and <trace>-frontier.png ("" writes
+	// nothing).
 	OutDir string
 	// Parallel is how many replays run at once (default GOMAXPROCS).
 	Parallel int
