@@ -9,6 +9,7 @@ K8S_BIN     ?= $(CACHE)/k8s/$(K8S_VERSION)/bin
 LINT        := $(CACHE)/bin/golangci-lint
 FUZZTIME    ?= 10s
 TRACES      ?=
+SEEDS       ?= 1
 BIN         := $(CURDIR)/bin
 
 export HSDS_K8S_BIN := $(K8S_BIN)
@@ -54,8 +55,8 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	  done; \
 	done
 
-bench: ## replay the traces through the simulator for every policy; writes bench/out/
-	$(GO) run ./cmd/hsds-bench --out bench/out $(if $(TRACES),--traces "$(TRACES)")
+bench: ## replay the traces and generated shapes, for each of SEEDS, through every policy and the frontier; writes bench/out/
+	$(GO) run ./cmd/hsds-bench --out bench/out --seeds "$(SEEDS)" $(if $(TRACES),--traces "$(TRACES)")
 
 demo: k8s-bin build ## the main job on this machine: control plane, fake HSDS pods, agents, the autoscaler, a replayed trace
 	$(GO) run ./deploy/demo --bin $(BIN) --k8s-bin $(K8S_BIN) $(DEMO_FLAGS)

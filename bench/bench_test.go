@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/report"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/trace"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
@@ -36,20 +36,25 @@ func fixedPolicy(n int32) Policy {
 	}}
 }
 
+// smallConfig replays one generated flash crowd of 30 minutes on at most 8 replicas, with a
+// two-λ frontier.
 func smallConfig(t *testing.T) Config {
 	cfg := NewConfig()
+	cfg.OnlyGenerated = true
 	cfg.Generated = []trace.Gen{{Shape: trace.ShapeFlash, Base: 5, Peak: 50, Duration: 1800, Step: 10}}
+	cfg.Scenario.MaxReplicas = 8
+	cfg.Lambdas = []float64{1, 100}
 	cfg.OutDir = t.TempDir()
 	cfg.Parallel = 2
 	return cfg
 }
 
-// TestReportGolden replays a small synthetic trace with a fixed-replica policy and the oracle,
+// TestReportGolden replays a small synthetic trace with a fixed-replica policy and its frontier,
 // and compares report.md and report.json with testdata/ (go test ./bench -run Golden -update).
 func TestReportGolden(t *testing.T) {
 	cfg := smallConfig(t)
 	cfg.Extra = []Policy{fixedPolicy(4)}
-	cfg.Policies = []string{"fixed", PolicyOracle}
+	cfg.Policies = []string{"fixed"}
 	if _, err := Run(context.Background(), cfg); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -72,15 +77,19 @@ func TestReportGolden(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(cfg.OutDir, "flash.png")); err != nil || fi.Size() < 1000 {
-		t.Errorf("plot flash.png: %v", err)
+	for _, name := range []string{"flash.png", "flash-frontier.png"} {
+		if fi, err := os.Stat(filepath.Join(cfg.OutDir, name)); err != nil || fi.Size() < 1000 {
+			t.Errorf("plot %s: %v", name, err)
+		}
 	}
 }
 
-// Every built-in policy runs on the simulator, and the report carries one row per policy with
-// the columns the goals need, deterministically for a seed.
+// Every built-in policy runs on the simulator for every seed, beside the frontier's schedules
+// (every fixed count included); each row carries the columns the goals need and its distance to
+// the frontier, deterministically for the seeds.
 func TestRunAllPolicies(t *testing.T) {
 	cfg := smallConfig(t)
+	cfg.Seeds = []uint64{1, 2}
 	var progress bytes.Buffer
 	cfg.Progress = &progress
 	rep, err := Run(context.Background(), cfg)
@@ -89,22 +98,32 @@ func TestRunAllPolicies(t *testing.T) {
 	}
 	var got []string
 	for _, r := range rep.Rows {
-		got = append(got, r.Policy+"/"+r.Actuation)
-		if r.Requests == 0 || r.PodSeconds <= 0 || r.OraclePodSeconds <= 0 || r.ScaleFactor <= 0 || r.TimeCompression != 1 {
+		got = append(got, fmt.Sprintf("%d/%s/%s", r.Seed, r.Policy, r.Actuation))
+		if r.Requests == 0 || r.PodSeconds <= 0 || r.ScaleFactor <= 0 || r.TimeCompression != 1 {
 			t.Errorf("row %+v: missing figures", r)
 		}
-		// The oracle is faithful to its definition: in this same simulator its schedule sheds
-		// no more than the measured capacity allows (2x for noise: a flash crowd, not a steady load).
-		if f := float64(r.RejectedOverload) / float64(r.Attempts); r.Policy == PolicyOracle && f > 2*sim.CapacityRejectFraction {
-			t.Errorf("oracle overload 503s %.4f of attempts, want <= %g", f, 2*sim.CapacityRejectFraction)
+		if r.FrontierCheapLabel == "" && r.FrontierLabel == "" {
+			t.Errorf("row %s/%d: no distance to the frontier", r.Policy, r.Seed)
 		}
 	}
-	want := []string{"hsds/scaler.Controller", "hpa-prometheus-adapter/direct", "keda/direct", "kpa/direct", "oracle/direct"}
+	want := []string{"1/hsds/scaler.Controller", "1/hpa-prometheus-adapter/direct", "1/keda/direct", "1/kpa/direct",
+		"2/hsds/scaler.Controller", "2/hpa-prometheus-adapter/direct", "2/keda/direct", "2/kpa/direct"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
-	if len(rep.Goals) != 3 {
-		t.Errorf("%d goals, want 3", len(rep.Goals))
+	for _, seed := range cfg.Seeds {
+		var fixed []string
+		for _, f := range rep.Frontier {
+			if f.Seed == seed && strings.HasPrefix(f.Label, "fixed ") {
+				fixed = append(fixed, f.Label)
+			}
+		}
+		if diff := cmp.Diff([]string{"fixed 2", "fixed 3", "fixed 4", "fixed 5", "fixed 6", "fixed 7", "fixed 8"}, fixed); diff != "" {
+			t.Errorf("seed %d: fixed counts in the frontier (-want +got):\n%s", seed, diff)
+		}
+	}
+	if len(rep.Goals) != 2*len(report.GoalIDs) {
+		t.Errorf("%d goals, want %d (every goal, each seed)", len(rep.Goals), 2*len(report.GoalIDs))
 	}
 	if !strings.Contains(progress.String(), "100%") {
 		t.Errorf("progress never reached 100%%: %q", progress.String())
@@ -115,7 +134,44 @@ func TestRunAllPolicies(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	if diff := cmp.Diff(rep.Rows, again.Rows); diff != "" {
-		t.Errorf("same seed, different rows (-first +second):\n%s", diff)
+		t.Errorf("same seeds, different rows (-first +second):\n%s", diff)
+	}
+	if diff := cmp.Diff(rep.Frontier, again.Frontier); diff != "" {
+		t.Errorf("same seeds, different frontier (-first +second):\n%s", diff)
+	}
+}
+
+// report.json is {"rows": [...], "frontier": [...], ...} with the fields the issue names.
+func TestReportJSONShape(t *testing.T) {
+	cfg := smallConfig(t)
+	cfg.Policies = []string{PolicyHSDS}
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.OutDir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Rows     []map[string]any `json:"rows"`
+		Frontier []map[string]any `json:"frontier"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Rows) != 1 || len(doc.Frontier) < 7 {
+		t.Fatalf("%d rows, %d frontier entries: want 1 and at least the 7 fixed counts", len(doc.Rows), len(doc.Frontier))
+	}
+	has := func(what string, m map[string]any, keys ...string) {
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s has no %q: %v", what, k, m)
+			}
+		}
+	}
+	has("row", doc.Rows[0], "trace", "seed", "policy", "failed_fraction", "rejected_fraction", "pod_seconds", "replica_changes", "p99_latency_s")
+	for _, f := range doc.Frontier {
+		has("frontier entry", f, "trace", "seed", "label", "failed_fraction", "pod_seconds", "replica_changes")
 	}
 }
 
@@ -147,7 +203,8 @@ func TestConfigFlagsAndComplete(t *testing.T) {
 	cfg := NewConfig()
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	cfg.AddFlags(fs)
-	if err := fs.Parse([]string{"--traces", "a.csv b.csv", "--policies", "hsds,oracle", "--sim-startup-seconds", "45"}); err != nil {
+	if err := fs.Parse([]string{"--traces", "a.csv b.csv", "--policies", "hsds,kpa", "--sim-startup-seconds", "45",
+		"--seeds", "1 2,3", "--shapes", "step flash"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Complete(fs); err != nil {
@@ -158,6 +215,31 @@ func TestConfigFlagsAndComplete(t *testing.T) {
 	}
 	if cfg.Scenario.StartupSeconds != 45 || len(cfg.Policies) != 2 {
 		t.Errorf("flags not applied: %+v", cfg)
+	}
+	if diff := cmp.Diff([]uint64{1, 2, 3}, cfg.Seeds); diff != "" {
+		t.Errorf("seeds (-want +got):\n%s", diff)
+	}
+	if len(cfg.Generated) != 2 || cfg.Generated[0].Shape != trace.ShapeStep || cfg.Generated[1].Shape != trace.ShapeFlash {
+		t.Errorf("shapes: %+v, want step and flash", cfg.Generated)
+	}
+	var shapes []trace.Shape
+	for _, g := range NewConfig().Generated {
+		shapes = append(shapes, g.Shape)
+	}
+	if diff := cmp.Diff([]trace.Shape{"step", "flash", "diurnal", "coldstart", "sawtooth", "fanout"}, shapes); diff != "" {
+		t.Errorf("default shapes (-want +got):\n%s", diff)
+	}
+	none := NewConfig()
+	fs = pflag.NewFlagSet("bench", pflag.ContinueOnError)
+	none.AddFlags(fs)
+	if err := fs.Parse([]string{"--shapes", "none", "--seeds", "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := none.Complete(fs); err == nil || !strings.Contains(err.Error(), `seed "x"`) {
+		t.Errorf("bad seed: %v", err)
+	}
+	if len(none.Generated) != 0 {
+		t.Errorf("--shapes none: %d generated traces", len(none.Generated))
 	}
 }
 

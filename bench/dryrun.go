@@ -69,13 +69,14 @@ func DryRunTrace(ctx context.Context, opts DryRunOptions, w io.Writer) (report.R
 	if err != nil {
 		return report.Row{}, fmt.Errorf("dry-run trace: %w", err)
 	}
-	r, err := prepare(s, opts.Scenario, &capacity)
+	r, err := prepare(s, opts.Scenario)
 	if err != nil {
 		return report.Row{}, fmt.Errorf("trace %s: %w", opts.Trace, err)
 	}
-	cfg := Config{Scenario: opts.Scenario, PolicyFile: opts.PolicyFile, Seed: opts.Seed}
+	cfg := Config{Scenario: opts.Scenario, PolicyFile: opts.PolicyFile, Seeds: []uint64{opts.Seed}}
 	pol := builtinPolicies()[0] // hsds
-	jobs := plan([]replay{r}, []Policy{pol}, opts.Scenario.TickSeconds)
+	plan := replayPlan{trace: &r, seed: opts.Seed, initial: capacity.ReplicasFor(r.series.Rates[0])}
+	jobs := newJobs([]replayPlan{plan}, []Policy{pol}, opts.Scenario)
 	var decisions []scaler.DryRunStep
 	observe := func(o scaler.Outcome) {
 		if !opts.All && !o.Acted && o.Decision.Replicas == o.Current {
@@ -87,7 +88,7 @@ func DryRunTrace(ctx context.Context, opts DryRunOptions, w io.Writer) (report.R
 	if err != nil {
 		return report.Row{}, err
 	}
-	summary := row(r.info, pol.Name, res, 0)
+	summary := row(r.info, opts.Seed, pol, res)
 	if opts.Plot != "" {
 		tl := report.Timeline{Trace: r.info.Trace, Policy: pol.Name, Points: res.stats.Timeline}
 		if err := report.WritePlot(opts.Plot, r.info, []report.Timeline{tl}); err != nil {

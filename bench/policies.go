@@ -7,7 +7,6 @@ import (
 
 	clocktesting "k8s.io/utils/clock/testing"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/bench/oracle"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/baseline"
@@ -16,16 +15,15 @@ import (
 
 // Policy names.
 const (
-	PolicyHSDS   = "hsds"
-	PolicyHPA    = "hpa-prometheus-adapter"
-	PolicyKEDA   = "keda"
-	PolicyKPA    = "kpa"
-	PolicyOracle = oracle.Name
+	PolicyHSDS = "hsds"
+	PolicyHPA  = "hpa-prometheus-adapter"
+	PolicyKEDA = "keda"
+	PolicyKPA  = "kpa"
 )
 
 // AllPolicies lists the built-in policies in report order.
 func AllPolicies() []string {
-	return []string{PolicyHSDS, PolicyHPA, PolicyKEDA, PolicyKPA, PolicyOracle}
+	return []string{PolicyHSDS, PolicyHPA, PolicyKEDA, PolicyKPA}
 }
 
 // Policy is one policy bench can run.
@@ -48,8 +46,8 @@ type Env struct {
 	Scenario sim.Scenario
 	// Policy is the hsds policy (policy file, or defaults) with the scenario's replica bounds.
 	Policy heuristics.Policy
-	// Oracle is the oracle's schedule for this replay, one entry per control interval.
-	Oracle []int32
+	// Seed is the replay's seed.
+	Seed uint64
 }
 
 func builtinPolicies() []Policy {
@@ -76,10 +74,6 @@ func builtinPolicies() []Policy {
 			r, err := baseline.NewKPA(c)
 			return r, c.BucketSize.Duration, err // Knative's scraper: every second; the decider ticks every 2 s
 		}},
-		{Name: PolicyOracle, New: func(env Env) (heuristics.Recommender, time.Duration, error) {
-			step := seconds(env.Scenario.ControlIntervalSeconds)
-			return oracle.NewRecommender(env.Oracle, sim.Epoch(), step), step, nil
-		}},
 	}
 }
 
@@ -98,7 +92,7 @@ func policyNames(extra []Policy) []string {
 	return names
 }
 
-// resolvePolicies returns the policies to run, the oracle always included (last).
+// resolvePolicies returns the policies to run, in cfg.Policies' order.
 func resolvePolicies(cfg Config) ([]Policy, error) {
 	all := append(builtinPolicies(), cfg.Extra...)
 	byName := map[string]Policy{}
@@ -107,11 +101,9 @@ func resolvePolicies(cfg Config) ([]Policy, error) {
 	}
 	var out []Policy
 	for _, n := range cfg.Policies {
-		if n != PolicyOracle {
-			out = append(out, byName[n])
-		}
+		out = append(out, byName[n])
 	}
-	return append(out, byName[PolicyOracle]), nil
+	return out, nil
 }
 
 // stepFunc runs one control step at the simulator's now.

@@ -8,25 +8,39 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/frontier"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
 )
 
-// Report is one bench run.
+// Report is one bench run: every policy and every frontier schedule on every trace and seed.
 type Report struct {
-	Seed     uint64       `json:"seed"`
+	Seeds    []uint64     `json:"seeds"`
 	Scenario sim.Scenario `json:"scenario"`
 	Traces   []TraceInfo  `json:"traces"`
-	Rows     []Row        `json:"rows"`
-	Goals    []Goal       `json:"goals"`
-	// OracleCapacity is the per-pod capacity the oracle plans with, measured in the simulator.
-	OracleCapacity sim.Capacity `json:"oracle_capacity"`
-	// Timelines feed the plots; they are not part of report.json.
+	// Rows are the policies' replays, by trace, seed, policy.
+	Rows []Row `json:"rows"`
+	// Frontier are the frontier's schedules replayed, by trace, seed, schedule.
+	Frontier []FrontierEntry `json:"frontier"`
+	Goals    []Goal          `json:"goals"`
+	// Measured are what each seed measured in the simulator before the replays.
+	Measured []Measured `json:"measured"`
+	// Timelines feed the plots (the first seed's policies); they are not part of report.json.
 	Timelines []Timeline `json:"-"`
+}
+
+// Measured is what one seed measured in the simulator: the no-503 capacity that sets every
+// replay's initial replicas, and the frontier DP's costs.
+type Measured struct {
+	Seed     uint64         `json:"seed"`
+	Capacity sim.Capacity   `json:"capacity"`
+	Costs    frontier.Costs `json:"frontier_costs"`
 }
 
 // TraceInfo says how a trace was replayed: which slice, how compressed, how scaled.
 type TraceInfo struct {
-	Trace             string  `json:"trace"`
+	Trace string `json:"trace"`
+	// Generated is the shape of a generated trace ("" for a file).
+	Generated         string  `json:"generated,omitempty"`
 	SourceSeconds     float64 `json:"source_seconds"`
 	SourceStepSeconds float64 `json:"source_step_seconds"`
 	// SliceStartSeconds is where the replayed window starts in the source trace.
@@ -38,43 +52,71 @@ type TraceInfo struct {
 	PeakRPS float64 `json:"peak_rps"`
 	MeanRPS float64 `json:"mean_rps"`
 	// MinReplicasRPS is the rated capacity of MinReplicas pods.
-	MinReplicasRPS    float64 `json:"min_replicas_capacity_rps"`
-	OracleLeadSeconds float64 `json:"oracle_lead_seconds"`
-	// OracleNodeLead is the oracle's lead when its pods need a new VM.
-	OracleNodeLead float64 `json:"oracle_node_lead_seconds"`
+	MinReplicasRPS float64 `json:"min_replicas_capacity_rps"`
 }
 
-// Row is one policy on one trace.
+// Row is one policy on one trace with one seed.
 type Row struct {
 	Trace  string `json:"trace"`
+	Seed   uint64 `json:"seed"`
 	Policy string `json:"policy"`
 	// Actuation is "scaler.Controller" (guards on) or "direct" (recommendation written as is).
 	Actuation string `json:"actuation"`
 	// FailedFraction: client-visible failures (after retries) per finished logical request.
 	FailedFraction float64 `json:"failed_fraction"`
 	// RejectedFraction: 503s per attempt (retries included).
-	RejectedFraction   float64 `json:"rejected_fraction"`
-	PodSeconds         float64 `json:"pod_seconds"`
-	OraclePodSeconds   float64 `json:"oracle_pod_seconds"`
-	PodSecondsVsOracle float64 `json:"pod_seconds_vs_oracle"`
-	ReplicaChanges     int     `json:"replica_changes"`
-	P99LatencyS        float64 `json:"p99_latency_s"`
-	ScaleFactor        float64 `json:"scale_factor"`
-	TimeCompression    float64 `json:"time_compression"`
-	SimulatedSeconds   float64 `json:"simulated_seconds"`
-	Requests           int64   `json:"requests"`
-	Failed             int64   `json:"failed"`
-	Unfinished         int64   `json:"unfinished"`
-	Attempts           int64   `json:"attempts"`
-	RejectedOverload   int64   `json:"rejected_overload"`
-	RejectedNotReady   int64   `json:"rejected_not_ready"`
-	NoEndpoint         int64   `json:"no_endpoint"`
-	NodeSeconds        float64 `json:"node_seconds"`
+	RejectedFraction float64 `json:"rejected_fraction"`
+	PodSeconds       float64 `json:"pod_seconds"`
+	ReplicaChanges   int     `json:"replica_changes"`
+	P99LatencyS      float64 `json:"p99_latency_s"`
+	// FrontierPodSeconds are the pod-seconds of the cheapest frontier schedule (same trace and
+	// seed) failing no more than this row (0: none does), FrontierLabel its label, and
+	// PodSecondsVsFrontier the ratio.
+	FrontierPodSeconds   float64 `json:"frontier_pod_seconds"`
+	FrontierLabel        string  `json:"frontier_label"`
+	PodSecondsVsFrontier float64 `json:"pod_seconds_vs_frontier"`
+	// FrontierFailedFraction is the failed fraction of the best frontier schedule costing no
+	// more pod-seconds than this row (-1: none does), FrontierCheapLabel its label.
+	FrontierFailedFraction float64 `json:"frontier_failed_fraction"`
+	FrontierCheapLabel     string  `json:"frontier_cheap_label"`
+	ScaleFactor            float64 `json:"scale_factor"`
+	TimeCompression        float64 `json:"time_compression"`
+	SimulatedSeconds       float64 `json:"simulated_seconds"`
+	Requests               int64   `json:"requests"`
+	Failed                 int64   `json:"failed"`
+	Unfinished             int64   `json:"unfinished"`
+	Attempts               int64   `json:"attempts"`
+	RejectedOverload       int64   `json:"rejected_overload"`
+	RejectedNotReady       int64   `json:"rejected_not_ready"`
+	NoEndpoint             int64   `json:"no_endpoint"`
+	NodeSeconds            float64 `json:"node_seconds"`
 }
 
-// Goal is one of the project's acceptance goals checked on one trace.
+// FrontierEntry is one frontier schedule replayed on one trace with one seed.
+type FrontierEntry struct {
+	Trace string `json:"trace"`
+	Seed  uint64 `json:"seed"`
+	// Label is "dp λ=<λ>" or "fixed <n>".
+	Label            string  `json:"label"`
+	Lambda           float64 `json:"lambda,omitempty"`
+	FailedFraction   float64 `json:"failed_fraction"`
+	RejectedFraction float64 `json:"rejected_fraction"`
+	PodSeconds       float64 `json:"pod_seconds"`
+	ReplicaChanges   int     `json:"replica_changes"`
+	P99LatencyS      float64 `json:"p99_latency_s"`
+	// ModelPodSeconds and ModelFailed are what the DP expected of the schedule (pod-seconds,
+	// failed requests).
+	ModelPodSeconds float64 `json:"model_pod_seconds"`
+	ModelFailed     float64 `json:"model_failed"`
+	Requests        int64   `json:"requests"`
+	Failed          int64   `json:"failed"`
+}
+
+// Goal is one of the project's goals (docs/bench.md, "Goals") checked on one trace and seed.
 type Goal struct {
 	Trace  string `json:"trace"`
+	Seed   uint64 `json:"seed"`
+	ID     string `json:"id"`
 	Goal   string `json:"goal"`
 	Met    bool   `json:"met"`
 	Detail string `json:"detail"`
@@ -86,7 +128,8 @@ type Timeline struct {
 	Points        []sim.Point
 }
 
-// WriteAll writes report.json, report.md and <trace>.png for every trace into dir.
+// WriteAll writes report.json, report.md, and for every trace <trace>.png (the first seed's
+// timelines) and <trace>-frontier.png (failures vs pod-seconds) into dir.
 func WriteAll(dir string, r Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report dir: %w", err)
@@ -99,6 +142,9 @@ func WriteAll(dir string, r Report) error {
 	}
 	for _, t := range r.Traces {
 		if err := WritePlot(filepath.Join(dir, FileName(t.Trace)+".png"), t, r.Timelines); err != nil {
+			return err
+		}
+		if err := WriteFrontierPlot(filepath.Join(dir, FileName(t.Trace)+"-frontier.png"), t.Trace, r); err != nil {
 			return err
 		}
 	}

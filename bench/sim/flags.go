@@ -38,6 +38,5 @@ func (s *Scenario) AddFlags(fs *pflag.FlagSet) {
 	f(&s.MaxDurationSeconds, "max-duration-seconds", "longest replay: the busiest slice of a longer trace")
 	f(&s.TimeCompression, "time-compression", "trace seconds replayed per simulated second")
 	f(&s.PeakFactor, "peak-factor", "replay peak = factor x capacity of min replicas")
-	f(&s.OracleHoldSeconds, "oracle-hold-seconds", "how long the oracle keeps a replica level before scaling down")
 	f(&s.RatedUtilization, "rated-utilization", "share of the task-limit throughput counted as pod capacity (~1% gate rejections)")
 }

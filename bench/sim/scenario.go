@@ -58,8 +58,6 @@ type Scenario struct {
 	// the rate at which the SN gate rejects about 1% of attempts in steady state (calibrated by
 	// TestRatedCapacityCalibration). The oracle plans for it; PeakFactor is relative to it.
 	RatedUtilization float64 `json:"ratedUtilization"`
-	// OracleHoldSeconds is how long the oracle keeps a replica level before scaling down.
-	OracleHoldSeconds float64 `json:"oracleHoldSeconds"`
 }
 
 // Mix is the request mix: fractions of logical requests by kind (they must sum to 1).
@@ -102,7 +100,6 @@ func DefaultScenario() Scenario {
 		TimeCompression:        1,
 		PeakFactor:             3,
 		RatedUtilization:       0.2,
-		OracleHoldSeconds:      300,
 	}
 }
 
@@ -141,7 +138,7 @@ func (s Scenario) Validate() error {
 		{"serviceSigma", s.ServiceSigma}, {"notReadySeconds", s.NotReadySeconds}, {"startupSeconds", s.StartupSeconds},
 		{"nodeAddSeconds", s.NodeAddSeconds}, {"nodeRemoveSeconds", s.NodeRemoveSeconds}, {"retries", float64(s.Retries)},
 		{"backoffFactorSeconds", s.BackoffFactorSeconds}, {"retryAfterSeconds", s.RetryAfterSeconds},
-		{"oracleHoldSeconds", s.OracleHoldSeconds}, {"overheadTasks", float64(s.OverheadTasks)},
+		{"overheadTasks", float64(s.OverheadTasks)},
 	} {
 		nonNeg(k.n, k.v)
 	}

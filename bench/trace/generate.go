@@ -15,10 +15,19 @@ const (
 	ShapeRamp    Shape = "ramp"    // linear from Base to Peak over the first half, then Peak
 	ShapeFlash   Shape = "flash"   // Base, with a flash crowd at Duration/3: Peak within 60 s, decaying over 10 min
 	ShapeDiurnal Shape = "diurnal" // sinusoid between Base and Peak with period Duration (trough at 0)
+	// ShapeColdStart is a burst on an idle service: no load until Duration/4, Peak at once for
+	// Duration/4, then Base.
+	ShapeColdStart Shape = "coldstart"
+	// ShapeSawtooth ramps from Base to Peak over 9 minutes, holds it for one, then drops back to
+	// Base, every 10 minutes.
+	ShapeSawtooth Shape = "sawtooth"
+	// ShapeFanout is a batch job fanning out to many clients: Base, with 30 s bursts at Peak
+	// every 5 minutes.
+	ShapeFanout Shape = "fanout"
 )
 
 // Shapes lists every generated shape.
-var Shapes = [...]Shape{ShapeStep, ShapeRamp, ShapeFlash, ShapeDiurnal}
+var Shapes = [...]Shape{ShapeStep, ShapeRamp, ShapeFlash, ShapeDiurnal, ShapeColdStart, ShapeSawtooth, ShapeFanout}
 
 // Gen describes a generated trace.
 type Gen struct {
@@ -33,7 +42,7 @@ type Gen struct {
 func (g Gen) Validate() error {
 	var errs []error
 	switch g.Shape {
-	case ShapeStep, ShapeRamp, ShapeFlash, ShapeDiurnal:
+	case ShapeStep, ShapeRamp, ShapeFlash, ShapeDiurnal, ShapeColdStart, ShapeSawtooth, ShapeFanout:
 	default:
 		errs = append(errs, fmt.Errorf("shape %q: want one of %v", g.Shape, Shapes))
 	}
@@ -79,6 +88,21 @@ func (g Gen) rate(t float64) float64 {
 		default:
 			return g.Base + d*math.Exp(-(t-at-60)/600)
 		}
+	case ShapeColdStart:
+		switch {
+		case t < g.Duration/4:
+			return 0
+		case t < g.Duration/2:
+			return g.Peak
+		}
+		return g.Base
+	case ShapeSawtooth:
+		return g.Base + d*math.Min(1, math.Mod(t, 600)/540)
+	case ShapeFanout:
+		if math.Mod(t, 300) >= 270 {
+			return g.Peak
+		}
+		return g.Base
 	default: // diurnal
 		return g.Base + d*(1-math.Cos(2*math.Pi*t/g.Duration))/2
 	}

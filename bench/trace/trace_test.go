@@ -205,8 +205,12 @@ func TestGenerate(t *testing.T) {
 			if len(s.Rates) != 360 {
 				t.Errorf("%d bins, want 360", len(s.Rates))
 			}
-			if s.Rates[0] != 10 {
-				t.Errorf("first rate %g, want the base 10", s.Rates[0])
+			want := 10.0
+			if shape == ShapeColdStart {
+				want = 0 // idle until the burst
+			}
+			if s.Rates[0] != want {
+				t.Errorf("first rate %g, want %g", s.Rates[0], want)
 			}
 			if p := s.Peak(); p < 99 || p > 100 {
 				t.Errorf("peak %g, want about 100", p)
@@ -216,6 +220,28 @@ func TestGenerate(t *testing.T) {
 	if _, err := Generate(Gen{Shape: "zigzag", Base: 5, Peak: 1, Step: 0}); err == nil ||
 		!strings.Contains(err.Error(), "shape") || !strings.Contains(err.Error(), "base") || !strings.Contains(err.Error(), "step") {
 		t.Errorf("Generate(bad) = %v, want every problem", err)
+	}
+}
+
+// The shapes added for issue 12, at hand-picked instants (Duration 3600, Step 10, 10..100).
+func TestGenerateNewShapes(t *testing.T) {
+	for _, tc := range []struct {
+		shape Shape
+		at    map[int]float64 // bin -> rate
+	}{
+		{ShapeColdStart, map[int]float64{0: 0, 89: 0, 90: 100, 179: 100, 180: 10}},
+		{ShapeSawtooth, map[int]float64{0: 10, 27: 55, 54: 100, 59: 100, 60: 10}},
+		{ShapeFanout, map[int]float64{0: 10, 26: 10, 27: 100, 29: 100, 30: 10, 57: 100}},
+	} {
+		s, err := Generate(Gen{Shape: tc.shape, Base: 10, Peak: 100, Duration: 3600, Step: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for bin, want := range tc.at {
+			if got := s.Rates[bin]; math.Abs(got-want) > 1e-9 {
+				t.Errorf("%s bin %d: %g, want %g", tc.shape, bin, got, want)
+			}
+		}
 	}
 }
 
