@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/internal/snapshots"
 )
 
 func mustKEDA(t *testing.T, c KEDAConfig) *KEDA {
@@ -27,11 +28,11 @@ func mustKPA(t *testing.T, c KPAConfig) *KPA {
 	return k
 }
 
-// feed calls r at every step of [t0, t1] and returns the decisions keyed by second.
-func feed(r heuristics.Recommender, t0, t1, dt float64, snap func(now time.Time) heuristics.Snapshot) map[float64]got {
+// feed calls r at every step of [from, t1] and returns the decisions keyed by second.
+func feed(r heuristics.Recommender, from, t1, dt float64, snap func(now time.Time) heuristics.Snapshot) map[float64]got {
 	out := map[float64]got{}
-	for s := t0; s <= t1+1e-9; s += dt {
-		d := r.Recommend(snap(at(s)), at(s))
+	for s := from; s <= t1+1e-9; s += dt {
+		d := r.Recommend(snap(snapshots.At(s)), snapshots.At(s))
 		out[s] = got{d.Valid, d.Replicas, d.Reason}
 	}
 	return out
@@ -48,8 +49,8 @@ func checkAt(t *testing.T, ds map[float64]got, want map[float64]got) {
 
 func TestKEDABaseline(t *testing.T) {
 	t.Run("503 trigger dominates", func(t *testing.T) {
-		l := podLoad{inFlight: 90, limit: 100, rate: 10, rej: heuristics.ByCause{Overload: 3}}
-		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 120, 15, func(now time.Time) heuristics.Snapshot { return uniform(2, l, now) })
+		l := snapshots.Load{InFlight: 90, Limit: 100, Rate: 10, Rej: heuristics.ByCause{Overload: 3}}
+		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 120, 15, func(now time.Time) heuristics.Snapshot { return snapshots.Uniform(2, l, now) })
 		checkAt(t, ds, map[float64]got{
 			// No rate yet (0); utilization 0.9/0.8 -> 2.
 			0: {true, 2, CodeMetrics},
@@ -59,8 +60,8 @@ func TestKEDABaseline(t *testing.T) {
 		})
 	})
 	t.Run("utilization trigger shrinks a busy cluster to 2 after 300 s", func(t *testing.T) {
-		l := podLoad{inFlight: 90, limit: 100, rate: 10}
-		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 300, 15, func(now time.Time) heuristics.Snapshot { return uniform(5, l, now) })
+		l := snapshots.Load{InFlight: 90, Limit: 100, Rate: 10}
+		ds := feed(mustKEDA(t, DefaultKEDAConfig()), 0, 300, 15, func(now time.Time) heuristics.Snapshot { return snapshots.Uniform(5, l, now) })
 		checkAt(t, ds, map[float64]got{285: {true, 5, CodeMetrics}, 300: {true, 2, CodeMetrics}})
 	})
 	t.Run("scale to zero after cooldown, and activation", func(t *testing.T) {
@@ -68,22 +69,22 @@ func TestKEDABaseline(t *testing.T) {
 		c.MinReplicas = 0
 		k := mustKEDA(t, c)
 		ds := feed(k, 0, 360, 15, func(now time.Time) heuristics.Snapshot {
-			l := podLoad{inFlight: 0, limit: 100}
-			if now.Before(at(45)) {
+			l := snapshots.Load{InFlight: 0, Limit: 100}
+			if now.Before(snapshots.At(45)) {
 				// Busy until 45: each pod's scrape (hsds-0 at :10, hsds-1 at :11 of each 30 s,
 				// taken at the next call) before then sees it active; the poll at 30 is the
 				// last active one, the one at 60 sees both scrapes of 45 inactive.
-				l.inFlight = 10
+				l.InFlight = 10
 			}
-			return uniform(2, l, now)
+			return snapshots.Uniform(2, l, now)
 		})
 		checkAt(t, ds, map[float64]got{360: {true, 0, CodeKEDACooldown}})
 		if ds[330].Reason == CodeKEDACooldown {
 			t.Errorf("t=330: scaled to zero before cooldown: %+v", ds[330])
 		}
-		wake := uniform(1, podLoad{inFlight: 10, limit: 100}, at(400)) // hsds-0 scraped at 370, poll at 390
+		wake := snapshots.Uniform(1, snapshots.Load{InFlight: 10, Limit: 100}, snapshots.At(400)) // hsds-0 scraped at 370, poll at 390
 		wake.SpecReplicas = 0
-		d := k.Recommend(wake, at(400))
+		d := k.Recommend(wake, snapshots.At(400))
 		if diff := cmp.Diff(got{true, 1, CodeKEDAActivate}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("activation (-want +got):\n%s", diff)
 		}
@@ -92,7 +93,9 @@ func TestKEDABaseline(t *testing.T) {
 
 func TestKPABaseline(t *testing.T) {
 	total := func(n int, each float64) func(time.Time) heuristics.Snapshot {
-		return func(now time.Time) heuristics.Snapshot { return uniform(n, podLoad{inFlight: each, limit: 100}, now) }
+		return func(now time.Time) heuristics.Snapshot {
+			return snapshots.Uniform(n, snapshots.Load{InFlight: each, Limit: 100}, now)
+		}
 	}
 	t.Run("stable: ceil(400/70) = 6", func(t *testing.T) {
 		ds := feed(mustKPA(t, DefaultKPAConfig()), 0, 60, 2, total(4, 100))
@@ -104,7 +107,7 @@ func TestKPABaseline(t *testing.T) {
 	})
 	t.Run("panic and its stable-window hold", func(t *testing.T) {
 		snap := func(now time.Time) heuristics.Snapshot {
-			s := now.Sub(t0).Seconds()
+			s := now.Sub(snapshots.T0).Seconds()
 			if s > 60 && s <= 66 {
 				return total(4, 140)(now) // 560 in flight
 			}
@@ -123,11 +126,11 @@ func TestKPABaseline(t *testing.T) {
 		})
 	})
 	t.Run("no ready pod: no data", func(t *testing.T) {
-		s := total(2, 50)(at(0))
+		s := total(2, 50)(snapshots.At(0))
 		for i := range s.Pods {
 			s.Pods[i].Ready = false
 		}
-		d := mustKPA(t, DefaultKPAConfig()).Recommend(s, at(0))
+		d := mustKPA(t, DefaultKPAConfig()).Recommend(s, snapshots.At(0))
 		if diff := cmp.Diff(got{false, 2, CodeNoMetrics}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

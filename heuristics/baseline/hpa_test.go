@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/internal/snapshots"
 )
 
 // Hand-computed cases of replica_calculator.go's calcPlainMetricReplicas (target 1 = 1000m).
@@ -85,13 +86,13 @@ func TestHPANormalizer(t *testing.T) {
 	newN := func() *hpaNormalizer { return &hpaNormalizer{behavior: DefaultHPABehavior(), min: 1, max: 100} }
 	t.Run("scale-up limit max(2x, +4) per 15s", func(t *testing.T) {
 		n := newN()
-		if got, _ := n.reconcile(at(0), 2, 50); got != 6 { // max(ceil(2*2)=4, 2+4=6)
+		if got, _ := n.reconcile(snapshots.At(0), 2, 50); got != 6 { // max(ceil(2*2)=4, 2+4=6)
 			t.Errorf("from 2: %d, want 6", got)
 		}
-		if got, _ := n.reconcile(at(5), 6, 50); got != 6 { // period start 6-4 = 2: limit still 6
+		if got, _ := n.reconcile(snapshots.At(5), 6, 50); got != 6 { // period start 6-4 = 2: limit still 6
 			t.Errorf("5s later from 6: %d, want 6", got)
 		}
-		if got, _ := n.reconcile(at(16), 6, 50); got != 12 { // event aged out: max(12, 10)
+		if got, _ := n.reconcile(snapshots.At(16), 6, 50); got != 12 { // event aged out: max(12, 10)
 			t.Errorf("16s later from 6: %d, want 12", got)
 		}
 	})
@@ -109,7 +110,7 @@ func TestHPANormalizer(t *testing.T) {
 			{301, 3, 1, 3},   // 3 is still in the window
 		}
 		for _, s := range seq {
-			if got, _ := n.reconcile(at(s.t), s.cur, s.rec); got != s.want {
+			if got, _ := n.reconcile(snapshots.At(s.t), s.cur, s.rec); got != s.want {
 				t.Errorf("t=%v cur=%d rec=%d: got %d, want %d", s.t, s.cur, s.rec, got, s.want)
 			}
 		}
@@ -117,10 +118,10 @@ func TestHPANormalizer(t *testing.T) {
 	t.Run("bounds first", func(t *testing.T) {
 		n := newN()
 		n.max = 5
-		if got, r := n.reconcile(at(0), 8, 8); got != 5 || r != heuristics.CodeBounds {
+		if got, r := n.reconcile(snapshots.At(0), 8, 8); got != 5 || r != heuristics.CodeBounds {
 			t.Errorf("above max: %d %s", got, r)
 		}
-		if got, _ := n.reconcile(at(20), 5, 40); got != 5 {
+		if got, _ := n.reconcile(snapshots.At(20), 5, 40); got != 5 {
 			t.Errorf("at max: %d, want 5", got)
 		}
 	})
@@ -130,7 +131,7 @@ func TestExtrapolatedRate(t *testing.T) {
 	s := func(pairs ...float64) []promSample {
 		var out []promSample
 		for i := 0; i+1 < len(pairs); i += 2 {
-			out = append(out, promSample{t: at(pairs[i]), v: pairs[i+1]})
+			out = append(out, promSample{t: snapshots.At(pairs[i]), v: pairs[i+1]})
 		}
 		return out
 	}
@@ -154,14 +155,14 @@ func TestExtrapolatedRate(t *testing.T) {
 		{"one sample", s(120, 5), 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := extrapolatedRate(tc.in, at(0), at(120), 2*time.Minute)
+		got, ok := extrapolatedRate(tc.in, snapshots.At(0), snapshots.At(120), 2*time.Minute)
 		if ok != tc.wantOK || math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("%s: got %v, %v; want %v, %v", tc.name, got, ok, tc.want, tc.wantOK)
 		}
 	}
 }
 
-// TestHPABaseline drives the whole recipe: 2 pods at 3 503/s (counters from an hour before t0),
+// TestHPABaseline drives the whole recipe: 2 pods at 3 503/s (counters from an hour before snapshots.T0),
 // called every second. Prometheus scrapes hsds-0 at :10 and :40 of each minute, hsds-1 at :11 and
 // :41 (scrapeOffset); the HPA syncs at 0, 15, 30, ...
 func TestHPABaseline(t *testing.T) {
@@ -169,7 +170,7 @@ func TestHPABaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := podLoad{inFlight: 100, limit: 100, rate: 10, rej: heuristics.ByCause{Overload: 3}}
+	l := snapshots.Load{InFlight: 100, Limit: 100, Rate: 10, Rej: heuristics.ByCause{Overload: 3}}
 	// The spec stays 2 (decisions not applied), so the points below are independent.
 	want := map[int]got{
 		0:  {false, 2, CodeNoMetrics}, // no scrape yet
@@ -185,7 +186,7 @@ func TestHPABaseline(t *testing.T) {
 		121: {true, 2, CodeBetweenSyncs},
 	}
 	for s := 0; s <= 121; s++ {
-		d := h.Recommend(uniform(2, l, at(float64(s))), at(float64(s)))
+		d := h.Recommend(snapshots.Uniform(2, l, snapshots.At(float64(s))), snapshots.At(float64(s)))
 		if w, ok := want[s]; ok {
 			if diff := cmp.Diff(w, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 				t.Errorf("t=%ds (-want +got):\n%s (%s)", s, diff, d.Message)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics/internal/snapshots"
 )
 
 // samples builds a series from (second, value) pairs; a NaN value is a staleness marker.
@@ -15,10 +16,10 @@ func samples(pairs ...float64) []promSample {
 	var out []promSample
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if math.IsNaN(pairs[i+1]) {
-			out = append(out, promSample{t: at(pairs[i]), stale: true})
+			out = append(out, promSample{t: snapshots.At(pairs[i]), stale: true})
 			continue
 		}
-		out = append(out, promSample{t: at(pairs[i]), v: pairs[i+1]})
+		out = append(out, promSample{t: snapshots.At(pairs[i]), v: pairs[i+1]})
 	}
 	return out
 }
@@ -54,7 +55,7 @@ func TestRangeRate(t *testing.T) {
 		{"one sample and a marker: no value", samples(90, 5, 100, nan), 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := rangeRate(tc.in, at(120), 2*time.Minute)
+		got, ok := rangeRate(tc.in, snapshots.At(120), 2*time.Minute)
 		if ok != tc.wantOK || math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("%s: got %v, %v; want %v, %v", tc.name, got, ok, tc.want, tc.wantOK)
 		}
@@ -63,7 +64,7 @@ func TestRangeRate(t *testing.T) {
 
 // exposed is a pod whose raw 503 counter is c at now.
 func exposed(name string, c float64, now time.Time) heuristics.PodSample {
-	p := readyPod(0, podLoad{limit: 100}, now)
+	p := snapshots.ReadyPod(0, snapshots.Load{Limit: 100}, now)
 	p.Name = name
 	p.Exposed = heuristics.Exposition{Time: now, Rejected503: heuristics.ByCause{Overload: c}, HasInFlight: true, Limit: 100}
 	return p
@@ -78,7 +79,7 @@ func TestPrometheusScrapes(t *testing.T) {
 	}
 	p := newPrometheus(30*time.Second, 150*time.Second, time.Minute, total503)
 	for s := 0; s <= 100; s++ {
-		now := at(float64(s))
+		now := snapshots.At(float64(s))
 		snap := heuristics.Snapshot{Time: now, Pods: []heuristics.PodSample{exposed("hsds-0", float64(s), now)}}
 		if s == 70 {
 			snap.Pods[0].Exposed = heuristics.Exposition{} // no figures at this scrape: failed
@@ -87,28 +88,28 @@ func TestPrometheusScrapes(t *testing.T) {
 	}
 	var got []string
 	for _, x := range p.series["hsds-0"].samples {
-		got = append(got, fmt.Sprintf("%g:%v:%v", x.t.Sub(t0).Seconds(), x.v, x.stale))
+		got = append(got, fmt.Sprintf("%g:%v:%v", x.t.Sub(snapshots.T0).Seconds(), x.v, x.stale))
 	}
 	if want := "[10:10:false 40:40:false 70:0:true 100:100:false]"; fmt.Sprint(got) != want {
 		t.Errorf("samples %v, want %s", got, want)
 	}
 	// rate at 100: 10, 40, 100 in (-20, 100] (the marker skipped): 90 over 90 s, avg 45; start
 	// gap 30 < 49.5 but the zero point is 10 s back: 10; end gap 0: 90 x 100/90 / 120.
-	if r, ok := p.rate("hsds-0", at(100), 2*time.Minute); !ok || math.Abs(r-100.0/120) > 1e-9 {
+	if r, ok := p.rate("hsds-0", snapshots.At(100), 2*time.Minute); !ok || math.Abs(r-100.0/120) > 1e-9 {
 		t.Errorf("rate at 100 = %v, %v; want %v", r, ok, 100.0/120)
 	}
 	// The pod leaves at 101: a marker, but its samples still count in sum(rate()) at 150
 	// (40, 100 in (30, 150]) and no more at 221 (none in (101, 221]); the series is dropped
 	// once its last sample is older than the retention (150 s).
 	for s := 101; s <= 251; s++ {
-		p.scrape(heuristics.Snapshot{Time: at(float64(s))}, at(float64(s)))
+		p.scrape(heuristics.Snapshot{Time: snapshots.At(float64(s))}, snapshots.At(float64(s)))
 		switch s {
 		case 150:
-			if r, ok := p.sumRate(at(150), 2*time.Minute); !ok || r <= 0 {
+			if r, ok := p.sumRate(snapshots.At(150), 2*time.Minute); !ok || r <= 0 {
 				t.Errorf("sum(rate()) at 150 = %v, %v; want the departed pod's rate", r, ok)
 			}
 		case 221:
-			if _, ok := p.sumRate(at(221), 2*time.Minute); ok {
+			if _, ok := p.sumRate(snapshots.At(221), 2*time.Minute); ok {
 				t.Errorf("sum(rate()) at 221 still has a value")
 			}
 		}
@@ -133,7 +134,7 @@ func stepRun(t *testing.T, step float64) (first, ten float64) {
 	spec := int32(2)
 	first, ten = -1, -1
 	for s := 0.0; s <= step+400 && ten < 0; s++ {
-		now := at(s)
+		now := snapshots.At(s)
 		snap := heuristics.Snapshot{Time: now, SpecReplicas: spec, StatusReplicas: spec}
 		for i := range int(spec) {
 			c := 0.0

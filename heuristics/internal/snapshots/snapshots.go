@@ -20,9 +20,14 @@ type Load struct {
 	Rej                   heuristics.ByCause
 }
 
-// ReadyPod is a Running, Ready, READY pod named hsds-<i> with fresh figures sampled at now.
+// ReadyPod is a Running, Ready, READY pod named hsds-<i> with fresh figures sampled at now. Its
+// exposed counters are what its rates give since it started, an hour before T0.
 func ReadyPod(i int, l Load, now time.Time) heuristics.PodSample {
+	age := now.Sub(T0.Add(-time.Hour)).Seconds()
 	return heuristics.PodSample{
+		Exposed: heuristics.Exposition{Time: now, Responses: l.Rate * age,
+			Rejected503: heuristics.ByCause{Overload: l.Rej.Overload * age, NotReady: l.Rej.NotReady * age, Upstream: l.Rej.Upstream * age},
+			InFlight:    l.InFlight, HasInFlight: true, Limit: l.Limit},
 		Name: fmt.Sprintf("hsds-%d", i), Phase: heuristics.PodRunning, Ready: true, Scheduled: true,
 		Created: T0.Add(-time.Hour), Started: T0.Add(-time.Hour),
 		Known: true, SampleTime: now, Window: 30 * time.Second,
