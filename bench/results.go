@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -131,7 +132,7 @@ func goals(trace string, seed uint64, rows []report.Row) []report.Goal {
 		}
 	}
 	if len(recipes) > 0 {
-		best := slices.MinFunc(recipes, func(a, b report.Row) int { return cmpF(a.FailedFraction, b.FailedFraction) })
+		best := slices.MinFunc(recipes, func(a, b report.Row) int { return cmp.Compare(a.FailedFraction, b.FailedFraction) })
 		out = append(out, g("a", "failed <= 0.2 x the better 503 recipe", ours.FailedFraction <= goalFailedVsRecipe*best.FailedFraction,
 			"%.4f%% vs %s %.4f%%", 100*ours.FailedFraction, best.Policy, 100*best.FailedFraction))
 	}
@@ -167,14 +168,4 @@ func goals(trace string, seed uint64, rows []report.Row) []report.Goal {
 			"%d vs %d", ours.ReplicaChanges, hpa.ReplicaChanges))
 	}
 	return out
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

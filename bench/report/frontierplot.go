@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"slices"
@@ -56,9 +57,9 @@ func Pareto(pts plotter.XYs) plotter.XYs {
 	sorted := slices.Clone(pts)
 	slices.SortFunc(sorted, func(a, b plotter.XY) int {
 		if a.X != b.X {
-			return cmpFloat(a.X, b.X)
+			return cmp.Compare(a.X, b.X)
 		}
-		return cmpFloat(a.Y, b.Y)
+		return cmp.Compare(a.Y, b.Y)
 	})
 	var out plotter.XYs
 	for _, p := range sorted {
@@ -67,14 +68,4 @@ func Pareto(pts plotter.XYs) plotter.XYs {
 		}
 	}
 	return out
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

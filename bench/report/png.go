@@ -64,6 +64,11 @@ func WritePNG(path string, f Figure) error {
 	for i := range plots {
 		plots[i][0].Draw(canvases[i][0])
 	}
+	return savePNG(img, path)
+}
+
+// savePNG writes a drawn image to path as PNG: the one file writer of WritePNG and WriteScatter.
+func savePNG(img *vgimg.Canvas, path string) error {
 	out, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)

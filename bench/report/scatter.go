@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -95,18 +94,7 @@ func WriteScatter(path string, s Scatter) error {
 	}
 	img := vgimg.New(s.Width, s.Height)
 	p.Draw(draw.New(img))
-	out, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(out); err != nil {
-		_ = out.Close()
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	return nil
+	return savePNG(img, path)
 }
 
 func glyph(i int) draw.GlyphDrawer {
