@@ -27,6 +27,8 @@ type stubSN struct {
 	state   string
 	tasks   int    // req_count.num_tasks in /info
 	gets    int    // req_count.GET: every request but /info, /about and /metrics
+	start   int    // node.start_time
+	mreads  int    // /metrics requests
 	metrics string // "" -> 404
 	release chan struct{}
 	srv     *httptest.Server
@@ -67,15 +69,18 @@ func (s *stubSN) set(state string) {
 
 func (s *stubSN) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	state, metrics, release, tasks, gets := s.state, s.metrics, s.release, s.tasks, s.gets
+	state, metrics, release, tasks, gets, start := s.state, s.metrics, s.release, s.tasks, s.gets, s.start
+	if r.URL.Path == "/metrics" {
+		s.mreads++
+	}
 	if r.URL.Path != "/info" && r.URL.Path != "/about" && r.URL.Path != "/metrics" {
 		s.gets++
 	}
 	s.mu.Unlock()
 	switch r.URL.Path {
 	case "/info":
-		_, _ = fmt.Fprintf(w, `{"node":{"state":"%s","node_count":3,"start_time":1},"req_count":{"GET":%d,"POST":0,"PUT":0,"DELETE":0,"num_tasks":%d},"log_stats":{"WARN":0}}`,
-			state, gets, tasks)
+		_, _ = fmt.Fprintf(w, `{"node":{"state":"%s","node_count":3,"start_time":%d},"req_count":{"GET":%d,"POST":0,"PUT":0,"DELETE":0,"num_tasks":%d},"log_stats":{"WARN":0}}`,
+			state, start, gets, tasks)
 		return
 	case "/about":
 		_, _ = io.WriteString(w, `{"state":"`+state+`","hsds_version":"0.9.4"}`)
@@ -237,11 +242,20 @@ func TestProxySNDown(t *testing.T) {
 	}
 }
 
+// TestProxyLimitFromMetrics: a 0.9.x SN (no /metrics) is asked once per start, not every poll;
+// after a restart into 1.x the limit and version come from its /metrics.
 func TestProxyLimitFromMetrics(t *testing.T) {
-	e := newProxyEnv(t, ProxyConfig{})
+	e := newProxyEnv(t, ProxyConfig{}) // one poll: /metrics 404
+	e.src.Poll(context.Background())
+	e.src.Poll(context.Background())
 	e.sn.mu.Lock()
+	reads := e.sn.mreads
 	e.sn.metrics = "hsds_node_ready 1\nhsds_tasks_max 20\nhsds_info{version=\"1.0.1\"} 1\n"
+	e.sn.start++ // the SN restarted (upgraded)
 	e.sn.mu.Unlock()
+	if reads != 1 {
+		t.Errorf("/metrics read %d times in 3 polls of a 0.9.x SN, want 1", reads)
+	}
 	e.src.Poll(context.Background())
 	got := series(t, e.store)
 	if got[schema.InFlightLimit+"{}"] != 20 || got[schema.Info+`{exact="true",source="proxy",version="1.0.1"}`] != 1 {

@@ -75,6 +75,17 @@ func (a *realAgent) target(pod *realhsds.Pod) string {
 // settle waits two poll intervals so that the agent has read HSDS after the clients' last answer.
 func settle() { time.Sleep(600 * time.Millisecond) }
 
+// measure lets the agent read HSDS, sends the load to its target, lets it read HSDS again, and
+// returns what the clients saw and the rise of the agent's counters over it.
+func (a *realAgent) measure(t *testing.T, l realhsds.Load) (realhsds.Outcome, map[string]float64) {
+	t.Helper()
+	settle()
+	before := a.counts(t)
+	out := realhsds.Run(ctxFor(t), l)
+	settle()
+	return out, diffCounts(a.counts(t), before)
+}
+
 // counts returns the agent's response counters by "code/cause".
 func (a *realAgent) counts(t *testing.T) map[string]float64 {
 	out := map[string]float64{}
@@ -129,11 +140,7 @@ func TestRealGateBurst(t *testing.T) {
 		t.Run(source, func(t *testing.T) {
 			_, pod := newRealPod(t, 10)
 			a := startRealAgent(t, source, pod, 10)
-			settle()
-			before := a.counts(t)
-			out := realhsds.Run(ctxFor(t), realhsds.Load{URL: domainURL(a.target(pod)), Clients: 60, Requests: 300, KeepAlive: true})
-			settle()
-			got := diffCounts(a.counts(t), before)
+			out, got := a.measure(t, realhsds.Load{URL: domainURL(a.target(pod)), Clients: 60, Requests: 300, KeepAlive: true})
 			c503 := float64(out.Codes[http.StatusServiceUnavailable])
 			t.Logf("clients saw %v (medians %v); %s exported %v", out.Codes, out.Median, source, got)
 			if c503 < 150 {
@@ -205,11 +212,7 @@ func TestRealNotFoundAndDNDown(t *testing.T) {
 		t.Run(source, func(t *testing.T) {
 			_, pod := newRealPod(t, 100)
 			a := startRealAgent(t, source, pod, 100)
-			settle()
-			before := a.counts(t)
-			nf := realhsds.Run(ctxFor(t), realhsds.Load{URL: missingURL(a.target(pod)), Clients: 4, Requests: 120, KeepAlive: true})
-			settle()
-			got := diffCounts(a.counts(t), before)
+			nf, got := a.measure(t, realhsds.Load{URL: missingURL(a.target(pod)), Clients: 4, Requests: 120, KeepAlive: true})
 			t.Logf("404s: clients saw %v; %s exported %v", nf.Codes, source, got)
 			if nf.Codes[http.StatusNotFound] != 120 {
 				t.Fatalf("clients: %v, want 120 404s", nf.Codes)
@@ -220,10 +223,7 @@ func TestRealNotFoundAndDNDown(t *testing.T) {
 			}
 
 			pod.DN.Stop()
-			before = a.counts(t)
-			down := realhsds.Run(ctxFor(t), realhsds.Load{URL: domainURL(a.target(pod)), Clients: 4, Requests: 40, KeepAlive: true})
-			settle()
-			got = diffCounts(a.counts(t), before)
+			down, got := a.measure(t, realhsds.Load{URL: domainURL(a.target(pod)), Clients: 4, Requests: 40, KeepAlive: true})
 			t.Logf("DN stopped: clients saw %v; %s exported %v", down.Codes, source, got)
 			if down.Codes[http.StatusInternalServerError] != 40 {
 				t.Fatalf("clients: %v, want 40 500s", down.Codes)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -88,7 +87,7 @@ func BenchmarkRealProxyCost(b *testing.B) {
 	snPer := per(direct.snCPU, direct.requests)
 	agPer := per(proxied.agCPU, proxied.requests)
 	snPerProxied := per(proxied.snCPU, proxied.requests)
-	dMed, pMed := median(direct.medians), median(proxied.medians)
+	dMed, pMed := realhsds.Median(direct.medians), realhsds.Median(proxied.medians)
 	b.ReportMetric(agPer/snPer, "proxy-cpu-share")
 	b.ReportMetric(float64((pMed - dMed).Microseconds()), "added-p50-us")
 	b.ReportMetric(float64(dMed.Microseconds()), "direct-p50-us")
@@ -115,13 +114,4 @@ func procCPU(tb testing.TB, pid int) time.Duration {
 	}
 	const clkTck = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / clkTck
-}
-
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }

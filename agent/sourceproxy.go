@@ -23,6 +23,10 @@ type ProxySource struct {
 	proxy   *Proxy
 	watch   gateWatch
 	version versionReader
+	// noMetrics is set when the SN answered /metrics with 404 (HSDS 0.9.x); it is not asked again
+	// until the SN restarts (a new start_time), so a 0.9.x SN is not sent a 404 every poll.
+	noMetrics      bool
+	noMetricsStart float64
 }
 
 // NewProxySource returns the proxy source, its store and the proxy handler. info.Limit is
@@ -57,7 +61,7 @@ func (s *ProxySource) Poll(ctx context.Context) {
 	} else {
 		r.Up = true
 		s.status.readiness.Store(readinessOf(sn.State))
-		limit, version, err := s.readLimit(ctx)
+		limit, version, err := s.readLimit(ctx, sn.StartTime)
 		if err != nil {
 			r.Errors = append(r.Errors, err)
 		}
@@ -88,12 +92,18 @@ func (s *ProxySource) Poll(ctx context.Context) {
 }
 
 // readLimit returns hsds_tasks_max from the SN /metrics (HSDS 1.x), or the flag when the SN has no
-// /metrics (404: HSDS 0.9.x). Any other failure leaves the limit unknown.
-func (s *ProxySource) readLimit(ctx context.Context) (Gauge, string, error) {
-	body, err := s.fetch.Get(ctx, s.snURL+"/metrics", metricsAccept)
-	if isStatus(err, http.StatusNotFound) {
+// /metrics (404: HSDS 0.9.x; remembered until the SN restarts). Any other failure leaves the
+// limit unknown.
+func (s *ProxySource) readLimit(ctx context.Context, startTime float64) (Gauge, string, error) {
+	if s.noMetrics && s.noMetricsStart == startTime {
 		return known(s.limit), "", nil
 	}
+	body, err := s.fetch.Get(ctx, s.snURL+"/metrics", metricsAccept)
+	if isStatus(err, http.StatusNotFound) {
+		s.noMetrics, s.noMetricsStart = true, startTime
+		return known(s.limit), "", nil
+	}
+	s.noMetrics = false
 	if err != nil {
 		return Gauge{}, "", err
 	}

@@ -107,7 +107,7 @@ func Run(ctx context.Context, l Load) Outcome {
 	wg.Wait()
 	med := map[int]time.Duration{}
 	for c, ds := range lat {
-		med[c] = median(ds)
+		med[c] = Median(ds)
 	}
 	return Outcome{Codes: maps.Clone(codes), Median: med}
 }
@@ -126,7 +126,8 @@ func get(ctx context.Context, cl *http.Client, url string) int {
 	return resp.StatusCode
 }
 
-func median(ds []time.Duration) time.Duration {
+// Median is the middle value of ds (the upper one of an even count), 0 for none.
+func Median(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
