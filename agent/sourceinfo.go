@@ -13,15 +13,13 @@ import (
 // InfoSource reads HSDS 0.9.x GET /info on the SN (and the DN for its state), and /about for the
 // version. Its 503 split is an upper bound (exact="false"): see gateWatch.
 type InfoSource struct {
-	fetch *Fetcher
-	snURL string
-	dnURL string // "" skips the DN
-	limit float64
-	// maxAge is how old the num_tasks sample may be and still be exported as in-flight.
-	maxAge  time.Duration
+	fetch   *Fetcher
+	snURL   string
+	dnURL   string // "" skips the DN
+	limit   float64
 	clk     clock.PassiveClock
 	store   *Store
-	watch   gateWatch
+	classes *InfoClassifier
 	version versionReader
 }
 
@@ -38,9 +36,30 @@ type InfoConfig struct {
 // NewInfoSource returns the info source and its store.
 func NewInfoSource(f *Fetcher, snURL, dnURL string, cfg InfoConfig, clk clock.PassiveClock) (*InfoSource, *Store) {
 	st := NewStore(schema.SourceInfo, false, append(initialKeys(schema.CauseOverload, schema.CauseNotReady), RespKey{Code: schema.CodeOther}))
-	return &InfoSource{fetch: f, snURL: snURL, dnURL: dnURL, limit: cfg.Limit, maxAge: cfg.InFlightMaxAge,
-		clk: clk, store: st, watch: gateWatch{limit: cfg.Limit, hold: cfg.GateHold},
+	return &InfoSource{fetch: f, snURL: snURL, dnURL: dnURL, limit: cfg.Limit,
+		clk: clk, store: st, classes: NewInfoClassifier(cfg),
 		version: versionReader{fetch: f, snURL: snURL}}, st
+}
+
+// InfoClassifier is the info source's reading of consecutive SN /info samples, without the I/O:
+// which responses were overload or not-ready 503s (see gateWatch and infoDeltas) and whether the
+// task sample is fresh enough to export as in-flight. The bench's simulator feeds it the samples a
+// simulated 0.9.x SN would answer, so the policy there sees what this agent exports.
+type InfoClassifier struct {
+	watch  gateWatch
+	maxAge time.Duration
+}
+
+// NewInfoClassifier returns a classifier with the info source's settings.
+func NewInfoClassifier(cfg InfoConfig) *InfoClassifier {
+	return &InfoClassifier{watch: gateWatch{limit: cfg.Limit, hold: cfg.GateHold}, maxAge: cfg.InFlightMaxAge}
+}
+
+// Observe takes the SN sample read at now. It returns the responses counted since the previous
+// sample by key (all zero at the first: nothing to count yet) and the in-flight figure to export.
+func (c *InfoClassifier) Observe(now time.Time, sn InfoSample) (map[RespKey]float64, Gauge) {
+	deltas := infoDeltas(c.watch.observe(now, sn))
+	return deltas, c.watch.inFlight(now, c.maxAge)
 }
 
 // Poll reads HSDS once and commits the result.
@@ -53,9 +72,10 @@ func (s *InfoSource) Poll(ctx context.Context) {
 	} else {
 		now := s.clk.Now()
 		r.Up = true
-		r.Deltas = infoDeltas(s.watch.observe(now, sn))
+		var inFlight Gauge
+		r.Deltas, inFlight = s.classes.Observe(now, sn)
 		r.Gauges = Gauges{
-			InFlight:  s.watch.inFlight(now, s.maxAge),
+			InFlight:  inFlight,
 			Limit:     known(s.limit),
 			NodeCount: known(sn.NodeCount),
 			Nodes:     map[string]NodeState{schema.NodeSN: stateOf(sn.State)},

@@ -32,9 +32,9 @@ const (
 // TestCalibrationAgainstFakeHSDS drives the same offered load at real fake HSDS pods (loopback
 // sockets, agent/fakehsds) through bench/loadgen and at the simulator, below, near and above
 // capacity, and checks that the overload 503 fraction and the mean SN in-flight agree. Both sides
-// use the default scenario's gate, fan-out, request mix and service-time distribution; clients
-// do not retry (a retry is load the comparison did not offer) and open one connection per request
-// (idle keep-alive connections, which HSDS also counts, are not modelled by the simulator).
+// use the default scenario's gate (its background tasks included), fan-out, request mix and
+// service-time distribution; clients do not retry (a retry is load the comparison did not offer),
+// open one connection per request (no idle keep-alive connections) and load every pod alike.
 func TestCalibrationAgainstFakeHSDS(t *testing.T) {
 	sc := calScenario()
 	little := calPods * float64(sc.MaxTaskCount) / sc.MeanTaskSeconds(calPods) // gate full on average
@@ -63,10 +63,10 @@ func TestCalibrationAgainstFakeHSDS(t *testing.T) {
 }
 
 // calScenario is the default scenario with clients that do not retry (a retry is load the
-// comparison did not offer).
+// comparison did not offer), keep no idle connection and load every pod alike, as runFake does.
 func calScenario() sim.Scenario {
 	sc := sim.DefaultScenario()
-	sc.Retries = 0
+	sc.Retries, sc.IdleConnectionsPerPod, sc.LoadSkew = 0, 0, 0
 	return sc
 }
 
@@ -116,7 +116,7 @@ func runFake(t *testing.T, sc sim.Scenario, rate float64) fakeResult {
 	for time.Since(begin) < calMeasure {
 		time.Sleep(calSampleEvery)
 		for _, p := range pods {
-			sum += float64(p.Truth().TasksActive)
+			sum += float64(p.Truth().TasksActive + sc.BackgroundTasks) // the sim counts them in-flight
 		}
 		n += len(pods)
 	}
@@ -144,6 +144,7 @@ func startFakePods(t *testing.T, ctx context.Context, sc sim.Scenario) ([]*fakeh
 	for i := range calPods {
 		cfg := fakehsds.DefaultConfig()
 		cfg.MaxTaskCount, cfg.DNCount, cfg.RescaleSettle, cfg.Seed = sc.MaxTaskCount, calPods, 0, uint64(i+1)
+		cfg.BackgroundTasks = sc.BackgroundTasks
 		cfg.ServiceTime = fakehsds.LogNormal(time.Duration(sc.ServiceMedianSeconds*float64(time.Second)), sc.ServiceSigma)
 		cfg.NodeID = fmt.Sprintf("cal%d", i)
 		p, err := fakehsds.New(cfg)

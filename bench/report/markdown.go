@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
 )
 
 // GoalIDs are the goals in table order (docs/bench.md, "Goals").
@@ -21,11 +23,13 @@ func WriteMarkdown(w io.Writer, r Report) error {
 	bw := bufio.NewWriter(w)
 	sc := r.Scenario
 	fmt.Fprintf(bw, "# bench report\n\n")
-	fmt.Fprintf(bw, "Seeds %s. Tick %g s, min/max replicas %d/%d, start-up %g s, not-ready after a roster change %g s, "+
-		"%d pods per node, new VM after %g s. Replay rule: time compression %g, busiest window of at most %g s, "+
+	fmt.Fprintf(bw, "Seeds %s. Tick %g s, min/max replicas %d/%d, start-up %g s, %d pods per node, new VM after %g s. "+
+		"Rescale cost: %s. Idle tasks per pod: %d background + %g keep-alive connections (mean); load skew %g; "+
+		"the policy reads the agent's %q source. Replay rule: time compression %g, busiest window of at most %g s, "+
 		"1-minute peak = %g x the rated capacity of %d pods.\n\n",
-		seedList(r.Seeds), sc.TickSeconds, sc.MinReplicas, sc.MaxReplicas, sc.StartupSeconds, sc.NotReadySeconds,
-		sc.PodsPerNode, sc.NodeAddSeconds, sc.TimeCompression, sc.MaxDurationSeconds, sc.PeakFactor, sc.MinReplicas)
+		seedList(r.Seeds), sc.TickSeconds, sc.MinReplicas, sc.MaxReplicas, sc.StartupSeconds, sc.PodsPerNode, sc.NodeAddSeconds,
+		rescaleText(sc.Rescale), sc.BackgroundTasks, sc.IdleConnectionsPerPod, sc.LoadSkew, sc.AgentSource,
+		sc.TimeCompression, sc.MaxDurationSeconds, sc.PeakFactor, sc.MinReplicas)
 	for _, m := range r.Measured {
 		writeMeasured(bw, m)
 	}
@@ -199,4 +203,14 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// rescaleText describes a rescale cost model in a few words.
+func rescaleText(r sim.Rescale) string {
+	if r.Mode == sim.RescaleNotReady {
+		return fmt.Sprintf("%g s of cluster-wide not-ready 503s per change (HSDS 1.0.1)", r.NotReadySeconds)
+	}
+	return fmt.Sprintf("partition mismatch (HSDS 0.9.4): up %g-%g s at %g 500s per touched DN, down %g-%g s at %g, "+
+		"stuck-WAITING chance %.3g per pod started", r.Up.MinSeconds, r.Up.MaxSeconds, r.Up.KeyErrorFraction,
+		r.Down.MinSeconds, r.Down.MaxSeconds, r.Down.KeyErrorFraction, r.StuckChance)
 }

@@ -8,17 +8,97 @@ import (
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/agentmetrics"
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent"
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
-// counters are the cumulative client-facing SN responses of one pod, as hsds-agent exports them
-// (schema.Responses by code and 503 cause).
+// counters are the cumulative client-facing SN responses of one pod by what they really were.
 type counters struct {
-	ok, overload, notReady int64
+	ok, overload, notReady, upstream, err500 int64
 }
 
-func (c counters) total() int64 { return c.ok + c.overload + c.notReady }
+func (c counters) total() int64 { return c.ok + c.overload + c.notReady + c.upstream + c.err500 }
+
+// Agent sources of the simulated hsds-agent (Scenario.AgentSource).
+const (
+	// AgentInfo is HSDS 0.9.x: the agent reads /info and infers the 503 causes with its own
+	// classifier (agent.InfoClassifier): upper bounds, in-flight only while fresh.
+	AgentInfo = "info"
+	// AgentExact is HSDS 1.x /metrics: every response by code, 503s by their true cause.
+	AgentExact = "exact"
+)
+
+// podAgent is the hsds-agent of one pod under AgentInfo: the SN's /info figures as HSDS keeps
+// them, the agent's classifier, and the counters it exports.
+type podAgent struct {
+	// requests is req_count (gated requests, gate rejections included, not-READY rejections
+	// not); warnings is log_stats.WARN (one per 503 and per SN->DN error); numTasks is
+	// req_count.num_tasks, the task count at the last gated request.
+	requests, warnings, numTasks float64
+	classes                      *agent.InfoClassifier
+	exported                     map[agent.RespKey]float64
+	inFlight                     agent.Gauge
+}
+
+// pollAgents runs one poll of every serving pod's agent (AgentInfo): the /info sample the SN
+// would answer now, through the agent's own classifier.
+func (s *Sim) pollAgents(t float64) {
+	now := At(t)
+	for _, p := range s.endpoints {
+		a := &p.agent
+		if a.classes == nil {
+			a.classes = agent.NewInfoClassifier(agent.InfoConfig{Limit: float64(s.sc.MaxTaskCount),
+				InFlightMaxAge: agent.DefaultInFlightMaxAge, GateHold: agent.DefaultGateHold})
+			a.exported = map[agent.RespKey]float64{}
+		}
+		deltas, inFlight := a.classes.Observe(now, agent.InfoSample{
+			NodeType: "sn", State: s.nodeState(p, t), NodeCount: float64(len(s.endpoints)), StartTime: p.startedAt,
+			Requests: a.requests, NumTasks: a.numTasks, Warnings: a.warnings,
+		})
+		for k, v := range deltas {
+			a.exported[k] += v
+		}
+		a.inFlight = inFlight
+	}
+}
+
+// nodeState is p's SN state at t.
+func (s *Sim) nodeState(p *pod, t float64) string {
+	if s.podReady(p, t) {
+		return schema.StateReady
+	}
+	return schema.StateWaiting
+}
+
+// reading is what p's agent exports at t.
+func (s *Sim) reading(p *pod, t float64) agentmetrics.Reading {
+	rd := agentmetrics.Reading{
+		Limit: float64(s.sc.MaxTaskCount), HasLimit: true,
+		NodeState: s.nodeState(p, t), NodeCount: len(s.endpoints), Up: true,
+	}
+	if s.sc.AgentSource == AgentInfo {
+		for k, v := range p.agent.exported {
+			rd.Responses += v
+			switch k.Cause {
+			case schema.CauseOverload:
+				rd.Rejected[agentmetrics.CauseOverload] += v
+			case schema.CauseNotReady:
+				rd.Rejected[agentmetrics.CauseNotReady] += v
+			}
+		}
+		rd.InFlight, rd.HasInFlight = p.agent.inFlight.Value, p.agent.inFlight.Valid
+		rd.Source, rd.Version = schema.SourceInfo, "0.9.4"
+		return rd
+	}
+	rd.Responses = float64(p.counts.total())
+	rd.Rejected[agentmetrics.CauseOverload] = float64(p.counts.overload)
+	rd.Rejected[agentmetrics.CauseNotReady] = float64(p.counts.notReady)
+	rd.Rejected[agentmetrics.CauseUpstream] = float64(p.counts.upstream)
+	rd.InFlight, rd.HasInFlight = float64(p.inFlight), true
+	rd.Exact, rd.Source, rd.Version = true, schema.SourceMetrics, "1.0.1"
+	return rd
+}
 
 // Namespace, Deployment and Labels of the simulated HSDS pods (docs/hsds.md: label app=hsds).
 const (
@@ -43,28 +123,15 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 // scrape records what every serving pod's agent exports at t into the store: cumulative
 // responses by cause, in-flight, limit, SN state and node count (agent/schema).
 func (s *Sim) scrape(t float64) {
-	state := schema.StateReady
-	if !s.ready(t) {
-		state = schema.StateWaiting
-	}
 	now := At(t)
 	for _, p := range s.endpoints {
-		var rej [agentmetrics.NumCauses]float64
-		rej[agentmetrics.CauseOverload] = float64(p.counts.overload)
-		rej[agentmetrics.CauseNotReady] = float64(p.counts.notReady)
-		rd := agentmetrics.Reading{
-			Responses: float64(p.counts.total()), Rejected: rej,
-			InFlight: float64(p.inFlight), HasInFlight: true, Limit: float64(s.sc.MaxTaskCount), HasLimit: true,
-			NodeState: state, NodeCount: len(s.endpoints), Up: true,
-			Exact: true, Source: schema.SourceMetrics, Version: "1.0.1",
-		}
 		s.syncPod(p, t)
-		s.store.Record(store.Key{Namespace: Namespace, Name: p.name}, types.UID(p.name), now, rd)
+		s.store.Record(store.Key{Namespace: Namespace, Name: p.name}, types.UID(p.name), now, s.reading(p, t))
 	}
 }
 
-// syncPod tells the store what Kubernetes says about p at t. Ready follows HSDS 1.0.1's
-// readiness probe (node state READY).
+// syncPod tells the store what Kubernetes says about p at t. Ready follows the readiness probe
+// of deploy/examples/hsds (node state READY).
 func (s *Sim) syncPod(p *pod, t float64) {
 	m := store.PodMeta{
 		Namespace: Namespace, Name: p.name, UID: types.UID(p.name), Labels: podLabels(),
@@ -72,7 +139,7 @@ func (s *Sim) syncPod(p *pod, t float64) {
 		Deployment: Deployment,
 	}
 	if p.started() {
-		m.Phase, m.Started, m.Ready = heuristics.PodRunning, At(p.startedAt), s.ready(t)
+		m.Phase, m.Started, m.Ready = heuristics.PodRunning, At(p.startedAt), s.podReady(p, t)
 		m.IP, m.Port = "10.0.0.1", schema.DefaultAgentPort
 	}
 	s.store.UpsertPod(m)
@@ -100,12 +167,14 @@ func (s *Sim) PodSamples(namespace string, selector labels.Selector, now time.Ti
 	return out
 }
 
-// exposition is what a scrape of serving pod p returns at now.
+// exposition is what a scrape of serving pod p's HSDS 1.x /metrics returns at now (the upstream
+// recipes need 1.x: they are given its exact counters whatever AgentSource the policy reads).
 func (s *Sim) exposition(p *pod, now time.Time) heuristics.Exposition {
 	return heuristics.Exposition{
 		Time: now, Responses: float64(p.counts.total()),
-		Rejected503: heuristics.ByCause{Overload: float64(p.counts.overload), NotReady: float64(p.counts.notReady)},
-		InFlight:    float64(p.inFlight), HasInFlight: true, Limit: float64(s.sc.MaxTaskCount),
+		Rejected503: heuristics.ByCause{Overload: float64(p.counts.overload), NotReady: float64(p.counts.notReady),
+			Upstream: float64(p.counts.upstream)},
+		InFlight: float64(p.inFlight), HasInFlight: true, Limit: float64(s.sc.MaxTaskCount),
 	}
 }
 

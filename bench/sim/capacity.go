@@ -74,12 +74,14 @@ func (s Scenario) meanMaxService(m int) float64 {
 }
 
 // PodCapacity is the rated request rate (requests/s) of one pod of an n-pod cluster:
-// RatedUtilization x the rate at which the pod would hold max_task_count tasks on average
-// (Little's law: rate x mean task-seconds per request = limit). It sets the replay's scale
+// RatedUtilization x the rate at which the pod's requests would hold the tasks the gate leaves
+// them on average: max_task_count less the background and mean idle-connection tasks (Little's
+// law: rate x mean task-seconds per request = room). It sets the replay's scale
 // (PeakFactor) and the timelines' capacity line; the oracle uses the measured capacity
 // (MeasureCapacity) instead.
 func (s Scenario) PodCapacity(n int) float64 {
-	return s.RatedUtilization * float64(s.MaxTaskCount) / s.MeanTaskSeconds(n)
+	room := float64(s.MaxTaskCount-s.BackgroundTasks) - s.IdleConnectionsPerPod
+	return s.RatedUtilization * room / s.MeanTaskSeconds(n)
 }
 
 // ClusterCapacity is n x PodCapacity(n).

@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // pod is one HSDS pod (an SN and a DN).
 type pod struct {
@@ -9,13 +12,25 @@ type pod struct {
 	node        *node   // nil while unschedulable (Pending, waiting for a VM)
 	scheduledAt float64 // valid when node != nil
 	startedAt   float64 // -1 until the containers serve
+	stuckSince  float64 // -1 unless stuck WAITING (issue 423) since then
 
-	inFlight int     // SN task count
+	// weight is the pod's share of client connections relative to the others (kube-proxy
+	// spreads connections, not requests, and keep-alive clients stay on one pod).
+	weight float64
+	// idle are the tasks the SN holds whatever the load: its own background tasks and one per
+	// idle keep-alive client connection (docs/hsds.md).
+	idle int
+
+	inFlight int     // SN task count, idle tasks included
 	release  []int32 // tasks finishing at tick (index = tick mod len)
 	counts   counters
+	agent    podAgent
 }
 
 func (p *pod) started() bool { return p.startedAt >= 0 }
+
+// stuck reports whether the pod's nodes are stuck WAITING.
+func (p *pod) stuck() bool { return p.stuckSince >= 0 }
 
 // node is one VM with room for PodsPerNode pods.
 type node struct {
@@ -25,12 +40,18 @@ type node struct {
 }
 
 func (s *Sim) newPod(t float64) *pod {
+	sigma := s.sc.LoadSkew
+	w := math.Exp(sigma*s.rng.NormFloat64() - sigma*sigma/2) // mean 1
 	p := &pod{
-		name:      fmt.Sprintf("hsds-%d", s.nextPod),
-		created:   t,
-		startedAt: -1,
-		release:   make([]int32, s.releaseLen),
+		name:       fmt.Sprintf("hsds-%d", s.nextPod),
+		created:    t,
+		startedAt:  -1,
+		stuckSince: -1,
+		weight:     w,
+		idle:       s.sc.BackgroundTasks + poisson(s.rng, s.sc.IdleConnectionsPerPod*w),
+		release:    make([]int32, s.releaseLen),
 	}
+	p.inFlight = p.idle
 	s.nextPod++
 	return p
 }
@@ -60,7 +81,7 @@ func (s *Sim) removePod(i int) {
 	}
 	s.store.DeletePod(Namespace, p.name)
 	if p.started() {
-		s.rosterChanged(s.Seconds())
+		s.rosterChanged(s.Seconds(), 0, 1)
 	}
 }
 
@@ -88,15 +109,15 @@ func (s *Sim) victim() int {
 // stepCluster runs the scheduler, the kubelets (start-up) and the cluster autoscaler at t.
 func (s *Sim) stepCluster(t float64) {
 	s.schedule(t)
-	started := false
+	started := 0
 	for _, p := range s.pods {
 		if p.node != nil && !p.started() && t >= p.scheduledAt+s.sc.StartupSeconds {
 			p.startedAt = t
-			started = true
+			started++
 		}
 	}
-	if started {
-		s.rosterChanged(t)
+	if started > 0 {
+		s.rosterChanged(t, started, 0)
 	}
 	s.autoscaleNodes(t)
 }

@@ -2,6 +2,31 @@ package sim
 
 import "github.com/spf13/pflag"
 
+// rescaleFlag sets a Rescale from a preset name (RescalePresets).
+type rescaleFlag struct{ r *Rescale }
+
+func (f rescaleFlag) String() string {
+	if f.r == nil {
+		return ""
+	}
+	for name, r := range RescalePresets() {
+		if r == *f.r {
+			return name
+		}
+	}
+	return "custom"
+}
+
+func (f rescaleFlag) Set(name string) error {
+	r, err := RescalePreset(name)
+	if err == nil {
+		*f.r = r
+	}
+	return err
+}
+
+func (rescaleFlag) Type() string { return "preset" }
+
 // AddFlags binds every knob of s to a flag named "sim-<knob>" (the defaults are s's current
 // values), so a command can load a scenario file first and let flags override it.
 func (s *Scenario) AddFlags(fs *pflag.FlagSet) {
@@ -16,7 +41,14 @@ func (s *Scenario) AddFlags(fs *pflag.FlagSet) {
 	f(&s.ServiceMedianSeconds, "service-median-seconds", "median request service time")
 	f(&s.ServiceSigma, "service-sigma", "log-normal sigma of the service time")
 	f(&s.ServiceMaxSeconds, "service-max-seconds", "cap of the service time")
-	f(&s.NotReadySeconds, "not-ready-seconds", "cluster-wide not-ready 503s after each roster change (HSDS 1.0.1)")
+	fs.Var(rescaleFlag{&s.Rescale}, "sim-rescale", "rescale cost preset: kubernetes (HSDS 0.9.4 in Kubernetes mode), head (0.9.4 head node), notready (1.0.1)")
+	f(&s.Rescale.NotReadySeconds, "not-ready-seconds", "cluster-wide not-ready 503s after each change (rescale notready)")
+	f(&s.Rescale.StuckChance, "stuck-chance", "chance a pod starting leaves an old pod stuck WAITING (rescale partition)")
+	i(&s.BackgroundTasks, "background-tasks", "SN tasks of its own, counted by the gate")
+	f(&s.IdleConnectionsPerPod, "idle-connections-per-pod", "mean idle keep-alive connections per pod (each an SN task)")
+	f(&s.LoadSkew, "load-skew", "log-normal sigma of the pods' shares of client connections")
+	fs.StringVar(&s.AgentSource, "sim-agent-source", s.AgentSource, "what the policy reads: info (HSDS 0.9.x /info through the agent's classifier) or exact (1.x /metrics)")
+	f(&s.AgentPollSeconds, "agent-poll-seconds", "agent poll period of /info (agent source info)")
 	f(&s.Mix.ChunkGet, "mix-chunk-get", "fraction of GET chunk requests")
 	f(&s.Mix.ChunkPut, "mix-chunk-put", "fraction of PUT chunk requests")
 	f(&s.Mix.Post, "mix-post", "fraction of POST selections (never retried)")

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 
@@ -27,8 +28,22 @@ type Scenario struct {
 	ServiceMedianSeconds float64 `json:"serviceMedianSeconds"` // median request service time
 	ServiceSigma         float64 `json:"serviceSigma"`         // log-normal sigma of service time
 	ServiceMaxSeconds    float64 `json:"serviceMaxSeconds"`    // service time cap
-	NotReadySeconds      float64 `json:"notReadySeconds"`      // cluster-wide 503s after a roster change
 	Mix                  Mix     `json:"mix"`
+	// BackgroundTasks are the SN's own asyncio tasks, counted by its gate (0.9.4: 2, measured).
+	BackgroundTasks int `json:"backgroundTasks"`
+	// IdleConnectionsPerPod is the mean number of idle keep-alive client connections per pod;
+	// each holds an SN task (docs/hsds.md). A pod's count is drawn once, Poisson with mean
+	// IdleConnectionsPerPod x its weight.
+	IdleConnectionsPerPod float64 `json:"idleConnectionsPerPod"`
+	// LoadSkew is the log-normal sigma of the pods' shares of client connections (kube-proxy
+	// spreads connections at random and keep-alive clients stay): 0 spreads load evenly.
+	LoadSkew float64 `json:"loadSkew"`
+	// Rescale is what a change of the pod set costs (RescalePresets).
+	Rescale Rescale `json:"rescale"`
+	// AgentSource is what the policy reads: AgentInfo (0.9.x, the agent's inferred causes) or
+	// AgentExact (1.x /metrics). AgentPollSeconds is the agent's poll of /info.
+	AgentSource      string  `json:"agentSource"`
+	AgentPollSeconds float64 `json:"agentPollSeconds"`
 
 	// Kubernetes.
 	StartupSeconds    float64 `json:"startupSeconds"`    // scheduled -> serving
@@ -81,8 +96,13 @@ func DefaultScenario() Scenario {
 		ServiceMedianSeconds:   0.05,
 		ServiceSigma:           0.5,
 		ServiceMaxSeconds:      5,
-		NotReadySeconds:        10,
 		Mix:                    Mix{ChunkGet: 0.5, ChunkPut: 0.1, Post: 0.2, Crawl: 0.1, Small: 0.1},
+		BackgroundTasks:        2,
+		IdleConnectionsPerPod:  2,
+		LoadSkew:               0.25,
+		Rescale:                RescalePresets()["kubernetes"],
+		AgentSource:            AgentInfo,
+		AgentPollSeconds:       agent.DefaultPollInterval.Seconds(),
 		StartupSeconds:         30,
 		PodsPerNode:            4,
 		NodeAddSeconds:         90,
@@ -128,6 +148,7 @@ func (s Scenario) Validate() error {
 		{"controlIntervalSeconds", s.ControlIntervalSeconds}, {"scrapeIntervalSeconds", s.ScrapeIntervalSeconds},
 		{"rateWindowSeconds", s.RateWindowSeconds}, {"maxDurationSeconds", s.MaxDurationSeconds},
 		{"timeCompression", s.TimeCompression}, {"peakFactor", s.PeakFactor}, {"ratedUtilization", s.RatedUtilization},
+		{"agentPollSeconds", s.AgentPollSeconds},
 	} {
 		pos(k.n, k.v)
 	}
@@ -135,13 +156,22 @@ func (s Scenario) Validate() error {
 		n string
 		v float64
 	}{
-		{"serviceSigma", s.ServiceSigma}, {"notReadySeconds", s.NotReadySeconds}, {"startupSeconds", s.StartupSeconds},
+		{"serviceSigma", s.ServiceSigma}, {"startupSeconds", s.StartupSeconds},
+		{"backgroundTasks", float64(s.BackgroundTasks)}, {"idleConnectionsPerPod", s.IdleConnectionsPerPod}, {"loadSkew", s.LoadSkew},
 		{"nodeAddSeconds", s.NodeAddSeconds}, {"nodeRemoveSeconds", s.NodeRemoveSeconds}, {"retries", float64(s.Retries)},
 		{"backoffFactorSeconds", s.BackoffFactorSeconds}, {"retryAfterSeconds", s.RetryAfterSeconds},
 		{"overheadTasks", float64(s.OverheadTasks)},
 	} {
 		nonNeg(k.n, k.v)
 	}
+	if s.AgentSource != AgentInfo && s.AgentSource != AgentExact {
+		errs = append(errs, fmt.Errorf("agentSource %q: want %s or %s", s.AgentSource, AgentInfo, AgentExact))
+	}
+	if float64(s.BackgroundTasks)+s.IdleConnectionsPerPod >= float64(s.MaxTaskCount) {
+		errs = append(errs, fmt.Errorf("backgroundTasks %d + idleConnectionsPerPod %g: must leave room under maxTaskCount %d",
+			s.BackgroundTasks, s.IdleConnectionsPerPod, s.MaxTaskCount))
+	}
+	errs = append(errs, s.Rescale.validate())
 	if s.MaxReplicas < s.MinReplicas {
 		errs = append(errs, fmt.Errorf("maxReplicas %d: must be >= minReplicas %d", s.MaxReplicas, s.MinReplicas))
 	}

@@ -32,10 +32,15 @@ type Sim struct {
 	nodes     []*node
 	store     *store.Store // the adapter's store, fed by the simulated agents
 
-	notReadyUntil float64
+	notReadyUntil float64  // RescaleNotReady: cluster-wide not-ready 503s until then
+	mismatch      mismatch // RescalePartition: the partition mismatch in force
+	stuckPods     int      // serving pods stuck WAITING
+	routes        routes   // client connections' spread over the pods
+	routeDirty    bool     // routes must be rebuilt
 	retries       retryQueue
 	releaseLen    int
 	scrapeEvery   int64
+	pollEvery     int64 // agent polls of HSDS (AgentInfo)
 	rated         []float64 // rated ClusterCapacity(n), computed once per n (Status)
 	dnOverride    int       // > 0: the DN count requests fan out over, whatever the roster (MeasureCapacity)
 	stats         Stats
@@ -62,6 +67,7 @@ func New(sc Scenario, load LoadFunc, initial int32, seed uint64) (*Sim, error) {
 		retries:     newRetryQueue(int(math.Ceil(maxWait/sc.TickSeconds)) + 2),
 		releaseLen:  int(math.Ceil(sc.ServiceMaxSeconds/sc.TickSeconds)) + 2,
 		scrapeEvery: max(1, int64(math.Round(sc.ScrapeIntervalSeconds/sc.TickSeconds))),
+		pollEvery:   max(1, int64(math.Round(sc.AgentPollSeconds/sc.TickSeconds))),
 		stats:       newStats(),
 		store:       newStore(sc),
 	}
@@ -75,7 +81,7 @@ func New(sc Scenario, load LoadFunc, initial int32, seed uint64) (*Sim, error) {
 		p.node, p.scheduledAt, p.startedAt = n, 0, 0
 		s.pods = append(s.pods, p)
 	}
-	s.rosterChanged(math.Inf(-1))
+	s.rosterChanged(math.Inf(-1), 0, 0)
 	return s, nil
 }
 
@@ -102,6 +108,9 @@ func (s *Sim) Tick() {
 	}
 	s.stepTraffic(t)
 	s.account(t)
+	if s.sc.AgentSource == AgentInfo && s.tick%s.pollEvery == 0 {
+		s.pollAgents(t)
+	}
 	if s.tick%s.scrapeEvery == 0 {
 		s.scrape(t)
 	}
@@ -125,18 +134,25 @@ func (s *Sim) account(t float64) {
 	s.stats.Duration = t + dt
 }
 
-// Ready reports whether the HSDS cluster is READY at t (no roster change within NotReadySeconds).
+// ready reports whether the HSDS cluster is READY at t: no cluster-wide not-ready window
+// (RescaleNotReady) in force.
 func (s *Sim) ready(t float64) bool { return t >= s.notReadyUntil }
 
-// rosterChanged starts a cluster-wide not-ready window at t and rebuilds the endpoint list
-// (docs/hsds.md: on 1.0.1+ every rescale gives ~one health-check interval of 503s).
-func (s *Sim) rosterChanged(t float64) {
-	s.notReadyUntil = math.Max(s.notReadyUntil, t+s.sc.NotReadySeconds)
+// podReady reports whether p's nodes are READY at t.
+func (s *Sim) podReady(p *pod, t float64) bool { return s.ready(t) && !p.stuck() }
+
+// rosterChanged rebuilds the endpoint list after `grew` pods started and `shrank` serving pods
+// left at t, and applies the rescale cost (podSetChanged).
+func (s *Sim) rosterChanged(t float64, grew, shrank int) {
 	s.endpoints = s.endpoints[:0]
 	for _, p := range s.pods {
 		if p.started() {
 			s.endpoints = append(s.endpoints, p)
 		}
+	}
+	s.routeDirty = true
+	if grew+shrank > 0 {
+		s.podSetChanged(t, grew, shrank)
 	}
 }
 
@@ -153,15 +169,15 @@ func (s *Sim) Stats() Stats {
 type Status struct {
 	Spec, Pods, Running, Nodes int
 	Ready                      bool
-	// Capacity is Running x PodCapacity(Running), requests/s; 0 while not READY.
+	// Capacity is (Running - stuck pods) x PodCapacity(Running), requests/s; 0 while not READY.
 	Capacity float64
 }
 
 // Status reports the cluster's state now.
 func (s *Sim) Status() Status {
 	st := Status{Spec: int(s.spec), Pods: len(s.pods), Running: len(s.endpoints), Nodes: len(s.nodes), Ready: s.ready(s.Seconds())}
-	if st.Ready {
-		st.Capacity = s.ratedCapacity(st.Running)
+	if st.Ready && st.Running > 0 {
+		st.Capacity = s.ratedCapacity(st.Running) * float64(st.Running-s.stuckPods) / float64(st.Running)
 	}
 	return st
 }

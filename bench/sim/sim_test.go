@@ -87,7 +87,7 @@ func TestGate(t *testing.T) {
 			sc := DefaultScenario()
 			sc.MinReplicas = 1
 			s := newSim(t, sc, constLoad(0), 1)
-			run(s, sc.NotReadySeconds+1)
+			run(s, sc.Rescale.NotReadySeconds+1)
 			p := s.endpoints[0]
 			p.inFlight = tc.inFlight
 			if tc.notReady {
@@ -146,7 +146,7 @@ func TestRetryPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := DefaultScenario()
 			s := newSim(t, sc, constLoad(0), 2)
-			run(s, sc.NotReadySeconds+1)
+			run(s, sc.Rescale.NotReadySeconds+1)
 			s.notReadyUntil = s.Seconds() + tc.notReadyFor
 			s.stats = newStats()
 			s.stats.Requests = 1
@@ -166,6 +166,7 @@ func TestRetryPolicy(t *testing.T) {
 // roster converges. A new pod joins the roster when it starts (StartupSeconds after scheduling).
 func TestNotReadyAfterRosterChange(t *testing.T) {
 	sc := DefaultScenario()
+	sc.Rescale = RescalePresets()["notready"]
 	s := newSim(t, sc, constLoad(0), 2)
 	run(s, 20)
 	s.SetSpec(3)
@@ -176,8 +177,8 @@ func TestNotReadyAfterRosterChange(t *testing.T) {
 	}{
 		{20 + sc.StartupSeconds - 1, true, 2},
 		{20 + sc.StartupSeconds + 1, false, 3},
-		{20 + sc.StartupSeconds + sc.NotReadySeconds - 1, false, 3},
-		{20 + sc.StartupSeconds + sc.NotReadySeconds + 1, true, 3},
+		{20 + sc.StartupSeconds + sc.Rescale.NotReadySeconds - 1, false, 3},
+		{20 + sc.StartupSeconds + sc.Rescale.NotReadySeconds + 1, true, 3},
 	}
 	for _, tc := range tests {
 		run(s, tc.at-s.Seconds())
@@ -264,6 +265,7 @@ func TestPendingPodSample(t *testing.T) {
 // rate, in-flight, limit, state and node count.
 func TestPodSamplesThroughStore(t *testing.T) {
 	sc := DefaultScenario()
+	sc.AgentSource = AgentExact
 	rate := sc.ClusterCapacity(4) / 2
 	s := newSim(t, sc, constLoad(rate), 4)
 	run(s, 3*sc.RateWindowSeconds)
@@ -346,16 +348,16 @@ func TestWorkersReleaseIndividually(t *testing.T) {
 	s := newSim(t, sc, constLoad(0), 1)
 	p := s.endpoints[0]
 	longest := s.admit(p, kindCrawl)
-	if p.inFlight != sc.CrawlTasks+sc.OverheadTasks {
-		t.Fatalf("in-flight after admit = %d, want %d", p.inFlight, sc.CrawlTasks+sc.OverheadTasks)
+	if p.inFlight != p.idle+sc.CrawlTasks+sc.OverheadTasks {
+		t.Fatalf("in-flight after admit = %d, want %d idle + %d", p.inFlight, p.idle, sc.CrawlTasks+sc.OverheadTasks)
 	}
 	var seen []int
 	for range int(math.Ceil(longest/sc.TickSeconds)) + 1 {
 		s.Tick()
 		seen = append(seen, p.inFlight)
 	}
-	if p.inFlight != 0 {
-		t.Errorf("in-flight %d after the slowest draw (%g s), want 0", p.inFlight, longest)
+	if p.inFlight != p.idle {
+		t.Errorf("in-flight %d after the slowest draw (%g s), want the %d idle tasks", p.inFlight, longest, p.idle)
 	}
 	partial := false
 	for _, v := range seen {

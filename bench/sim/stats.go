@@ -8,9 +8,11 @@ type Stats struct {
 	// retry when the run ends (Unfinished).
 	Requests, Succeeded, Failed int64
 	// Attempts counts every try, retries included; Rejected the 503s among them by cause;
-	// NoEndpoint the tries that found no serving pod (connection refused, retried like a 503).
+	// Errors500 the 500s (partition mismatch after a rescale, retried like a 503); NoEndpoint the
+	// tries that found no serving pod (connection refused, retried like a 503).
 	Attempts   int64
 	Rejected   Rejections
+	Errors500  int64
 	NoEndpoint int64
 	// PodSeconds integrates scheduled pods (starting or serving); NodeSeconds integrates VMs.
 	PodSeconds, NodeSeconds float64
@@ -28,13 +30,13 @@ type Stats struct {
 	Timeline []Point
 }
 
-// Rejections counts 503s by cause (agent/schema causes; the simulator has no upstream 503s).
+// Rejections counts 503s by cause (agent/schema causes; upstream: passed on from a stuck DN).
 type Rejections struct {
-	Overload, NotReady int64
+	Overload, NotReady, Upstream int64
 }
 
 // Total is every 503.
-func (r Rejections) Total() int64 { return r.Overload + r.NotReady }
+func (r Rejections) Total() int64 { return r.Overload + r.NotReady + r.Upstream }
 
 // Unfinished counts requests still waiting to retry.
 func (s Stats) Unfinished() int64 { return s.Requests - s.Succeeded - s.Failed }
@@ -44,6 +46,9 @@ func (s Stats) FailedFraction() float64 { return ratio(s.Failed, s.Succeeded+s.F
 
 // RejectedFraction is 503s per attempt.
 func (s Stats) RejectedFraction() float64 { return ratio(s.Rejected.Total(), s.Attempts) }
+
+// ErrorFraction is 500s per attempt.
+func (s Stats) ErrorFraction() float64 { return ratio(s.Errors500, s.Attempts) }
 
 func ratio(a, b int64) float64 {
 	if b == 0 {

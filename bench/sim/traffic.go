@@ -3,9 +3,49 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/loadgen"
 )
+
+// stuckUnroutedAfter is how long a stuck pod keeps getting client attempts: until its readiness
+// probe on the node state (deploy/examples/hsds: every 5 s, 3 failures) takes it out of the
+// Service's endpoints. Its DN stays in the HSDS roster (HSDS lists pods, not endpoints).
+const stuckUnroutedAfter = 15.0
+
+// routes spread attempts over the pods in proportion to their weights (their shares of client
+// connections): every serving pod but those stuck for stuckUnroutedAfter.
+type routes struct {
+	pods  []*pod
+	cum   []float64 // cumulative weights
+	until float64   // when the set changes by itself next (a stuck pod's probe fails)
+}
+
+// build sets the routes over endpoints at t.
+func (r *routes) build(endpoints []*pod, t float64) {
+	r.pods, r.cum, r.until = r.pods[:0], r.cum[:0], math.Inf(1)
+	sum := 0.0
+	for _, p := range endpoints {
+		if p.stuck() {
+			out := p.stuckSince + stuckUnroutedAfter
+			if t >= out {
+				continue
+			}
+			r.until = math.Min(r.until, out)
+		}
+		sum += p.weight
+		r.pods, r.cum = append(r.pods, p), append(r.cum, sum)
+	}
+}
+
+// pick returns the pod at u in [0, 1) of the total weight, nil when there is none.
+func (r *routes) pick(u float64) *pod {
+	if len(r.pods) == 0 {
+		return nil
+	}
+	i, _ := slices.BinarySearch(r.cum, u*r.cum[len(r.cum)-1])
+	return r.pods[min(i, len(r.pods)-1)]
+}
 
 // request is one logical client request (an h5pyd call), across its attempts.
 type request struct {
@@ -39,31 +79,65 @@ func (s *Sim) stepTraffic(t float64) {
 	}
 }
 
-// attempt sends one attempt of r at t to a random endpoint (kube-proxy picks uniformly).
-// Order of checks as in HSDS: node state first (not_ready), then the SN task gate (overload).
+// attempt sends one attempt of r at t to a pod picked by the clients' connections (routes).
+// Order of checks as in HSDS: node state first (not_ready, not counted in req_count), then the SN
+// task gate (overload), then the data nodes the request touches (a 500 in a partition mismatch,
+// a 503 passed on from a stuck DN). Every rejection and error logs one WARN (docs/hsds.md).
 func (s *Sim) attempt(t float64, r request) {
 	s.stats.Attempts++
-	if len(s.endpoints) == 0 {
+	if s.routeDirty || t >= s.routes.until {
+		s.routes.build(s.endpoints, t)
+		s.routeDirty = false
+	}
+	p := s.routes.pick(s.rng.Float64())
+	if p == nil {
 		s.stats.NoEndpoint++
 		s.retryOrFail(r)
 		return
 	}
-	p := s.endpoints[s.rng.IntN(len(s.endpoints))]
-	switch {
-	case !s.ready(t):
+	if !s.podReady(p, t) {
 		p.counts.notReady++
+		p.agent.warnings++
 		s.stats.Rejected.NotReady++
 		s.retryOrFail(r)
-	case p.inFlight+s.sc.OverheadTasks > s.sc.MaxTaskCount:
+		return
+	}
+	p.agent.requests++
+	p.agent.numTasks = float64(p.inFlight + s.sc.OverheadTasks)
+	if p.inFlight+s.sc.OverheadTasks > s.sc.MaxTaskCount {
 		p.counts.overload++
+		p.agent.warnings++
 		s.stats.Rejected.Overload++
 		s.retryOrFail(r)
-	default:
-		longest := s.admit(p, r.kind)
-		p.counts.ok++
-		s.stats.Succeeded++
-		s.stats.Latency.Add(t - r.first + longest)
+		return
 	}
+	if p500, p503 := s.dnFailure(t, s.dnsTouched(r.kind)); p500+p503 > 0 {
+		switch u := s.rng.Float64(); {
+		case u < p500:
+			p.counts.err500++
+			p.agent.warnings++
+			s.stats.Errors500++
+			s.retryOrFail(r)
+			return
+		case u < p500+p503:
+			p.counts.upstream++
+			p.agent.warnings++
+			s.stats.Rejected.Upstream++
+			s.retryOrFail(r)
+			return
+		}
+	}
+	longest := s.admit(p, r.kind)
+	p.counts.ok++
+	s.stats.Succeeded++
+	s.stats.Latency.Add(t - r.first + longest)
+}
+
+// dnsTouched is how many data nodes a request of kind k touches: its workers' chunks spread
+// over the DNs, at least the one that owns the object it names.
+func (s *Sim) dnsTouched(k kind) int {
+	n := s.dnCount()
+	return max(1, min(s.sc.tasks(k, n), n))
 }
 
 // admit starts an admitted request of kind k on p (docs/hsds.md, "Where 503 comes from"): each of its
@@ -103,8 +177,8 @@ func (s *Sim) dnCount() int {
 	return len(s.endpoints)
 }
 
-// retryOrFail applies h5pyd's retry policy to a rejected attempt (docs/hsds.md, "What clients do on
-// 503"): POST never retried; others retried up to Retries times after Backoff.
+// retryOrFail applies h5pyd's retry policy to an attempt answered 500 or 503 (docs/hsds.md, "What
+// clients do on 503"): POST never retried; others retried up to Retries times after Backoff.
 func (s *Sim) retryOrFail(r request) {
 	if !r.kind.retried() || int(r.attempt) >= s.sc.Retries {
 		s.stats.Failed++

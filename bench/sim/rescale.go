@@ -1,0 +1,168 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Rescale modes: what a change of the HSDS pod set costs (docs/hsds.md, "Measured on the real
+// HSDS 0.9.4").
+const (
+	// RescalePartition is HSDS 0.9.4: the nodes stay READY while SNs and DNs disagree on the
+	// DN count for a while after a change, and requests for the keys whose owner moved get 500s
+	// (Kubernetes and head-node modes; their figures differ, see RescalePresets).
+	RescalePartition = "partition"
+	// RescaleNotReady is HSDS 1.0.1+: every change gives about one health-check interval of
+	// cluster-wide not-ready 503s (Rescale.NotReadySeconds).
+	RescaleNotReady = "notready"
+)
+
+// Rescale is the cost model of a change of the HSDS pod set (a pod starting to serve, or a
+// serving pod leaving).
+type Rescale struct {
+	// Mode is RescalePartition or RescaleNotReady.
+	Mode string `json:"mode"`
+	// Up and Down are the windows after the pod set grows and shrinks (RescalePartition).
+	Up   Window `json:"up"`
+	Down Window `json:"down"`
+	// StuckChance is the chance that a pod starting to serve leaves one old pod stuck WAITING,
+	// 503 to everything, until the pod set changes again (HSDS issue 423; RescalePartition).
+	StuckChance float64 `json:"stuckChance"`
+	// NotReadySeconds is the cluster-wide not-ready window after every change (RescaleNotReady).
+	NotReadySeconds float64 `json:"notReadySeconds"`
+}
+
+// Window is the partition mismatch after one change: it lasts a uniform draw from
+// [MinSeconds, MaxSeconds], and in it each data node a request touches answers 500 with
+// probability KeyErrorFraction (measured with one-key domain GETs: a request touching m data
+// nodes fails with 1 - (1 - KeyErrorFraction)^m).
+type Window struct {
+	MinSeconds       float64 `json:"minSeconds"`
+	MaxSeconds       float64 `json:"maxSeconds"`
+	KeyErrorFraction float64 `json:"keyErrorFraction"`
+}
+
+// RescalePresets are the measured cost models by name (docs/hsds.md; ../shared/real-hsds/k8s.md):
+//   - "kubernetes" (the default; HSDS 0.9.4 as users run it): a scale-up 10-12 s with 40-75 500s
+//     of ~220 domain GETs (0.15), a scale-down 9-20 s with 51-88 500s of 180-400 (0.25), and 1
+//     scale-up in 6 leaves an old pod stuck WAITING;
+//   - "head" (0.9.4 with a head node): a scale-up costs nothing, a scale-down 24 s of 500s for
+//     the departed DN's keys (1 of 3 DNs in the measurement);
+//   - "notready" (1.0.1+): 10 s of cluster-wide not-ready 503s after every change.
+func RescalePresets() map[string]Rescale {
+	return map[string]Rescale{
+		"kubernetes": {Mode: RescalePartition,
+			Up:          Window{MinSeconds: 10, MaxSeconds: 12, KeyErrorFraction: 0.15},
+			Down:        Window{MinSeconds: 9, MaxSeconds: 20, KeyErrorFraction: 0.25},
+			StuckChance: 1.0 / 6},
+		"head": {Mode: RescalePartition,
+			Down: Window{MinSeconds: 24, MaxSeconds: 24, KeyErrorFraction: 1.0 / 3}},
+		"notready": {Mode: RescaleNotReady, NotReadySeconds: 10},
+	}
+}
+
+// RescalePreset returns the preset named name.
+func RescalePreset(name string) (Rescale, error) {
+	r, ok := RescalePresets()[name]
+	if !ok {
+		return Rescale{}, fmt.Errorf("rescale preset %q: want kubernetes, head or notready", name)
+	}
+	return r, nil
+}
+
+func (r Rescale) validate() error {
+	var errs []error
+	switch r.Mode {
+	case RescalePartition, RescaleNotReady:
+	default:
+		errs = append(errs, fmt.Errorf("rescale.mode %q: want %s or %s", r.Mode, RescalePartition, RescaleNotReady))
+	}
+	for _, w := range []struct {
+		name string
+		w    Window
+	}{{"up", r.Up}, {"down", r.Down}} {
+		if !(w.w.MinSeconds >= 0) || !(w.w.MaxSeconds >= w.w.MinSeconds) || math.IsInf(w.w.MaxSeconds, 0) {
+			errs = append(errs, fmt.Errorf("rescale.%s seconds [%g, %g]: want 0 <= min <= max, finite", w.name, w.w.MinSeconds, w.w.MaxSeconds))
+		}
+		if !(w.w.KeyErrorFraction >= 0 && w.w.KeyErrorFraction <= 1) {
+			errs = append(errs, fmt.Errorf("rescale.%s.keyErrorFraction %g: must be in [0, 1]", w.name, w.w.KeyErrorFraction))
+		}
+	}
+	if !(r.StuckChance >= 0 && r.StuckChance <= 1) {
+		errs = append(errs, fmt.Errorf("rescale.stuckChance %g: must be in [0, 1]", r.StuckChance))
+	}
+	if !(r.NotReadySeconds >= 0) || math.IsInf(r.NotReadySeconds, 0) {
+		errs = append(errs, fmt.Errorf("rescale.notReadySeconds %g: must be >= 0", r.NotReadySeconds))
+	}
+	return errors.Join(errs...)
+}
+
+// mismatch is the partition mismatch in force: until when, and each touched DN's 500 chance.
+type mismatch struct {
+	until, keyFraction float64
+}
+
+// podSetChanged applies the rescale cost of a change of the serving pod set at t: grew/shrank
+// say which way (both when pods started and left in one tick). Any change releases a stuck pod
+// (issue 423: a new pod IP list makes the nodes fetch the DN ids again); a start may make a new one.
+func (s *Sim) podSetChanged(t float64, grew, shrank int) {
+	r := s.sc.Rescale
+	if r.Mode == RescaleNotReady {
+		s.notReadyUntil = math.Max(s.notReadyUntil, t+r.NotReadySeconds)
+		return
+	}
+	for _, p := range s.endpoints {
+		p.stuckSince = -1
+	}
+	s.stuckPods = 0
+	if grew > 0 {
+		s.openMismatch(t, r.Up)
+	}
+	if shrank > 0 {
+		s.openMismatch(t, r.Down)
+	}
+	for range grew {
+		if s.rng.Float64() >= r.StuckChance {
+			continue
+		}
+		var old []*pod
+		for _, p := range s.endpoints {
+			if p.startedAt < t {
+				old = append(old, p)
+			}
+		}
+		if len(old) > 0 {
+			if p := old[s.rng.IntN(len(old))]; !p.stuck() {
+				p.stuckSince = t
+				s.stuckPods++
+			}
+		}
+	}
+	s.routeDirty = true
+}
+
+// openMismatch starts (or extends) a mismatch window w at t.
+func (s *Sim) openMismatch(t float64, w Window) {
+	d := w.MinSeconds + (w.MaxSeconds-w.MinSeconds)*s.rng.Float64()
+	if d <= 0 || w.KeyErrorFraction <= 0 {
+		return
+	}
+	if t >= s.mismatch.until {
+		s.mismatch = mismatch{}
+	}
+	s.mismatch = mismatch{until: math.Max(s.mismatch.until, t+d), keyFraction: math.Max(s.mismatch.keyFraction, w.KeyErrorFraction)}
+}
+
+// dnFailure is the chance that a request touching m data nodes meets a failing one at t: a 500
+// from the partition mismatch, or a 503 passed on from a stuck DN (a stuck pod's DN 503s the
+// keys it owns, 1/n of them).
+func (s *Sim) dnFailure(t float64, m int) (p500, p503 float64) {
+	if t < s.mismatch.until {
+		p500 = 1 - math.Pow(1-s.mismatch.keyFraction, float64(m))
+	}
+	if n := len(s.endpoints); s.stuckPods > 0 && n > 0 {
+		p503 = 1 - math.Pow(1-float64(s.stuckPods)/float64(n), float64(m))
+	}
+	return p500, p503
+}
