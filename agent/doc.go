@@ -4,5 +4,5 @@
 //
 // I/O (fetch*) is kept apart from pure parsing (parseInfo, parseMetrics) and from pure decisions
 // (deltas, cause rules), so that parsers are fuzzable and rules are table-tested. Every source
-// is judged by the real HSDS 0.9.4 (real_test.go, agent/internal/realhsds).
+// is judged by the real HSDS 0.9.4 (real_test.go, internal/realhsds).
 package agent

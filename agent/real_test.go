@@ -1,6 +1,6 @@
 package agent
 
-// Tests against the real HSDS 0.9.4 (../shared/real-hsds, started by agent/internal/realhsds):
+// Tests against the real HSDS 0.9.4 (../shared/real-hsds, started by internal/realhsds):
 // the judge of the agent's reading of HSDS. Each names the fact it checks (docs/hsds.md,
 // "Measured on the real HSDS 0.9.4", or the run it reproduces). They fail, never skip, when real
 // HSDS is not installed; .ci/run installs it.
@@ -16,8 +16,8 @@ import (
 
 	"k8s.io/utils/clock"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/agent/internal/realhsds"
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/realhsds"
 )
 
 // realAgent is one source polling a real pod as hsds-agent does (every 250 ms, default flags).

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/agent/internal/realhsds"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/realhsds"
 )
 
 // BenchmarkRealProxyCost measures what the counting proxy costs in front of a real HSDS 0.9.4 SN,

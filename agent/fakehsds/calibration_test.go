@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/agent/internal/realhsds"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/realhsds"
 )
 
 // calTarget is one side of the calibration: the real SN/DN pair or the fake pod, driven by the same

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/hsds-autoscaler/hsds-autoscaler/agent/internal/realhsds"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/realhsds"
 )
 
 // shape flattens a decoded JSON value into "path: type" lines (object keys sorted), so two

@@ -210,7 +210,13 @@ func rescaleText(r sim.Rescale) string {
 	if r.Mode == sim.RescaleNotReady {
 		return fmt.Sprintf("%g s of cluster-wide not-ready 503s per change (HSDS 1.0.1)", r.NotReadySeconds)
 	}
-	return fmt.Sprintf("partition mismatch (HSDS 0.9.4): up %g-%g s at %g 500s per touched DN, down %g-%g s at %g, "+
-		"stuck-WAITING chance %.3g per pod started", r.Up.MinSeconds, r.Up.MaxSeconds, r.Up.KeyErrorFraction,
-		r.Down.MinSeconds, r.Down.MaxSeconds, r.Down.KeyErrorFraction, r.StuckChance)
+	w := func(w sim.Window) string {
+		share := fmt.Sprintf("%g", w.KeyErrorFraction)
+		if w.DepartedShare {
+			share = "the departed DNs' share"
+		}
+		return fmt.Sprintf("%g-%g s at %s", w.MinSeconds, w.MaxSeconds, share)
+	}
+	return fmt.Sprintf("partition mismatch (HSDS 0.9.4): up %s 500s per touched DN, down %s, stuck-WAITING chance %.3g per pod started",
+		w(r.Up), w(r.Down), r.StuckChance)
 }

@@ -35,20 +35,24 @@ type Rescale struct {
 
 // Window is the partition mismatch after one change: it lasts a uniform draw from
 // [MinSeconds, MaxSeconds], and in it each data node a request touches answers 500 with
-// probability KeyErrorFraction (measured with one-key domain GETs: a request touching m data
-// nodes fails with 1 - (1 - KeyErrorFraction)^m).
+// probability KeyErrorFraction, or with the departed DNs' share of the keys (left / DNs before)
+// when DepartedShare is set and that is larger (measured with one-key domain GETs: a request
+// touching m data nodes fails with 1 - (1 - p)^m).
 type Window struct {
 	MinSeconds       float64 `json:"minSeconds"`
 	MaxSeconds       float64 `json:"maxSeconds"`
 	KeyErrorFraction float64 `json:"keyErrorFraction"`
+	DepartedShare    bool    `json:"departedShare,omitempty"`
 }
 
 // RescalePresets are the measured cost models by name (docs/hsds.md; ../shared/real-hsds/k8s.md):
 //   - "kubernetes" (the default; HSDS 0.9.4 as users run it): a scale-up 10-12 s with 40-75 500s
 //     of ~220 domain GETs (0.15), a scale-down 9-20 s with 51-88 500s of 180-400 (0.25), and 1
 //     scale-up in 6 leaves an old pod stuck WAITING;
-//   - "head" (0.9.4 with a head node): a scale-up costs nothing, a scale-down 24 s of 500s for
-//     the departed DN's keys (1 of 3 DNs in the measurement);
+//   - "head" (0.9.4 with a head node): a scale-up costs a few 500s (none in docs/hsds.md; 2-18
+//     per change at 40 req/s in TestRealRescaleHeadNode, which holds the preset against the
+//     real server), a scale-down 10-24 s of 500s for the departed DN's keys (24 s in
+//     docs/hsds.md, 12-22 s in TestRealRescaleHeadNode);
 //   - "notready" (1.0.1+): 10 s of cluster-wide not-ready 503s after every change.
 func RescalePresets() map[string]Rescale {
 	return map[string]Rescale{
@@ -57,7 +61,8 @@ func RescalePresets() map[string]Rescale {
 			Down:        Window{MinSeconds: 9, MaxSeconds: 20, KeyErrorFraction: 0.25},
 			StuckChance: 1.0 / 6},
 		"head": {Mode: RescalePartition,
-			Down: Window{MinSeconds: 24, MaxSeconds: 24, KeyErrorFraction: 1.0 / 3}},
+			Up:   Window{MinSeconds: 5, MaxSeconds: 10, KeyErrorFraction: 0.03},
+			Down: Window{MinSeconds: 10, MaxSeconds: 24, DepartedShare: true}},
 		"notready": {Mode: RescaleNotReady, NotReadySeconds: 10},
 	}
 }
@@ -117,10 +122,10 @@ func (s *Sim) podSetChanged(t float64, grew, shrank int) {
 	}
 	s.stuckPods = 0
 	if grew > 0 {
-		s.openMismatch(t, r.Up)
+		s.openMismatch(t, r.Up, 0)
 	}
 	if shrank > 0 {
-		s.openMismatch(t, r.Down)
+		s.openMismatch(t, r.Down, float64(shrank)/float64(len(s.endpoints)+shrank))
 	}
 	for range grew {
 		if s.rng.Float64() >= r.StuckChance {
@@ -142,16 +147,21 @@ func (s *Sim) podSetChanged(t float64, grew, shrank int) {
 	s.routeDirty = true
 }
 
-// openMismatch starts (or extends) a mismatch window w at t.
-func (s *Sim) openMismatch(t float64, w Window) {
+// openMismatch starts (or extends) a mismatch window w at t; departed is the share of the keys
+// whose DNs left.
+func (s *Sim) openMismatch(t float64, w Window, departed float64) {
 	d := w.MinSeconds + (w.MaxSeconds-w.MinSeconds)*s.rng.Float64()
-	if d <= 0 || w.KeyErrorFraction <= 0 {
+	f := w.KeyErrorFraction
+	if w.DepartedShare {
+		f = math.Max(f, departed)
+	}
+	if d <= 0 || f <= 0 {
 		return
 	}
 	if t >= s.mismatch.until {
 		s.mismatch = mismatch{}
 	}
-	s.mismatch = mismatch{until: math.Max(s.mismatch.until, t+d), keyFraction: math.Max(s.mismatch.keyFraction, w.KeyErrorFraction)}
+	s.mismatch = mismatch{until: math.Max(s.mismatch.until, t+d), keyFraction: math.Max(s.mismatch.keyFraction, f)}
 }
 
 // dnFailure is the chance that a request touching m data nodes meets a failing one at t: a 500

@@ -82,23 +82,23 @@ func TestPartitionMismatch(t *testing.T) {
 	}
 }
 
-// docs/hsds.md: with a head node, a scale-up gave no error at all; a scale-down 24 s of 500s for
-// the departed DN's keys (1 of 3).
+// The head preset (TestRealRescaleHeadNode): a scale-up costs a few 500s and no 503; a scale-down
+// 10-24 s of 500s for the departed DN's keys (1 of 4 here).
 func TestHeadNodeRescale(t *testing.T) {
 	sc := oneKey("head")
 	s := newSim(t, sc, constLoad(60), 3)
 	run(s, 20)
 	s.SetSpec(4)
 	run(s, sc.StartupSeconds+30)
-	if c := mark(s); c.e500+c.notReady+c.upstream != 0 || len(s.endpoints) != 4 {
-		t.Fatalf("scale-up with a head node: %+v, %d serving: want no error, 4 serving", c, len(s.endpoints))
+	if c := mark(s); c.e500 > 30 || c.notReady+c.upstream != 0 || len(s.endpoints) != 4 {
+		t.Fatalf("scale-up with a head node: %+v, %d serving: want a few 500s, no 503, 4 serving", c, len(s.endpoints))
 	}
 	s.SetSpec(3)
 	b := mark(s)
-	run(s, 24)
+	run(s, 10)
 	in := mark(s).since(b)
-	if share := float64(in.e500) / float64(in.attempts); math.Abs(share-1.0/3) > 0.07 {
-		t.Errorf("scale-down: 500s %.3f of attempts, want about 1/3", share)
+	if share := float64(in.e500) / float64(in.attempts); math.Abs(share-1.0/4) > 0.07 {
+		t.Errorf("scale-down 4 -> 3: 500s %.3f of attempts, want about 1/4", share)
 	}
 }
 

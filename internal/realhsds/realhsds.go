@@ -346,11 +346,15 @@ const Domain = "/home/load.h5"
 
 // CreateDomain makes /home and Domain (readable by anyone) through the SN at base, as the
 // real-hsds README shows.
-func CreateDomain(ctx context.Context, base string) error {
+func CreateDomain(ctx context.Context, base string) error { return CreateDomainAt(ctx, base, Domain) }
+
+// CreateDomainAt makes /home and the domain path under it (readable by anyone) through the SN at
+// base; existing ones are kept.
+func CreateDomainAt(ctx context.Context, base, path string) error {
 	steps := []struct{ url, body string }{
 		{base + "/?domain=/home", `{"folder":true}`},
-		{base + "/?domain=" + Domain, ""},
-		{base + "/acls/default?domain=" + Domain, `{"read":true}`},
+		{base + "/?domain=" + path, ""},
+		{base + "/acls/default?domain=" + path, `{"read":true}`},
 	}
 	for _, s := range steps {
 		var body io.Reader
