@@ -49,12 +49,13 @@ func row(info report.TraceInfo, seed uint64, pol Policy, res result) report.Row 
 	}
 	return report.Row{
 		Trace: info.Trace, Seed: seed, Policy: pol.Name, Actuation: act,
-		FailedFraction: st.FailedFraction(), RejectedFraction: st.RejectedFraction(),
+		FailedFraction: st.FailedFraction(), RejectedFraction: st.RejectedFraction(), ErrorFraction: st.ErrorFraction(),
 		PodSeconds: st.PodSeconds, ReplicaChanges: st.ReplicaChanges, P99LatencyS: st.Latency.Quantile(0.99),
 		FrontierFailedFraction: -1,
 		ScaleFactor:            info.ScaleFactor, TimeCompression: info.TimeCompression, SimulatedSeconds: st.Duration,
 		Requests: st.Requests, Failed: st.Failed, Unfinished: st.Unfinished(), Attempts: st.Attempts,
-		RejectedOverload: st.Rejected.Overload, RejectedNotReady: st.Rejected.NotReady, NoEndpoint: st.NoEndpoint,
+		RejectedOverload: st.Rejected.Overload, RejectedNotReady: st.Rejected.NotReady, RejectedUpstream: st.Rejected.Upstream,
+		Errors500: st.Errors500, NoEndpoint: st.NoEndpoint,
 		NodeSeconds: st.NodeSeconds,
 	}
 }

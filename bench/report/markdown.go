@@ -120,9 +120,9 @@ func writeTrace(w io.Writer, t TraceInfo, r Report) {
 		t.PeakRPS, t.MeanRPS, t.MinReplicasRPS)
 	f := FileName(t.Trace)
 	fmt.Fprintf(w, "![failures vs pod-seconds](%s-frontier.png)\n\n![timeline, seed %s](%s.png)\n\n", f, seedList(r.Seeds[:min(1, len(r.Seeds))]), f)
-	fmt.Fprintf(w, "| seed | policy | actuation | failed | rejected (503/attempt) | overload 503/attempt | pod-s | replica changes | p99 latency s | "+
-		"cheapest frontier failing no more | pod-s vs it | best frontier at no more pod-s |\n")
-	fmt.Fprintf(w, "|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
+	fmt.Fprintf(w, "| seed | policy | actuation | failed | rejected (503/attempt) | overload 503/attempt | 500/attempt | pod-s | replica changes | "+
+		"p99 latency s | cheapest frontier failing no more | pod-s vs it | best frontier at no more pod-s |\n")
+	fmt.Fprintf(w, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
 	for _, row := range r.Rows {
 		if row.Trace != t.Trace {
 			continue
@@ -139,8 +139,8 @@ func writeTrace(w io.Writer, t TraceInfo, r Report) {
 		if row.FrontierCheapLabel != "" {
 			best = fmt.Sprintf("%s: %.4f%%", row.FrontierCheapLabel, 100*row.FrontierFailedFraction)
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %.4f%% | %.3f%% | %.3f%% | %.0f | %d | %.2f | %s | %s | %s |\n",
-			row.Seed, row.Policy, row.Actuation, 100*row.FailedFraction, 100*row.RejectedFraction, 100*overload, row.PodSeconds,
+		fmt.Fprintf(w, "| %d | %s | %s | %.4f%% | %.3f%% | %.3f%% | %.3f%% | %.0f | %d | %.2f | %s | %s | %s |\n",
+			row.Seed, row.Policy, row.Actuation, 100*row.FailedFraction, 100*row.RejectedFraction, 100*overload, 100*row.ErrorFraction, row.PodSeconds,
 			row.ReplicaChanges, row.P99LatencyS, cheapest, ratio, best)
 	}
 	fmt.Fprintln(w)

@@ -64,8 +64,10 @@ type Row struct {
 	Actuation string `json:"actuation"`
 	// FailedFraction: client-visible failures (after retries) per finished logical request.
 	FailedFraction float64 `json:"failed_fraction"`
-	// RejectedFraction: 503s per attempt (retries included).
+	// RejectedFraction: 503s per attempt (retries included); ErrorFraction: 500s per attempt
+	// (the partition mismatch after a rescale, HSDS 0.9.4).
 	RejectedFraction float64 `json:"rejected_fraction"`
+	ErrorFraction    float64 `json:"error_fraction"`
 	PodSeconds       float64 `json:"pod_seconds"`
 	ReplicaChanges   int     `json:"replica_changes"`
 	P99LatencyS      float64 `json:"p99_latency_s"`
@@ -88,6 +90,8 @@ type Row struct {
 	Attempts               int64   `json:"attempts"`
 	RejectedOverload       int64   `json:"rejected_overload"`
 	RejectedNotReady       int64   `json:"rejected_not_ready"`
+	RejectedUpstream       int64   `json:"rejected_upstream"`
+	Errors500              int64   `json:"errors_500"`
 	NoEndpoint             int64   `json:"no_endpoint"`
 	NodeSeconds            float64 `json:"node_seconds"`
 }
