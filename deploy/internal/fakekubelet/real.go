@@ -174,7 +174,7 @@ func (rt *realRuntime) prepare(ctx context.Context, pod *corev1.Pod, rp *realPod
 		filepath.Join(sa, "ca.crt"): rt.ca, filepath.Join(rp.dir, "hosts"): []byte(hosts),
 	}
 	for path, data := range files {
-		if err := os.WriteFile(path, data, 0o644); err != nil { //nolint:gosec // read by the pod's processes, as the kubelet's projected volume
+		if err := os.WriteFile(path, data, 0o644); err != nil { // readable by the pod, as a projected volume
 			return err
 		}
 	}
