@@ -208,15 +208,13 @@ func (k *Kubelet) processNext(ctx context.Context) bool {
 	return true
 }
 
-// sync brings pod name in line: gone pods are stopped, new ones placed, started or left waiting.
+// sync brings pod name in line: gone pods are stopped (and in ModeReal then released from the
+// finalizer), new ones placed, started or left waiting.
 func (k *Kubelet) sync(ctx context.Context, name string) error {
 	pod, err := k.lister.Pods(k.cfg.Namespace).Get(name)
 	// The label check guards against watches that do not filter (client-go's fake clientset).
 	if apierrors.IsNotFound(err) || (err == nil && (pod.DeletionTimestamp != nil || !k.selector.Matches(labels.Set(pod.Labels)))) {
-		if err != nil {
-			pod = nil
-		}
-		k.remove(name, k.grace(pod))
+		k.remove(name, k.grace(pod)) // pod is nil when gone
 		return k.finalize(ctx, pod)
 	}
 	if err != nil {
