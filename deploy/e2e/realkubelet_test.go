@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +23,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
@@ -50,6 +54,7 @@ func TestRealKubeletScale(t *testing.T) {
 	checkPodIPsManaged(ctx, t, ns, pods[0].Name)
 	readThroughOtherPod(ctx, t, pods[0], pods[1])
 
+	terminating := watchTerminating(ctx, t, ns)
 	for _, step := range []int{3, 2} {
 		before := k.Pods()
 		start := time.Now()
@@ -58,7 +63,41 @@ func TestRealKubeletScale(t *testing.T) {
 		t.Logf("scale to %d: every SN READY with node_count %d after %s", step, step, time.Since(start).Round(100*time.Millisecond))
 		for _, gone := range departed(before, after) {
 			checkPodGone(ctx, t, ns, gone)
+			if !terminating(gone.Name) {
+				t.Errorf("pod %s was never seen with a deletionTimestamp and the fake kubelet's finalizer", gone.Name)
+			}
 		}
+	}
+}
+
+// watchTerminating follows the pods of ns (an informer) and returns a function that reports
+// whether a pod was seen terminating (deletionTimestamp set) while still held by
+// fakekubelet.Finalizer: the graceful deletion during which HSDS leaves the pod out.
+func watchTerminating(ctx context.Context, t *testing.T, ns string) func(name string) bool {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	note := func(obj any) {
+		if p, ok := obj.(*corev1.Pod); ok && p.DeletionTimestamp != nil && slices.Contains(p.Finalizers, fakekubelet.Finalizer) {
+			mu.Lock()
+			seen[p.Name] = true
+			mu.Unlock()
+		}
+	}
+	f := informers.NewSharedInformerFactoryWithOptions(cluster.Client, 0, informers.WithNamespace(ns))
+	if _, err := f.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: note, UpdateFunc: func(_, obj any) { note(obj) },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop); f.Shutdown() })
+	f.Start(stop)
+	f.WaitForCacheSync(ctx.Done())
+	return func(name string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[name]
 	}
 }
 
@@ -242,7 +281,7 @@ func checkPodIPsManaged(ctx context.Context, t *testing.T, ns, name string) {
 		t.Fatal(err)
 	}
 	for _, m := range pod.ManagedFields {
-		if m.Subresource == "status" && m.FieldsV1 != nil && strings.Contains(string(m.FieldsV1.Raw), `"f:podIPs"`) {
+		if m.Subresource == "status" && m.FieldsV1 != nil && strings.Contains(m.FieldsV1.GetRawString(), `"f:podIPs"`) {
 			return
 		}
 	}
