@@ -80,21 +80,24 @@ func (k Kubelet) SetRunning(ctx context.Context, namespace, name, podIP string) 
 		return fmt.Errorf("pod IP %q is not an IPv4 loopback address", podIP)
 	}
 	now := k.now()
-	return k.setStatus(ctx, namespace, name, func(p *corev1.Pod) corev1.PodStatus { return RunningStatus(p, podIP, now) })
+	return k.SetStatus(ctx, namespace, name, func(p *corev1.Pod) corev1.PodStatus { return RunningStatus(p, podIP, now) })
 }
 
 // SetPending puts a pod back to Pending with no conditions.
 func (k Kubelet) SetPending(ctx context.Context, namespace, name string) error {
-	return k.setStatus(ctx, namespace, name, PendingStatus)
+	return k.SetStatus(ctx, namespace, name, PendingStatus)
 }
 
 // SetUnschedulable marks a pod Pending and Unschedulable with message.
 func (k Kubelet) SetUnschedulable(ctx context.Context, namespace, name, message string) error {
 	now := k.now()
-	return k.setStatus(ctx, namespace, name, func(p *corev1.Pod) corev1.PodStatus { return UnschedulableStatus(p, message, now) })
+	return k.SetStatus(ctx, namespace, name, func(p *corev1.Pod) corev1.PodStatus { return UnschedulableStatus(p, message, now) })
 }
 
-func (k Kubelet) setStatus(ctx context.Context, namespace, name string, status func(*corev1.Pod) corev1.PodStatus) error {
+// SetStatus writes the status status(pod) computes from the current pod through the status
+// subresource (UpdateStatus, retried on conflicts): what a kubelet does, so the pod's managedFields
+// hold f:status (HSDS reads f:podIPs there).
+func (k Kubelet) SetStatus(ctx context.Context, namespace, name string, status func(*corev1.Pod) corev1.PodStatus) error {
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		pod, err := k.Client.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {

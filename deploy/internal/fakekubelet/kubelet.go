@@ -32,7 +32,7 @@ type Kubelet struct {
 	selector labels.Selector
 	client   kubernetes.Interface
 	status   controlplane.Kubelet
-	ips      *controlplane.IPPool
+	rt       runtime // nil until Start in ModeReal
 
 	factory informers.SharedInformerFactory
 	lister  corelisters.PodLister
@@ -40,6 +40,9 @@ type Kubelet struct {
 	queue   workqueue.TypedRateLimitingInterface[string]
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	probes  sync.WaitGroup // readiness probers
+	stop    sync.Once
+	done    chan struct{} // closed when Stop has finished
 
 	mu       sync.Mutex
 	slots    int                  // < 0: unlimited
@@ -54,10 +57,6 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid fakekubelet config: %w", err)
 	}
-	ips := cfg.IPs
-	if ips == nil {
-		ips = controlplane.NewIPPool()
-	}
 	slots := cfg.Slots
 	if slots <= 0 {
 		slots = -1
@@ -67,8 +66,8 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 		return nil, fmt.Errorf("selector %q: %w", cfg.Selector, err)
 	}
 	k := &Kubelet{
-		cfg: cfg, selector: sel, client: client, status: controlplane.Kubelet{Client: client}, ips: ips, slots: slots,
-		pods: map[string]*Pod{}, starting: map[string]time.Time{}, waiting: map[string]time.Time{},
+		cfg: cfg, selector: sel, client: client, status: controlplane.Kubelet{Client: client}, slots: slots,
+		done: make(chan struct{}), pods: map[string]*Pod{}, starting: map[string]time.Time{}, waiting: map[string]time.Time{},
 		queue: workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, 2*time.Second)),
 	}
 	k.factory = informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync, informers.WithNamespace(cfg.Namespace),
@@ -86,12 +85,30 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("add pod handler: %w", err)
 	}
+	if cfg.mode() == ModeFake {
+		ips := cfg.IPs
+		if ips == nil {
+			ips = controlplane.NewIPPool()
+		}
+		k.rt = &fakeRuntime{cfg: cfg, ips: ips}
+	}
 	return k, nil
 }
 
-// Start runs the pod informer and the worker until ctx ends or Stop is called, and returns once
-// the informer has synced.
+// Start runs the pod informer and the workers until ctx ends or Stop is called, and returns once
+// the informer has synced. In ModeReal it first removes the leftovers of killed runs and makes the
+// pod network (RealConfig).
 func (k *Kubelet) Start(ctx context.Context) error {
+	if k.rt == nil {
+		rt, err := newRealRuntime(ctx, k.client, k.cfg)
+		if err != nil {
+			return fmt.Errorf("fakekubelet: %w", err)
+		}
+		k.rt = rt
+		if k.cfg.Real.StopOnSignal {
+			k.stopOnSignal()
+		}
+	}
 	ctx, k.cancel = context.WithCancel(ctx)
 	k.factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), k.synced) {
@@ -102,37 +119,47 @@ func (k *Kubelet) Start(ctx context.Context) error {
 		<-ctx.Done()
 		k.queue.ShutDown()
 	})
-	k.wg.Go(func() {
-		for k.processNext(ctx) {
-		}
-	})
-	klog.InfoS("Fake kubelet started", "namespace", k.cfg.Namespace, "selector", k.cfg.Selector, "slots", k.cfg.Slots)
+	for range k.cfg.workers() {
+		k.wg.Go(func() {
+			for k.processNext(ctx) {
+			}
+		})
+	}
+	klog.InfoS("Fake kubelet started", "mode", k.cfg.mode(), "namespace", k.cfg.Namespace, "selector", k.cfg.Selector, "slots", k.cfg.Slots)
 	return nil
 }
 
-// Stop stops the informer, the worker and every pod's fake HSDS and agent, and waits for them.
-// Pod objects in the cluster are left as they are.
+// Stop stops the informer, the workers and every pod's processes, and waits for them. In ModeReal
+// it then takes its finalizer off the pods and removes the pod network and the run directory.
+// Pod objects are otherwise left as they are. Stop is idempotent; a second caller waits for the
+// first to finish.
 func (k *Kubelet) Stop() {
-	k.mu.Lock()
-	if k.stopped {
+	k.stop.Do(func() {
+		defer close(k.done)
+		k.mu.Lock()
+		k.stopped = true
 		k.mu.Unlock()
-		return
-	}
-	k.stopped = true
-	k.mu.Unlock()
-	if k.cancel != nil {
-		k.cancel()
-	}
-	k.queue.ShutDown()
-	k.wg.Wait()
-	k.factory.Shutdown()
-	k.mu.Lock()
-	pods := k.pods
-	k.pods = map[string]*Pod{}
-	k.mu.Unlock()
-	for _, p := range pods {
-		p.stop()
-	}
+		if k.cancel != nil {
+			k.cancel()
+		}
+		k.queue.ShutDown()
+		k.wg.Wait()
+		k.factory.Shutdown()
+		k.mu.Lock()
+		pods := k.pods
+		k.pods = map[string]*Pod{}
+		k.mu.Unlock()
+		k.stopPods(pods)
+		if k.rt == nil {
+			return
+		}
+		if k.cfg.mode() == ModeReal {
+			k.releaseFinalizers()
+		}
+		if err := k.rt.close(); err != nil {
+			klog.ErrorS(err, "Fake kubelet: cleaning up")
+		}
+	})
 }
 
 // Pods returns the running pods, sorted by name.
@@ -164,36 +191,6 @@ func (k *Kubelet) ClientURLs() []string {
 	return urls
 }
 
-// Unschedulable returns the pods waiting for a slot, sorted by name.
-func (k *Kubelet) Unschedulable() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var names []string
-	for n := range k.waiting {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Slots returns the node's pod slots (-1: unlimited).
-func (k *Kubelet) Slots() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.slots
-}
-
-// AddSlots adds n pod slots (n may be negative: running pods are never evicted) and retries the
-// waiting pods. It does nothing with unlimited slots.
-func (k *Kubelet) AddSlots(n int) {
-	k.mu.Lock()
-	if k.slots >= 0 {
-		k.slots = max(0, k.slots+n)
-	}
-	k.mu.Unlock()
-	k.requeueWaiting()
-}
-
 func (k *Kubelet) processNext(ctx context.Context) bool {
 	name, quit := k.queue.Get()
 	if quit {
@@ -211,13 +208,14 @@ func (k *Kubelet) processNext(ctx context.Context) bool {
 	return true
 }
 
-// sync brings pod name in line: gone pods are stopped, new ones placed, started or left waiting.
+// sync brings pod name in line: gone pods are stopped (and in ModeReal then released from the
+// finalizer), new ones placed, started or left waiting.
 func (k *Kubelet) sync(ctx context.Context, name string) error {
 	pod, err := k.lister.Pods(k.cfg.Namespace).Get(name)
 	// The label check guards against watches that do not filter (client-go's fake clientset).
 	if apierrors.IsNotFound(err) || (err == nil && (pod.DeletionTimestamp != nil || !k.selector.Matches(labels.Set(pod.Labels)))) {
-		k.remove(name)
-		return nil
+		k.remove(name, k.grace(pod)) // pod is nil when gone
+		return k.finalize(ctx, pod)
 	}
 	if err != nil {
 		return err
@@ -236,84 +234,23 @@ func (k *Kubelet) sync(ctx context.Context, name string) error {
 	return k.run(ctx, pod)
 }
 
-// place decides for a pod not running yet: placed (it holds a slot) or not, and how long it must
-// still wait (start delay, or the cluster autoscaler's delay) before the next look.
-func (k *Kubelet) place(name string, now time.Time) (time.Duration, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if _, ok := k.pods[name]; ok {
-		return 0, true
-	}
-	since, ok := k.starting[name]
-	if !ok {
-		if !k.freeSlotLocked() {
-			return k.waitForCapacityLocked(name, now)
-		}
-		since = now
-		k.starting[name] = now
-		delete(k.waiting, name)
-	}
-	if left := k.cfg.StartDelay - now.Sub(since); left > 0 {
-		return left, true
-	}
-	return 0, true
-}
-
-// waitForCapacityLocked records a pod without a slot; once it waited ScaleUpDelay the cluster
-// autoscaler adds a slot for it.
-func (k *Kubelet) waitForCapacityLocked(name string, now time.Time) (time.Duration, bool) {
-	since, ok := k.waiting[name]
-	if !ok {
-		since = now
-		k.waiting[name] = now
-	}
-	if k.cfg.ScaleUpDelay <= 0 {
-		return 0, false
-	}
-	if left := k.cfg.ScaleUpDelay - now.Sub(since); left > 0 {
-		if !ok {
-			k.queue.AddAfter(name, left)
-		}
-		return 0, false
-	}
-	k.slots++
-	klog.InfoS("Fake cluster autoscaler added a pod slot", "pod", klog.KRef(k.cfg.Namespace, name), "slots", k.slots)
-	delete(k.waiting, name)
-	k.starting[name] = now
-	if k.cfg.StartDelay > 0 {
-		return k.cfg.StartDelay, true
-	}
-	return 0, true
-}
-
-func (k *Kubelet) freeSlotLocked() bool {
-	return k.slots < 0 || len(k.pods)+len(k.starting) < k.slots
-}
-
-// markUnschedulable writes PodScheduled=False/Unschedulable unless the pod already says so.
-func (k *Kubelet) markUnschedulable(ctx context.Context, pod *corev1.Pod) error {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-			return nil
-		}
-	}
-	klog.InfoS("Fake kubelet: no free pod slot", "pod", klog.KObj(pod))
-	return k.status.SetUnschedulable(ctx, pod.Namespace, pod.Name, UnschedulableMessage)
-}
-
-// run starts the pod's fake HSDS and agent, annotates the agent port, and reports it Running.
-// On an API error the processes are stopped again (the slot stays held) and the caller retries.
+// run starts the pod's processes (in ModeReal after adding the finalizer), annotates the agent
+// port, and reports it Running (in ModeReal not Ready: a prober follows the SN's state). On an
+// API error the processes are stopped again (the slot stays held) and the caller retries.
 func (k *Kubelet) run(ctx context.Context, pod *corev1.Pod) error {
-	ip, err := k.ips.Get(pod.Name)
+	if k.cfg.mode() == ModeReal {
+		if err := k.addFinalizer(ctx, pod); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	p, err := k.rt.start(ctx, pod)
 	if err != nil {
 		return err
 	}
-	p, err := startPod(k.cfg, pod.Name, ip)
-	if err != nil {
-		return err
-	}
+	p.ready.Store(!k.rt.probes())
 	if err := k.report(ctx, pod, p); err != nil {
-		p.stop()
+		_ = k.rt.stop(p, 0)
 		return err
 	}
 	k.mu.Lock()
@@ -321,7 +258,11 @@ func (k *Kubelet) run(ctx context.Context, pod *corev1.Pod) error {
 	// Stop collects the pods only after this worker has returned: nothing leaks.
 	delete(k.starting, pod.Name)
 	k.pods[pod.Name] = p
-	klog.InfoS("Fake kubelet: pod running", "pod", klog.KObj(pod), "ip", ip, "sn", p.SNURL, "agent", p.AgentURL)
+	if k.rt.probes() {
+		k.startProber(p)
+	}
+	klog.InfoS("Fake kubelet: pod running", "pod", klog.KObj(pod), "ip", p.IP, "sn", p.SNURL, "agent", p.AgentURL,
+		"started", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -332,11 +273,13 @@ func (k *Kubelet) report(ctx context.Context, pod *corev1.Pod, p *Pod) error {
 			return fmt.Errorf("annotating pod %s/%s with its agent port: %w", pod.Namespace, pod.Name, err)
 		}
 	}
-	return k.status.SetRunning(ctx, pod.Namespace, pod.Name, p.IP)
+	now := metav1.Now()
+	return k.status.SetStatus(ctx, pod.Namespace, pod.Name, func(cur *corev1.Pod) corev1.PodStatus { return runningStatus(cur, p, now) })
 }
 
-// remove forgets a deleted pod, stops its processes and gives its slot to a waiting pod.
-func (k *Kubelet) remove(name string) {
+// remove forgets a deleted pod, stops its processes (giving them grace) and gives its slot to a
+// waiting pod.
+func (k *Kubelet) remove(name string, grace time.Duration) {
 	k.mu.Lock()
 	p := k.pods[name]
 	_, held := k.starting[name]
@@ -345,34 +288,11 @@ func (k *Kubelet) remove(name string) {
 	delete(k.waiting, name)
 	k.mu.Unlock()
 	if p != nil {
-		p.stop()
+		k.stopPod(p, grace)
 		klog.InfoS("Fake kubelet: pod stopped", "pod", klog.KRef(k.cfg.Namespace, name), "ip", p.IP)
 	}
 	if p != nil || held {
 		k.requeueWaiting()
-	}
-}
-
-// requeueWaiting queues the waiting pods, oldest first.
-func (k *Kubelet) requeueWaiting() {
-	k.mu.Lock()
-	type w struct {
-		name  string
-		since time.Time
-	}
-	var ws []w
-	for n, s := range k.waiting {
-		ws = append(ws, w{n, s})
-	}
-	k.mu.Unlock()
-	sort.Slice(ws, func(i, j int) bool {
-		if !ws[i].since.Equal(ws[j].since) {
-			return ws[i].since.Before(ws[j].since)
-		}
-		return ws[i].name < ws[j].name
-	})
-	for _, x := range ws {
-		k.queue.Add(x.name)
 	}
 }
 

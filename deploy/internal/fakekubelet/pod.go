@@ -6,26 +6,36 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent"
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
 
-// Pod is one pod the fake node runs: a fake HSDS pod and its agent on the pod's loopback address.
-// Exported fields are read-only.
+// Pod is one pod the fake node runs: in ModeFake a fake HSDS pod and its agent on the pod's
+// loopback address, in ModeReal real HSDS and the hsds-agent binary in the pod's network
+// namespace. Exported fields are read-only.
 type Pod struct {
-	// Name is the Kubernetes pod name; IP its podIP (127.0.0.x).
+	// Name is the Kubernetes pod name; IP its podIP (127.0.0.x, or in the real pod network).
 	Name, IP string
-	// HSDS is the fake HSDS pod (SetState, SetDNCount, Restart, Truth ...).
+	// HostIP is the node's address (status.hostIP): 127.0.0.1, or the bridge address.
+	HostIP string
+	// Netns is the pod's network namespace (ModeReal); empty in ModeFake.
+	Netns string
+	// HSDS is the fake HSDS pod (SetState, SetDNCount, Restart, Truth ...); nil in ModeReal.
 	HSDS *fakehsds.Pod
-	// Agent is the pod's real hsds-agent.
+	// Agent is the pod's in-process hsds-agent; nil in ModeReal (the agent is a process).
 	Agent *agent.Agent
-	// SNURL and DNURL are the fake HSDS's base URLs (http://127.0.0.x:port).
+	// SNURL and DNURL are HSDS's base URLs (http://<IP>:port).
 	SNURL, DNURL string
 	// AgentURL is the agent's base URL (its /metrics, /healthz, /readyz).
 	AgentURL string
@@ -34,12 +44,46 @@ type Pod struct {
 	// ProxyURL is the agent's proxy in front of the SN (source proxy); empty otherwise.
 	ProxyURL string
 
-	cancel      context.CancelFunc // stops everything of the pod
-	agentCancel context.CancelFunc // stops the agent's listeners only
+	cancel      context.CancelFunc // stops everything of the pod (ModeFake)
+	agentCancel context.CancelFunc // stops the agent's listeners only (ModeFake)
 	wg          sync.WaitGroup
+	real        *realPod // ModeReal
+
+	ready       atomic.Bool        // the Ready condition last written
+	probeCancel context.CancelFunc // stops the readiness prober; nil without one
 
 	mu   sync.Mutex
 	hang chan struct{} // non-nil while agent requests hang; closed to release them
+}
+
+// Ready reports the pod's Ready condition as the fake node last wrote it: in ModeFake from the
+// start, in ModeReal while the SN's /info says READY.
+func (p *Pod) Ready() bool { return p.ready.Load() }
+
+// PIDs returns the process ids (each also its process group's) of a real pod's SN, DN and agent;
+// none in ModeFake.
+func (p *Pod) PIDs() []int {
+	if p.real == nil {
+		return nil
+	}
+	var pids []int
+	for _, q := range p.real.procs.all() {
+		pids = append(pids, q.pid())
+	}
+	return pids
+}
+
+// Logs returns the last lines of each process log of a real pod (for failure messages); empty in
+// ModeFake.
+func (p *Pod) Logs(lines int) string {
+	if p.real == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, q := range p.real.procs.all() {
+		fmt.Fprintf(&b, "--- %s %s (%s)\n%s\n", p.Name, q.name, q.log, tail(q.log, lines))
+	}
+	return b.String()
 }
 
 // ClientURL is where clients of this pod send HSDS requests: the agent's proxy when the agent
@@ -51,11 +95,21 @@ func (p *Pod) ClientURL() string {
 	return p.SNURL
 }
 
-// SetState sets the state of the pod's "sn" or "dn" node (fakehsds.Pod.SetState).
-func (p *Pod) SetState(node, state string) error { return p.HSDS.SetState(node, state) }
+// SetState sets the state of the pod's "sn" or "dn" node (fakehsds.Pod.SetState); ModeFake only.
+func (p *Pod) SetState(node, state string) error {
+	if p.HSDS == nil {
+		return errors.New("SetState: not a fake HSDS pod")
+	}
+	return p.HSDS.SetState(node, state)
+}
 
-// Truth is the fake HSDS's ground truth (fakehsds.Pod.Truth).
-func (p *Pod) Truth() fakehsds.Truth { return p.HSDS.Truth() }
+// Truth is the fake HSDS's ground truth (fakehsds.Pod.Truth); zero in ModeReal.
+func (p *Pod) Truth() fakehsds.Truth {
+	if p.HSDS == nil {
+		return fakehsds.Truth{}
+	}
+	return p.HSDS.Truth()
+}
 
 // SetAgentHang makes requests to the agent's listener hang (true) until the client gives up or
 // hang is turned off again (false): an agent that stopped answering. Its poll loop keeps running.
@@ -72,7 +126,12 @@ func (p *Pod) SetAgentHang(on bool) {
 }
 
 // StopAgent closes the agent's listeners for good: scrapes then fail with "connection refused".
-func (p *Pod) StopAgent() { p.agentCancel() }
+// ModeFake only.
+func (p *Pod) StopAgent() {
+	if p.agentCancel != nil {
+		p.agentCancel()
+	}
+}
 
 func (p *Pod) hangChan() chan struct{} {
 	p.mu.Lock()
@@ -80,11 +139,33 @@ func (p *Pod) hangChan() chan struct{} {
 	return p.hang
 }
 
-// stop stops the fake HSDS and the agent and waits for their goroutines.
-func (p *Pod) stop() {
+// fakeRuntime runs fake HSDS pods (ModeFake) in this process, one loopback address each.
+type fakeRuntime struct {
+	cfg Config
+	mu  sync.Mutex
+	ips *controlplane.IPPool
+}
+
+func (f *fakeRuntime) start(_ context.Context, pod *corev1.Pod) (*Pod, error) {
+	f.mu.Lock()
+	ip, err := f.ips.Get(pod.Name)
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return startPod(f.cfg, pod.Name, ip)
+}
+
+// stop stops the fake HSDS and the agent and waits for their goroutines (at once: no grace).
+func (f *fakeRuntime) stop(p *Pod, _ time.Duration) error {
 	p.cancel()
 	p.wg.Wait()
+	return nil
 }
+
+func (f *fakeRuntime) probe(context.Context, *Pod) (bool, error) { return true, nil }
+func (f *fakeRuntime) probes() bool                              { return false }
+func (f *fakeRuntime) close() error                              { return nil }
 
 // startPod starts the fake HSDS and the agent of pod name on ip.
 func startPod(cfg Config, name, ip string) (*Pod, error) {
@@ -96,7 +177,7 @@ func startPod(cfg Config, name, ip string) (*Pod, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	agentCtx, agentCancel := context.WithCancel(ctx)
-	p := &Pod{Name: name, IP: ip, HSDS: fake, cancel: cancel, agentCancel: agentCancel}
+	p := &Pod{Name: name, IP: ip, HostIP: controlplane.Loopback, HSDS: fake, cancel: cancel, agentCancel: agentCancel}
 	p.SNURL, p.DNURL, err = fake.ListenAndServe(ctx, hostPort(ip, cfg.SNPort), hostPort(ip, cfg.DNPort))
 	if err != nil {
 		cancel()
@@ -104,7 +185,8 @@ func startPod(cfg Config, name, ip string) (*Pod, error) {
 	}
 	p.wg.Go(fake.Wait)
 	if err := p.startAgent(ctx, agentCtx, cfg.podAgentOptions(ip, p.SNURL, p.DNURL)); err != nil {
-		p.stop()
+		cancel()
+		p.wg.Wait()
 		return nil, fmt.Errorf("pod %s: %w", name, err)
 	}
 	return p, nil
