@@ -11,6 +11,11 @@ FUZZTIME    ?= 10s
 TRACES      ?=
 SEEDS       ?= 1
 BIN         := $(CURDIR)/bin
+# Release version (the file VERSION) and source revision, stamped into both binaries and images.
+VERSION     := $(shell cat VERSION)
+REVISION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+VERSION_PKG := github.com/hsds-autoscaler/hsds-autoscaler/internal/version
+LDFLAGS     := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).revision=$(REVISION)
 
 export HSDS_K8S_BIN := $(K8S_BIN)
 
@@ -19,8 +24,8 @@ export HSDS_K8S_BIN := $(K8S_BIN)
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-build: ## build hsds-autoscaler, hsds-agent, hsds-fake and hsds-bench into bin/
-	$(GO) build -o $(BIN)/ ./cmd/...
+build: ## build hsds-autoscaler, hsds-agent, hsds-fake and hsds-bench into bin/ (version and revision stamped)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 test: vet fmt-check unit e2e ## everything CI runs: vet, gofmt, unit tests, end-to-end tests
 
