@@ -57,7 +57,12 @@ func newPodman(t *testing.T) *podman {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		// conmon runs `podman container cleanup` with these flags after a container stops; it
+		// would recreate files in dir after RemoveAll.
+		waitNoProcessNames(t, dir, 30*time.Second)
+		_ = os.RemoveAll(dir)
+	})
 	sub := func(name string) string {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(p, 0o700); err != nil {
@@ -237,6 +242,29 @@ func checkUnprivileged(t *testing.T, p *podman, cid string) {
 	}
 	if len(want) > 0 {
 		t.Errorf("/proc/%s/status lacks %v", pid, want)
+	}
+}
+
+// waitNoProcessNames waits until no process has s in its command line.
+func waitNoProcessNames(t *testing.T, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		pids, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		var holders []string
+		for _, f := range pids {
+			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(s)) {
+				holders = append(holders, string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
+			}
+		}
+		if len(holders) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("processes still use %s after %s: %q", s, timeout, holders)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
