@@ -11,16 +11,26 @@ FUZZTIME    ?= 10s
 TRACES      ?=
 SEEDS       ?= 1
 BIN         := $(CURDIR)/bin
+# Release version (the file VERSION) and source revision, stamped into both binaries and images.
+VERSION     := $(shell cat VERSION)
+REVISION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+VERSION_PKG := github.com/hsds-autoscaler/hsds-autoscaler/internal/version
+LDFLAGS     := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).revision=$(REVISION)
+# Every timestamp in the images: the last commit's time, so that rebuilding a commit gives the same digests.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 export HSDS_K8S_BIN := $(K8S_BIN)
 
-.PHONY: help build test unit e2e lint vet fmt-check bench demo k8s-bin tools fuzz promtool-check clean
+.PHONY: help build images test unit e2e lint vet fmt-check bench demo k8s-bin tools fuzz promtool-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-build: ## build hsds-autoscaler, hsds-agent, hsds-fake and hsds-bench into bin/
-	$(GO) build -o $(BIN)/ ./cmd/...
+build: ## build hsds-autoscaler, hsds-agent, hsds-fake and hsds-bench into bin/ (version and revision stamped)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+images: ## OCI archives bin/images/{hsds-autoscaler,hsds-agent}-<VERSION>.oci.tar: static, non-root, reproducible, no daemon needed
+	$(GO) run ./deploy/images --out $(BIN)/images --version $(VERSION) --revision $(REVISION) --source-date-epoch $(SOURCE_DATE_EPOCH)
 
 test: vet fmt-check unit e2e ## everything CI runs: vet, gofmt, unit tests, end-to-end tests
 

@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/version"
 )
 
 // Agent is one configured agent: a poll loop, the registry it exports, and (source proxy) the
@@ -49,6 +50,10 @@ func New(o Options, clk clock.WithTicker) (*Agent, error) {
 	}
 	if err := a.Registry.Register(NewCollector(st)); err != nil {
 		return nil, fmt.Errorf("register collector: %w", err)
+	}
+	build := version.Get().NewCollector(schema.BuildInfo, "Always 1: the version, source revision and Go version hsds-agent was built from.")
+	if err := a.Registry.Register(build); err != nil {
+		return nil, fmt.Errorf("register build info: %w", err)
 	}
 	// A poll makes up to four sequential reads, each bounded by the timeout.
 	a.Loop = NewLoop(p, st, clk, o.PollInterval, 3*o.PollInterval+4*o.Timeout)

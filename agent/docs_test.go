@@ -19,7 +19,7 @@ func TestDocsListEveryName(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	want := append(schemaNames(), schema.LabelCode, schema.LabelCause, schema.LabelNode, schema.LabelState,
+	want := append(schemaNames(), schema.BuildInfo, schema.LabelCode, schema.LabelCause, schema.LabelNode, schema.LabelState,
 		schema.LabelReason, schema.LabelSource, schema.LabelExact, schema.LabelVersion)
 	want = append(want, ReadErrorReasons()...)
 	want = append(want, schema.Causes[:]...)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -14,8 +15,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/version"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -149,7 +152,28 @@ func TestGoldenNamesAreSchema(t *testing.T) {
 	}
 }
 
+// schemaNames are the names every source's collector exports. The agent's registry adds
+// schema.BuildInfo (TestAgentExportsBuildInfo).
 func schemaNames() []string {
 	return []string{schema.Responses, schema.InFlight, schema.InFlightLimit, schema.NodeState,
 		schema.NodeCount, schema.Up, schema.ScrapeDuration, schema.ScrapeErrors, schema.Info}
+}
+
+// TestAgentExportsBuildInfo: the agent's /metrics carries its build (internal/version) beside the
+// source's names.
+func TestAgentExportsBuildInfo(t *testing.T) {
+	o := NewOptions()
+	o.Source, o.SNURL, o.DNURL = schema.SourceInfo, "http://127.0.0.1:1", ""
+	a, err := New(*o, fakeClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := version.Get()
+	want := fmt.Sprintf(`# HELP %s Always 1: the version, source revision and Go version hsds-agent was built from.
+# TYPE %[1]s gauge
+%[1]s{goversion=%q,revision=%q,version=%q} 1
+`, schema.BuildInfo, v.GoVersion, v.Revision, v.Version)
+	if err := testutil.GatherAndCompare(a.Registry, strings.NewReader(want), schema.BuildInfo); err != nil {
+		t.Error(err)
+	}
 }

@@ -29,6 +29,9 @@ const (
 	ScrapeErrors = "hsds_agent_scrape_errors_total"
 	// Info is always 1 and carries the source, whether its 503 split is exact, and HSDS's version.
 	Info = "hsds_agent_info"
+	// BuildInfo is always 1 and carries the agent's own version, source revision and Go version
+	// (labels version, revision, goversion; package internal/version).
+	BuildInfo = "hsds_agent_build_info"
 )
 
 // Label names.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
@@ -16,16 +17,20 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/version"
 )
+
+// binaryName is this command's name in --version and in its build-info metric.
+const binaryName = "hsds-agent"
 
 func main() {
 	opts := agent.NewOptions()
-	fs := pflag.NewFlagSet("hsds-agent", pflag.ExitOnError)
-	opts.AddFlags(fs)
-	kfs := flag.NewFlagSet("klog", flag.ExitOnError)
-	klog.InitFlags(kfs)
-	fs.AddGoFlagSet(kfs)
+	fs, showVersion := newFlagSet(opts, pflag.ExitOnError)
 	_ = fs.Parse(os.Args[1:]) // ExitOnError: Parse exits on error
+	if *showVersion {
+		fmt.Println(version.Get().String(binaryName))
+		return
+	}
 	defer klog.Flush()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -35,6 +40,17 @@ func main() {
 		klog.Flush()
 		os.Exit(1)
 	}
+}
+
+// newFlagSet holds the agent's options, the klog flags and --version.
+func newFlagSet(opts *agent.Options, onError pflag.ErrorHandling) (*pflag.FlagSet, *bool) {
+	fs := pflag.NewFlagSet(binaryName, onError)
+	opts.AddFlags(fs)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	kfs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(kfs)
+	fs.AddGoFlagSet(kfs)
+	return fs, showVersion
 }
 
 // run builds the agent, serves it and polls until ctx ends, then shuts the servers down.

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent"
 )
 
@@ -35,5 +37,16 @@ func TestRunRejectsBadOptions(t *testing.T) {
 	err := run(context.Background(), *o)
 	if err == nil || !strings.Contains(err.Error(), "--source") || !strings.Contains(err.Error(), "--timeout") {
 		t.Errorf("run() = %v, want both errors", err)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	fs, showVersion := newFlagSet(agent.NewOptions(), pflag.ContinueOnError)
+	if err := fs.Parse([]string{"--version"}); err != nil || !*showVersion {
+		t.Errorf("--version: parsed %v, err %v", *showVersion, err)
+	}
+	fs, showVersion = newFlagSet(agent.NewOptions(), pflag.ContinueOnError)
+	if err := fs.Parse([]string{"--source=info", "-v=2"}); err != nil || *showVersion {
+		t.Errorf("without --version: parsed %v, err %v", *showVersion, err)
 	}
 }

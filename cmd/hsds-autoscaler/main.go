@@ -30,5 +30,6 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newDryRunCommand(), newVersionCommand())
+	addVersionFlag(root)
 	return root
 }

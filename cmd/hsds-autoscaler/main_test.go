@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/version"
 )
 
 func execute(t *testing.T, args ...string) (string, error) {
@@ -103,5 +105,39 @@ func TestVersion(t *testing.T) {
 	out, err := execute(t, "version")
 	if err != nil || !strings.HasPrefix(out, "hsds-autoscaler ") {
 		t.Errorf("version: %q, %v", out, err)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	out, err := execute(t, "--version")
+	if err != nil || out != versionString()+"\n" {
+		t.Errorf("--version: %q, %v; want %q", out, err, versionString())
+	}
+}
+
+// serve's /metrics carries hsds_autoscaler_build_info, and docs/metrics.md documents it.
+func TestBuildInfoMetric(t *testing.T) {
+	mfs, err := newMetricsRegistry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels map[string]string
+	for _, mf := range mfs {
+		if mf.GetName() == buildInfoMetric && len(mf.GetMetric()) == 1 {
+			labels = map[string]string{}
+			for _, lp := range mf.GetMetric()[0].GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+		}
+	}
+	if v := version.Get(); labels["version"] != v.Version || labels["revision"] != v.Revision || labels["goversion"] != v.GoVersion {
+		t.Errorf("%s labels = %v, want those of %+v", buildInfoMetric, labels, v)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "`"+buildInfoMetric+"`") {
+		t.Errorf("docs/metrics.md does not document %s", buildInfoMetric)
 	}
 }

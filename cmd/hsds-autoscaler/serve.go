@@ -19,6 +19,7 @@ import (
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/version"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler/kube"
 )
@@ -81,8 +82,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newMetricsRegistry()
 	m, err := scaler.NewMetrics(reg)
 	if err != nil {
 		return err
@@ -113,6 +113,15 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	cancel()
 	srv.Wait()
 	return err
+}
+
+// newMetricsRegistry is the registry of serve's /metrics with the Go runtime, process and build
+// collectors; the adapter and the scaler add theirs.
+func newMetricsRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		version.Get().NewCollector(buildInfoMetric, "Always 1: the version, source revision and Go version hsds-autoscaler was built from."))
+	return reg
 }
 
 // runScaler runs the control loop for the policy's target, on the leader only.

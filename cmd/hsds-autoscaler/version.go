@@ -2,25 +2,26 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/version"
 )
 
-// version is set at build time: -ldflags "-X main.version=v0.1.0".
-var version = "dev"
+// binaryName is this command's name in --version and in its build-info metric.
+const binaryName = "hsds-autoscaler"
 
-func versionString() string {
-	rev := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				rev = s.Value
-			}
-		}
-	}
-	return fmt.Sprintf("hsds-autoscaler %s (revision %s, %s, %s/%s)", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+// buildInfoMetric is the gauge on serve's /metrics that carries version.Get() (docs/metrics.md).
+const buildInfoMetric = "hsds_autoscaler_build_info"
+
+func versionString() string { return version.Get().String(binaryName) }
+
+// addVersionFlag makes `hsds-autoscaler --version` print what `hsds-autoscaler version` prints
+// (no -v shorthand: serve's klog flags own -v).
+func addVersionFlag(root *cobra.Command) {
+	root.Version = versionString()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().Bool("version", false, "Print the version and exit")
 }
 
 func newVersionCommand() *cobra.Command {

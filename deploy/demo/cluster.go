@@ -27,7 +27,7 @@ func hsdsDeployment(replicas int32) *appsv1.Deployment {
 	container := func(name string, port int32) corev1.Container {
 		return corev1.Container{Name: name, Image: "hdfgroup/hsds:v1.0.1", Ports: []corev1.ContainerPort{{Name: name, ContainerPort: port}}}
 	}
-	agentC := corev1.Container{Name: "hsds-agent", Image: "ghcr.io/hsds-autoscaler/hsds-agent:latest", Args: []string{"--source=metrics"},
+	agentC := corev1.Container{Name: "hsds-agent", Image: "ghcr.io/hsds-autoscaler/hsds-agent:0.1.0", Args: []string{"--source=metrics"},
 		Ports: []corev1.ContainerPort{{Name: "agent", ContainerPort: 9090}}}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: deploymentName, Namespace: namespace, Labels: labels},
