@@ -3,8 +3,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,11 +49,20 @@ func helmTemplate(ctx context.Context, t *testing.T, flags ...string) []byte {
 	return out
 }
 
-// helmInstall installs the chart as release hsds-autoscaler (recorded in namespace default)
-// with values into the test cluster, and uninstalls it at the end of the test.
+// helmCluster runs the pinned helm against the test cluster, with the release recorded in
+// namespace default (as docs/operations.md installs it).
+func helmCluster(ctx context.Context, t *testing.T, args ...string) {
+	t.Helper()
+	args = append(args, "--kubeconfig", cluster.Kubeconfig, "--namespace", "default")
+	if out, err := helm.Run(ctx, lookHelm(t), t.TempDir(), args...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// helmInstall installs the chart as release hsds-autoscaler with values into the test cluster
+// and uninstalls it at the end of the test.
 func helmInstall(ctx context.Context, t *testing.T, values map[string]any) {
 	t.Helper()
-	bin := lookHelm(t)
 	data, err := yaml.Marshal(values)
 	if err != nil {
 		t.Fatal(err)
@@ -60,19 +71,13 @@ func helmInstall(ctx context.Context, t *testing.T, values map[string]any) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"--kubeconfig", cluster.Kubeconfig, "--namespace", "default"}
 	removeAPIServicesAtCleanup(t) // runs after the uninstall, in case it failed
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if _, err := helm.Run(ctx, bin, t.TempDir(), append([]string{"uninstall", helm.Release, "--ignore-not-found"}, common...)...); err != nil {
-			t.Errorf("helm uninstall: %v", err)
-		}
+		helmCluster(ctx, t, "uninstall", helm.Release, "--ignore-not-found")
 	})
-	out, err := helm.Run(ctx, bin, t.TempDir(), append([]string{"install", helm.Release, helm.ChartDir(repoRoot(t)), "--values", file, "--timeout", "2m"}, common...)...)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	helmCluster(ctx, t, "install", helm.Release, helm.ChartDir(repoRoot(t)), "--values", file, "--timeout", "2m")
 }
 
 // hostArgs turns the chart's Deployment into serve on this host, as a kubelet would start its
@@ -231,4 +236,24 @@ func TestHelmChartScalesTarget(t *testing.T) {
 		}
 	}
 	checkServeScalesUp(ctx, t, w, l, s, user)
+
+	// An upgrade keeps the certificate the install made. (It also takes the APIServices' port
+	// back from routeToHost: helm applies server-side, hence --force-conflicts.)
+	before := secretData(ctx, t, helmNamespace, helm.Release+"-tls")
+	helmCluster(ctx, t, "upgrade", helm.Release, helm.ChartDir(repoRoot(t)), "--reuse-values", "--set", "replicas=3", "--force-conflicts")
+	if after := secretData(ctx, t, helmNamespace, helm.Release+"-tls"); !maps.EqualFunc(before, after, bytes.Equal) {
+		t.Error("helm upgrade replaced the self-signed certificate")
+	}
+}
+
+func secretData(ctx context.Context, t *testing.T, ns, name string) map[string][]byte {
+	t.Helper()
+	s, err := cluster.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Data["ca.crt"]) == 0 {
+		t.Fatalf("Secret %s/%s has no ca.crt", ns, name)
+	}
+	return s.Data
 }

@@ -83,7 +83,7 @@ func impersonationArgs(kubeconfig string) []string {
 }
 
 // checkServeScalesUp is the second half of the install tests: with serve leading and
-// custom.metrics.k8s.io routed to it, hsds_503_rate of the workload's one pod is read through
+// custom.metrics.k8s.io routed to it, hsds_503_rate of the workload's pods is read through
 // the aggregator, an overload is answered with a scale-up and a Rescaled Event, and serve's log
 // (it runs as user) has no "forbidden". l runs at the light rate; it is stopped at the end.
 func checkServeScalesUp(ctx context.Context, t *testing.T, w *workload, l *load, s *serveProc, user string) {
@@ -91,16 +91,14 @@ func checkServeScalesUp(ctx context.Context, t *testing.T, w *workload, l *load,
 	rec := w.record(t)
 	time.Sleep(settle + time.Second)
 
+	// One pod, or two when a loaded machine made the light load look busy already.
 	got, err := podMetric(ctx, w.ns, "v1beta2", "hsds_503_rate")
-	if err != nil || len(got) != 1 {
+	if err != nil || len(got) == 0 {
 		t.Fatalf("hsds_503_rate through the aggregator: %v, %v", got, err)
 	}
 	armed := rec.arm()
 	l.set(150) // ~3.5 pods' worth on one pod
-	up := rec.waitChange(ctx, t, armed, 30*time.Second, "a scale-up")
-	if up.to <= up.from {
-		t.Fatalf("first change %d -> %d, want up", up.from, up.to)
-	}
+	up := rec.waitChangeWhere(ctx, t, armed, 30*time.Second, "a scale-up", func(c change) bool { return c.to > c.from })
 	waitEvent(ctx, t, w.ns, "Rescaled", 10*time.Second)
 	l.set(0)
 
