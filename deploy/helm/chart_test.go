@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -216,7 +217,7 @@ func TestValues(t *testing.T) {
 			}
 			def := scaler.DefaultPolicyFile()
 			if pf.Spec.Target.Namespace != "hsds" || pf.Spec.Target.Name != "store" || pf.Spec.Policy.MaxReplicas != 20 ||
-				pf.Spec.Guards.Settle.Duration.String() != "1m10s" || pf.Spec.Policy.MinReplicas != def.Spec.Policy.MinReplicas {
+				pf.Spec.Guards.Settle.Duration != 70*time.Second || pf.Spec.Policy.MinReplicas != def.Spec.Policy.MinReplicas {
 				t.Errorf("policy: target %v, maxReplicas %d, settle %v, minReplicas %d (default %d)", pf.Spec.Target,
 					pf.Spec.Policy.MaxReplicas, pf.Spec.Guards.Settle, pf.Spec.Policy.MinReplicas, def.Spec.Policy.MinReplicas)
 			}
