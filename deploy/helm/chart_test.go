@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
@@ -23,6 +25,28 @@ import (
 // annotation, the generator's name hash and the policy file's comments and defaults.
 func TestDefaultsRenderDeployBase(t *testing.T) {
 	diffObjects(t, kustomize(t, "deploy/base"), render(t, Release))
+}
+
+// TestChartVersionIsVERSION: the chart's version and appVersion (the default image tag) are the
+// release version in VERSION.
+func TestChartVersionIsVERSION(t *testing.T) {
+	root := repoRoot(t)
+	version, err := os.ReadFile(filepath.Join(root, "VERSION"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(ChartDir(root), "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chart struct{ Version, AppVersion string }
+	if err := yaml.Unmarshal(data, &chart); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSpace(string(version))
+	if chart.Version != want || chart.AppVersion != want {
+		t.Errorf("Chart.yaml version %q, appVersion %q; VERSION %q", chart.Version, chart.AppVersion, want)
+	}
 }
 
 // TestCertManagerRendersTheComponent: tls.mode=certManager renders deploy/base with the

@@ -61,7 +61,7 @@ func need(t *testing.T, path string, err error, hint string) string {
 func helmBin(t *testing.T) string {
 	t.Helper()
 	p, err := Binary(repoRoot(t))
-	return need(t, p, err, "make helm builds it; the Makefile exports "+EnvHelm)
+	return need(t, p, err, "the Makefile exports "+EnvHelm)
 }
 
 // kubectlBin is the kubectl of the e2e harness ($HSDS_K8S_BIN, else .cache/k8s/<version>/bin):
