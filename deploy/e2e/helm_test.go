@@ -51,12 +51,13 @@ func helmTemplate(ctx context.Context, t *testing.T, flags ...string) []byte {
 
 // helmCluster runs the pinned helm against the test cluster, with the release recorded in
 // namespace default (as docs/operations.md installs it).
-func helmCluster(ctx context.Context, t *testing.T, args ...string) {
+func helmCluster(ctx context.Context, t *testing.T, args ...string) error {
 	t.Helper()
 	args = append(args, "--kubeconfig", cluster.Kubeconfig, "--namespace", "default")
 	if out, err := helm.Run(ctx, lookHelm(t), t.TempDir(), args...); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+		return fmt.Errorf("%w\n%s", err, out)
 	}
+	return nil
 }
 
 // helmInstall installs the chart as release hsds-autoscaler with values into the test cluster
@@ -75,9 +76,13 @@ func helmInstall(ctx context.Context, t *testing.T, values map[string]any) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		helmCluster(ctx, t, "uninstall", helm.Release, "--ignore-not-found")
+		if err := helmCluster(ctx, t, "uninstall", helm.Release, "--ignore-not-found"); err != nil {
+			t.Error(err)
+		}
 	})
-	helmCluster(ctx, t, "install", helm.Release, helm.ChartDir(repoRoot(t)), "--values", file, "--timeout", "2m")
+	if err := helmCluster(ctx, t, "install", helm.Release, helm.ChartDir(repoRoot(t)), "--values", file, "--timeout", "2m"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // hostArgs turns the chart's Deployment into serve on this host, as a kubelet would start its
@@ -240,7 +245,9 @@ func TestHelmChartScalesTarget(t *testing.T) {
 	// An upgrade keeps the certificate the install made. (It also takes the APIServices' port
 	// back from routeToHost: helm applies server-side, hence --force-conflicts.)
 	before := secretData(ctx, t, helmNamespace, helm.Release+"-tls")
-	helmCluster(ctx, t, "upgrade", helm.Release, helm.ChartDir(repoRoot(t)), "--reuse-values", "--set", "replicas=3", "--force-conflicts")
+	if err := helmCluster(ctx, t, "upgrade", helm.Release, helm.ChartDir(repoRoot(t)), "--reuse-values", "--set", "replicas=3", "--force-conflicts"); err != nil {
+		t.Fatal(err)
+	}
 	if after := secretData(ctx, t, helmNamespace, helm.Release+"-tls"); !maps.EqualFunc(before, after, bytes.Equal) {
 		t.Error("helm upgrade replaced the self-signed certificate")
 	}
