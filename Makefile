@@ -7,6 +7,8 @@ K8S_VERSION ?= v1.36.3
 CACHE       ?= $(CURDIR)/.cache
 K8S_BIN     ?= $(CACHE)/k8s/$(K8S_VERSION)/bin
 LINT        := $(CACHE)/bin/golangci-lint
+HELM        := $(CACHE)/bin/helm
+HELM_VERSION = $(shell awk '$$1 == "helm.sh/helm/v4" {print $$2}' .ci/helm/go.mod)
 FUZZTIME    ?= 10s
 TRACES      ?=
 SEEDS       ?= 1
@@ -20,8 +22,9 @@ LDFLAGS     := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).revision=$
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 export HSDS_K8S_BIN := $(K8S_BIN)
+export HSDS_HELM    := $(HELM)
 
-.PHONY: help build images test unit e2e lint vet fmt-check bench demo k8s-bin tools fuzz promtool-check clean
+.PHONY: help build images test unit e2e lint vet fmt-check bench demo k8s-bin helm tools fuzz promtool-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,12 +35,12 @@ build: ## build hsds-autoscaler, hsds-agent, hsds-fake and hsds-bench into bin/ 
 images: ## OCI archives bin/images/{hsds-autoscaler,hsds-agent}-<VERSION>.oci.tar: static, non-root, reproducible, no daemon needed
 	$(GO) run ./deploy/images --out $(BIN)/images --version $(VERSION) --revision $(REVISION) --source-date-epoch $(SOURCE_DATE_EPOCH)
 
-test: vet fmt-check unit e2e ## everything CI runs: vet, gofmt, unit tests, end-to-end tests
+test: vet fmt-check k8s-bin unit e2e ## everything CI runs: vet, gofmt, unit tests, end-to-end tests
 
-unit: ## unit and integration tests (real Prometheus/promtool where a test needs them)
+unit: $(HELM) ## unit and integration tests (real Prometheus/promtool where a test needs them; helm lint/template of the chart)
 	$(GO) test -count=1 -timeout 20m ./...
 
-e2e: k8s-bin ## end-to-end tests against a real local control plane (etcd, kube-apiserver, kube-controller-manager)
+e2e: k8s-bin $(HELM) ## end-to-end tests against a real local control plane (etcd, kube-apiserver, kube-controller-manager)
 	$(GO) test -count=1 -tags e2e -timeout 40m ./deploy/e2e/...
 
 vet: ## go vet
@@ -54,6 +57,12 @@ lint: $(LINT) ## golangci-lint (pinned in .ci/tools/go.mod) with the dependency 
 $(LINT): .ci/tools/go.mod
 	mkdir -p $(CACHE)/bin
 	cd .ci/tools && $(GO) build -o $(LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+helm: $(HELM) ## build (once, then cached) the helm pinned in .ci/helm/go.mod into .cache/bin/helm
+
+$(HELM): .ci/helm/go.mod
+	mkdir -p $(CACHE)/bin
+	cd .ci/helm && $(GO) build -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)" -o $(HELM) helm.sh/helm/v4/cmd/helm
 
 k8s-bin: ## build (once, then cached) kube-apiserver, kube-controller-manager and kubectl $(K8S_VERSION)
 	deploy/internal/build-k8s.sh $(K8S_VERSION) $(CACHE)/k8s

@@ -66,6 +66,9 @@ func looseManifests(t *testing.T, root string) []string {
 	t.Helper()
 	var files []string
 	err := filepath.WalkDir(filepath.Join(root, "deploy"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && isChart(path) {
+			return filepath.SkipDir // templates, not objects: dry-run as helm renders them
+		}
 		if err != nil || d.IsDir() || (!strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml")) {
 			return err
 		}
@@ -90,6 +93,12 @@ func looseManifests(t *testing.T, root string) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// isChart reports whether dir is a Helm chart.
+func isChart(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
+	return err == nil
 }
 
 // isPolicyFile reports whether path holds a ScalingPolicy (scaler.LoadPolicyFile's format).
@@ -148,8 +157,8 @@ func serverDryRun(ctx context.Context, t *testing.T, objs []unstructured.Unstruc
 	}
 }
 
-// TestScenario1ManifestsServerDryRun: every manifest in deploy/ is accepted by the real
-// kube-apiserver (schema, defaulting, admission including Pod Security) without being stored.
+// TestScenario1ManifestsServerDryRun: every manifest in deploy/ (and the Helm chart, rendered
+// in each TLS mode) is accepted by the real kube-apiserver (schema, defaulting, admission including Pod Security) without being stored.
 func TestScenario1ManifestsServerDryRun(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	root := repoRoot(t)
@@ -171,6 +180,11 @@ func TestScenario1ManifestsServerDryRun(t *testing.T) {
 				t.Fatal("renders no objects")
 			}
 			serverDryRun(ctx, t, objs)
+		})
+	}
+	for _, mode := range []string{"secret", "selfSigned", "certManager"} {
+		t.Run("deploy/helm/hsds-autoscaler tls.mode="+mode, func(t *testing.T) {
+			serverDryRun(ctx, t, decodeObjects(t, helmTemplate(ctx, t, "--set", "tls.mode="+mode)))
 		})
 	}
 	for _, file := range looseManifests(t, root) {

@@ -43,6 +43,16 @@ spec: {service: {name: hsds-autoscaler, namespace: %s, port: %d}, group: custom.
   insecureSkipTLSVerify: true, groupPriorityMinimum: 100, versionPriority: 200}
 `, v, ns, s.securePort, v)
 	}
+	removeAPIServicesAtCleanup(t)
+	if _, _, err := cluster.KubectlInput(ctx, []byte(manifest), "apply", "-f", "-"); err != nil {
+		t.Fatal(err)
+	}
+	waitAPIServicesAvailable(ctx, t)
+}
+
+// removeAPIServicesAtCleanup deletes both custom-metrics APIServices at the end of the test:
+// they are cluster-wide, and a stale one breaks discovery for every later test.
+func removeAPIServicesAtCleanup(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -52,9 +62,12 @@ spec: {service: {name: hsds-autoscaler, namespace: %s, port: %d}, group: custom.
 			}
 		}
 	})
-	if _, _, err := cluster.KubectlInput(ctx, []byte(manifest), "apply", "-f", "-"); err != nil {
-		t.Fatal(err)
-	}
+}
+
+// waitAPIServicesAvailable waits until both custom-metrics APIServices are Available: the
+// aggregator reached the adapter (and trusted its certificate, unless they skip verification).
+func waitAPIServicesAvailable(ctx context.Context, t *testing.T) {
+	t.Helper()
 	dyn, err := dynamic.NewForConfig(cluster.RESTConfig)
 	if err != nil {
 		t.Fatal(err)

@@ -54,24 +54,64 @@ func applyBaseRBAC(ctx context.Context, t *testing.T) {
 	}
 }
 
-// impersonatingKubeconfig writes a copy of the admin kubeconfig whose user acts as the service's
-// ServiceAccount (with the groups the API server gives a service account token), so that every
-// request serve makes is authorized by deploy/base's RBAC alone.
-func impersonatingKubeconfig(t *testing.T) string {
+// impersonatingKubeconfig writes a copy of the admin kubeconfig whose user acts as the
+// ServiceAccount ns/name (with the groups the API server gives a service account token), so
+// that every request serve makes is authorized by that account's RBAC alone. It returns the
+// file and the account's user name.
+func impersonatingKubeconfig(t *testing.T, ns, name string) (path, user string) {
 	t.Helper()
 	cfg, err := clientcmd.LoadFromFile(cluster.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
+	user = "system:serviceaccount:" + ns + ":" + name
 	for _, ai := range cfg.AuthInfos {
-		ai.Impersonate = rbacUser
-		ai.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + rbacNamespace, "system:authenticated"}
+		ai.Impersonate = user
+		ai.ImpersonateGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}
 	}
-	path := filepath.Join(t.TempDir(), "hsds-autoscaler-sa.kubeconfig")
+	path = filepath.Join(t.TempDir(), name+"-sa.kubeconfig")
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return path, user
+}
+
+// impersonationArgs are serve's flags that make every client of it act as the kubeconfig's user.
+func impersonationArgs(kubeconfig string) []string {
+	return []string{"--authentication-kubeconfig=" + kubeconfig, "--authorization-kubeconfig=" + kubeconfig,
+		"--lister-kubeconfig=" + kubeconfig}
+}
+
+// checkServeScalesUp is the second half of the install tests: with serve leading and
+// custom.metrics.k8s.io routed to it, hsds_503_rate of the workload's pods is read through
+// the aggregator, an overload is answered with a scale-up and a Rescaled Event, and serve's log
+// (it runs as user) has no "forbidden". l runs at the light rate; it is stopped at the end.
+func checkServeScalesUp(ctx context.Context, t *testing.T, w *workload, l *load, s *serveProc, user string) {
+	t.Helper()
+	rec := w.record(t)
+	time.Sleep(settle + time.Second)
+
+	// One pod, or two when a loaded machine made the light load look busy already.
+	got, err := podMetric(ctx, w.ns, "v1beta2", "hsds_503_rate")
+	if err != nil || len(got) == 0 {
+		t.Fatalf("hsds_503_rate through the aggregator: %v, %v", got, err)
+	}
+	armed := rec.arm()
+	l.set(150) // ~3.5 pods' worth on one pod
+	up := rec.waitChangeWhere(ctx, t, armed, 30*time.Second, "a scale-up", func(c change) bool { return c.to > c.from })
+	waitEvent(ctx, t, w.ns, "Rescaled", 10*time.Second)
+	l.set(0)
+
+	log, err := os.ReadFile(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(log), "\n") {
+		if strings.Contains(strings.ToLower(line), "forbidden") {
+			t.Errorf("serve, as %s: %s", user, line)
+		}
+	}
+	t.Logf("as %s: leader, hsds_503_rate %v, scaled %d -> %d", user, got, up.from, up.to)
 }
 
 // TestDeployRBACSufficesForServe runs serve as deploy/base's ServiceAccount with deploy/base's
@@ -83,7 +123,7 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 	ctx := testContext(t, 3*time.Minute)
 	const ns = "e2e-rbac"
 	applyBaseRBAC(ctx, t)
-	kubeconfig := impersonatingKubeconfig(t)
+	kubeconfig, _ := impersonatingKubeconfig(t, rbacNamespace, "hsds-autoscaler")
 
 	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
@@ -128,35 +168,9 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 	}
 
 	l := w.startLoad(t, lightRate)
-	s := startServe(t, "serve", serveArgs(ns, policyFile(t, ns, nil, nil),
-		"--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig, "--lister-kubeconfig="+kubeconfig,
-		"--leader-elect=true", "--leader-elect-namespace="+rbacNamespace, "--leader-elect-identity=rbac-test")...)
+	s := startServe(t, "serve", serveArgs(ns, policyFile(t, ns, nil, nil), append(impersonationArgs(kubeconfig),
+		"--leader-elect=true", "--leader-elect-namespace="+rbacNamespace, "--leader-elect-identity=rbac-test")...)...)
 	waitLeader(ctx, t, rbacNamespace, "rbac-test", 30*time.Second)
 	registerAdapter(ctx, t, ns, s)
-	rec := w.record(t)
-	time.Sleep(settle + time.Second)
-
-	got, err := podMetric(ctx, ns, "v1beta2", "hsds_503_rate")
-	if err != nil || len(got) != 1 {
-		t.Fatalf("hsds_503_rate through the aggregator: %v, %v", got, err)
-	}
-	armed := rec.arm()
-	l.set(150) // ~3.5 pods' worth on one pod
-	up := rec.waitChange(ctx, t, armed, 30*time.Second, "a scale-up")
-	if up.to <= up.from {
-		t.Fatalf("first change %d -> %d, want up", up.from, up.to)
-	}
-	waitEvent(ctx, t, ns, "Rescaled", 10*time.Second)
-	l.set(0)
-
-	log, err := os.ReadFile(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(log), "\n") {
-		if strings.Contains(strings.ToLower(line), "forbidden") {
-			t.Errorf("serve, as %s: %s", rbacUser, line)
-		}
-	}
-	t.Logf("as %s: leader, hsds_503_rate %v, scaled %d -> %d", rbacUser, got, up.from, up.to)
+	checkServeScalesUp(ctx, t, w, l, s, rbacUser)
 }

@@ -1,0 +1,84 @@
+{{/* The chart name, or nameOverride: app.kubernetes.io/name and the pod selector. */}}
+{{- define "hsds-autoscaler.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The name of every object: fullnameOverride, else the release name if it contains the
+chart name, else <release>-<chart>. */}}
+{{- define "hsds-autoscaler.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := include "hsds-autoscaler.name" . }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The namespace of the namespaced objects. */}}
+{{- define "hsds-autoscaler.namespace" -}}
+{{- default .Release.Namespace .Values.namespace.name }}
+{{- end }}
+
+{{/* Labels of every object: deploy/base's part-of and Helm's standard ones. */}}
+{{- define "hsds-autoscaler.labels" -}}
+app.kubernetes.io/part-of: hsds-autoscaler
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The pod selector. Never app=hsds: HSDS takes any such pod for a data node. */}}
+{{- define "hsds-autoscaler.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "hsds-autoscaler.name" . }}
+{{- end }}
+
+{{/* The ServiceAccount as an RBAC subject. */}}
+{{- define "hsds-autoscaler.subject" -}}
+- kind: ServiceAccount
+  name: {{ include "hsds-autoscaler.fullname" . }}
+  namespace: {{ include "hsds-autoscaler.namespace" . }}
+{{- end }}
+
+{{- define "hsds-autoscaler.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "hsds-autoscaler.fullname" .)) .Values.tls.secretName }}
+{{- end }}
+
+{{/* The DNS names the aggregator verifies: <service>.<namespace>.svc (and the cluster-local
+form). */}}
+{{- define "hsds-autoscaler.dnsNames" -}}
+{{- $svc := printf "%s.%s.svc" (include "hsds-autoscaler.fullname" .) (include "hsds-autoscaler.namespace" .) -}}
+{{- list $svc (printf "%s.cluster.local" $svc) | toJson }}
+{{- end }}
+
+{{- define "hsds-autoscaler.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The ScalingPolicy file: policy.file verbatim, else built from policy.target, selector,
+policy and guards (absent fields take the code's defaults, docs/policy.md). */}}
+{{- define "hsds-autoscaler.policyFile" -}}
+{{- if .Values.policy.file }}
+{{- .Values.policy.file }}
+{{- else }}
+{{- $p := .Values.policy }}
+{{- with .Values.hsds.namespaces }}
+{{- if not (has $p.target.namespace .) }}
+{{- fail (printf "policy.target.namespace %q is not among hsds.namespaces %v: the adapter would not see the target's pods" $p.target.namespace .) }}
+{{- end }}
+{{- end }}
+{{- $spec := dict "target" $p.target }}
+{{- with $p.selector }}{{ $_ := set $spec "selector" . }}{{ end }}
+{{- with $p.policy }}{{ $_ := set $spec "policy" . }}{{ end }}
+{{- with $p.guards }}{{ $_ := set $spec "guards" . }}{{ end }}
+{{- dict "apiVersion" "hsds-autoscaler.io/v1alpha1" "kind" "ScalingPolicy" "metadata" (dict "name" $p.target.name) "spec" $spec | toYaml }}
+{{- end }}
+{{- end }}
