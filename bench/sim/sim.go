@@ -40,7 +40,7 @@ type Sim struct {
 	retries       retryQueue
 	releaseLen    int
 	scrapeEvery   int64
-	pollEvery     int64 // agent polls of HSDS (AgentInfo)
+	pollEvery     int64     // agent polls of HSDS (AgentInfo)
 	rated         []float64 // rated ClusterCapacity(n), computed once per n (Status)
 	dnOverride    int       // > 0: the DN count requests fan out over, whatever the roster (MeasureCapacity)
 	stats         Stats
