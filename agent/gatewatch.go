@@ -26,8 +26,10 @@ type gateWatch struct {
 	limit float64
 	// hold is how long after an over-limit sample the gate counts as rejecting.
 	hold time.Duration
-	// prev is the last good SN sample; nil before the first.
-	prev *InfoSample
+	// prev is the last good SN sample, valid when hasPrev (a value, not a pointer: observe runs
+	// every poll and must not allocate).
+	prev    InfoSample
+	hasPrev bool
 	// lastArrival is the poll at which req_count last moved (a gated request arrived since the
 	// poll before); zero before that.
 	lastArrival time.Time
@@ -47,9 +49,9 @@ type infoStep struct {
 
 // observe records the sample cur taken at now and returns the interval's step.
 func (g *gateWatch) observe(now time.Time, cur InfoSample) infoStep {
-	prev := g.prev
-	g.prev = &cur
-	if prev == nil {
+	prev, had := g.prev, g.hasPrev
+	g.prev, g.hasPrev = cur, true
+	if !had {
 		return infoStep{first: true}
 	}
 	st := infoStep{
@@ -80,13 +82,27 @@ func (g *gateWatch) busy(now time.Time) bool {
 // within maxAge), and nothing after: an idle SN keeps reporting the count of its last burst
 // (docs/hsds.md), which is no figure of now.
 func (g *gateWatch) inFlight(now time.Time, maxAge time.Duration) Gauge {
-	if g.prev == nil || g.lastArrival.IsZero() || now.Sub(g.lastArrival) > maxAge {
+	if !g.hasPrev || g.lastArrival.IsZero() || now.Sub(g.lastArrival) > maxAge {
 		return Gauge{}
 	}
 	return known(g.prev.NumTasks)
 }
 
-// infoDeltas turns one step into response counts. The series stay disjoint and sum to the gated
+// InfoCounts are the responses one /info step counts, by what the agent can tell of them.
+type InfoCounts struct {
+	Overload, NotReady, Other float64
+}
+
+// deltas are the counts as the store's response keys.
+func (c InfoCounts) deltas() map[RespKey]float64 {
+	return map[RespKey]float64{
+		{Code: schema.Code503, Cause: schema.CauseOverload}: c.Overload,
+		{Code: schema.Code503, Cause: schema.CauseNotReady}: c.NotReady,
+		{Code: schema.CodeOther}:                            c.Other,
+	}
+}
+
+// infoCounts turns one step into response counts. The series stay disjoint and sum to the gated
 // requests plus the not-READY rejections:
 //   - SN not READY at either end: every WARN is a not_ready 503 (the SN 503s every gated request
 //     and logs one WARN each; those are not in req_count), bounded above, never overload;
@@ -94,24 +110,21 @@ func (g *gateWatch) inFlight(now time.Time, maxAge time.Duration) Gauge {
 //     the same interval adds WARNs too), the rest "other";
 //   - READY and the gate not busy: every request is "other": 404s, 500s and 503s passed on from a
 //     DN log WARNs as well, and none of them is the gate's.
-func infoDeltas(st infoStep) map[RespKey]float64 {
-	over := RespKey{Code: schema.Code503, Cause: schema.CauseOverload}
-	notReady := RespKey{Code: schema.Code503, Cause: schema.CauseNotReady}
-	other := RespKey{Code: schema.CodeOther}
-	out := map[RespKey]float64{over: 0, notReady: 0, other: 0}
+func infoCounts(st infoStep) InfoCounts {
 	switch {
 	case st.first:
+		return InfoCounts{}
 	case !st.ready:
-		out[notReady] = st.warnings
-		out[other] = st.requests
+		return InfoCounts{NotReady: st.warnings, Other: st.requests}
 	case st.gateBusy:
 		rejected := min(st.warnings, st.requests)
-		out[over], out[other] = rejected, st.requests-rejected
-	default:
-		out[other] = st.requests
+		return InfoCounts{Overload: rejected, Other: st.requests - rejected}
 	}
-	return out
+	return InfoCounts{Other: st.requests}
 }
+
+// infoDeltas is infoCounts as the store's response keys.
+func infoDeltas(st infoStep) map[RespKey]float64 { return infoCounts(st).deltas() }
 
 // versionReader reads hsds_version from the SN's /about once per SN start (0.9.x has no other
 // place that says it; /about is never gated).

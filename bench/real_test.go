@@ -153,7 +153,6 @@ type realPhase struct {
 
 type domainCount struct{ inWindow, failed int }
 
-
 // realSplit splits the replies into the scale-up phase [upAt, downAt) and the scale-down phase
 // [downAt, end), and finds the scale-down's 500 window and failing domains.
 func realSplit(replies []realReply, upAt, downAt time.Duration) (up, down realPhase) {

@@ -37,7 +37,7 @@ type podAgent struct {
 	// req_count.num_tasks, the task count at the last gated request.
 	requests, warnings, numTasks float64
 	classes                      *agent.InfoClassifier
-	exported                     map[agent.RespKey]float64
+	exported                     agent.InfoCounts
 	inFlight                     agent.Gauge
 }
 
@@ -50,15 +50,14 @@ func (s *Sim) pollAgents(t float64) {
 		if a.classes == nil {
 			a.classes = agent.NewInfoClassifier(agent.InfoConfig{Limit: float64(s.sc.MaxTaskCount),
 				InFlightMaxAge: agent.DefaultInFlightMaxAge, GateHold: agent.DefaultGateHold})
-			a.exported = map[agent.RespKey]float64{}
 		}
-		deltas, inFlight := a.classes.Observe(now, agent.InfoSample{
+		counts, inFlight := a.classes.Observe(now, agent.InfoSample{
 			NodeType: "sn", State: s.nodeState(p, t), NodeCount: float64(len(s.endpoints)), StartTime: p.startedAt,
 			Requests: a.requests, NumTasks: a.numTasks, Warnings: a.warnings,
 		})
-		for k, v := range deltas {
-			a.exported[k] += v
-		}
+		a.exported.Overload += counts.Overload
+		a.exported.NotReady += counts.NotReady
+		a.exported.Other += counts.Other
 		a.inFlight = inFlight
 	}
 }
@@ -78,15 +77,10 @@ func (s *Sim) reading(p *pod, t float64) agentmetrics.Reading {
 		NodeState: s.nodeState(p, t), NodeCount: len(s.endpoints), Up: true,
 	}
 	if s.sc.AgentSource == AgentInfo {
-		for k, v := range p.agent.exported {
-			rd.Responses += v
-			switch k.Cause {
-			case schema.CauseOverload:
-				rd.Rejected[agentmetrics.CauseOverload] += v
-			case schema.CauseNotReady:
-				rd.Rejected[agentmetrics.CauseNotReady] += v
-			}
-		}
+		x := p.agent.exported
+		rd.Responses = x.Overload + x.NotReady + x.Other
+		rd.Rejected[agentmetrics.CauseOverload] = x.Overload
+		rd.Rejected[agentmetrics.CauseNotReady] = x.NotReady
 		rd.InFlight, rd.HasInFlight = p.agent.inFlight.Value, p.agent.inFlight.Valid
 		rd.Source, rd.Version = schema.SourceInfo, "0.9.4"
 		return rd

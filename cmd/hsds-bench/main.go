@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -27,6 +28,7 @@ func run() error {
 	cfg.Progress = os.Stderr
 	fs := pflag.NewFlagSet("hsds-bench", pflag.ContinueOnError)
 	cfg.AddFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	gofs := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(gofs)
 	fs.AddGoFlagSet(gofs)
@@ -42,6 +44,17 @@ func run() error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid flags:\n%w", err)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
