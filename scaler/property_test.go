@@ -85,13 +85,46 @@ func checkSnapshot(s heuristics.Snapshot, cfg ControllerConfig, pods []heuristic
 func TestPropertyGuards(t *testing.T) {
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 42))
-		if err := runScenario(rng); err != nil {
+		if _, err := runScenario(rng, randomRecommender(rng)); err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 	}
 }
 
-func runScenario(rng *rand.Rand) error {
+// TestPropertyGuardsWithHSDSPolicy: the same properties with the real hsds policy (short windows,
+// so that it changes the count often) deciding on the random pods.
+func TestPropertyGuardsWithHSDSPolicy(t *testing.T) {
+	p := heuristics.DefaultPolicy()
+	p.PodCapacity, p.ShortWindow, p.OverloadSustain = 10, heuristics.D(20*time.Second), heuristics.D(5*time.Second)
+	p.StabilizationWindow, p.DwellUp, p.DwellDown = heuristics.D(time.Minute), heuristics.D(0), heuristics.D(10*time.Second)
+	writes := 0
+	for seed := range uint64(100) {
+		h, err := heuristics.NewHSDS(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := runScenario(rand.New(rand.NewPCG(seed, 43)), h.Recommend)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		writes += n
+	}
+	t.Logf("%d writes", writes)
+	if writes < 100 {
+		t.Errorf("the hsds policy wrote only %d times in 100 scenarios: the properties were hardly exercised", writes)
+	}
+}
+
+// randomRecommender answers anything, valid or not, in or out of any bounds.
+func randomRecommender(rng *rand.Rand) func(heuristics.Snapshot) heuristics.Decision {
+	return func(heuristics.Snapshot) heuristics.Decision {
+		return heuristics.Decision{Valid: rng.IntN(5) != 0, Replicas: int32(rng.IntN(30) - 5), Reason: "random"}
+	}
+}
+
+// runScenario steps a controller whose recommender is decide through 300 random steps and
+// returns how many writes it made, or the first property it broke.
+func runScenario(rng *rand.Rand, decide func(heuristics.Snapshot) heuristics.Decision) (int, error) {
 	cfg := testConfig()
 	cfg.MinReplicas = int32(1 + rng.IntN(4))
 	cfg.MaxReplicas = cfg.MinReplicas + int32(rng.IntN(8))
@@ -101,12 +134,10 @@ func runScenario(rng *rand.Rand) error {
 	clk := clocktesting.NewFakeClock(t0)
 	scales := &fakeScales{scale: Scale{SpecReplicas: int32(rng.IntN(15)), Selector: "app=hsds"}}
 	pods := &fakePods{}
-	rec := &fakeRecommender{fn: func(heuristics.Snapshot) heuristics.Decision {
-		return heuristics.Decision{Valid: rng.IntN(5) != 0, Replicas: int32(rng.IntN(30) - 5), Reason: "random"}
-	}}
+	rec := &fakeRecommender{fn: decide}
 	c, err := NewController(cfg, Deps{Scales: scales, Pods: pods, Recommender: rec, Clock: clk})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	settle, maxAge := cfg.Guards.Settle.Duration, cfg.Guards.MaxSampleAge.Duration
 	lastChange := time.Time{}
@@ -123,26 +154,26 @@ func runScenario(rng *rand.Rand) error {
 		pods.pods = randomPods(rng, now)
 		before, nWrites, nSeen := scales.scale.SpecReplicas, len(scales.writes), rec.calls()
 		if _, err := c.Step(context.Background()); err != nil && !errors.Is(err, ErrScaleChanged) {
-			return err
+			return 0, err
 		}
 		if rec.calls() > nSeen {
 			if err := checkSnapshot(rec.seen[len(rec.seen)-1], cfg, pods.pods, now, lastChange); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if len(scales.writes) > nWrites {
 			w := scales.writes[len(scales.writes)-1]
 			switch {
 			case w.To < cfg.MinReplicas || w.To > cfg.MaxReplicas:
-				return fmt.Errorf("at %s wrote %d outside [%d, %d]", now.Sub(t0), w.To, cfg.MinReplicas, cfg.MaxReplicas)
+				return 0, fmt.Errorf("at %s wrote %d outside [%d, %d]", now.Sub(t0), w.To, cfg.MinReplicas, cfg.MaxReplicas)
 			case w.To < w.From && oracleStale(pods.pods, before, now, maxAge):
-				return fmt.Errorf("at %s scaled down %d -> %d on stale data (%d pods)", now.Sub(t0), w.From, w.To, len(pods.pods))
+				return 0, fmt.Errorf("at %s scaled down %d -> %d on stale data (%d pods)", now.Sub(t0), w.From, w.To, len(pods.pods))
 			case !lastChange.IsZero() && now.Sub(lastChange) < settle:
-				return fmt.Errorf("at %s wrote %d -> %d only %s after the last change", now.Sub(t0), w.From, w.To, now.Sub(lastChange))
+				return 0, fmt.Errorf("at %s wrote %d -> %d only %s after the last change", now.Sub(t0), w.From, w.To, now.Sub(lastChange))
 			}
 			lastChange = now
 		}
 		clk.Step(time.Duration(1+rng.IntN(20)) * time.Second)
 	}
-	return nil
+	return len(scales.writes), nil
 }
