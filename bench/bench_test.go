@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 type fixed struct{ n int32 }
 
 func (f fixed) Name() string { return "fixed" }
-func (f fixed) Recommend(s heuristics.Snapshot, _ time.Time) heuristics.Decision {
+func (f fixed) Recommend(s heuristics.Snapshot) heuristics.Decision {
 	return heuristics.Decision{Valid: true, Current: s.SpecReplicas, Replicas: f.n, Reason: "fixed"}
 }
 

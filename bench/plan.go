@@ -223,7 +223,7 @@ func newDriver(s *sim.Sim, j job, cfg Config, observe func(scaler.Outcome)) (ste
 	if err != nil {
 		return nil, 0, err
 	}
-	rec, period, err := j.policy.New(Env{Scenario: cfg.Scenario, Policy: pf.Spec.Policy, Seed: j.plan.seed})
+	rec, period, err := j.policy.New(Env{Scenario: cfg.Scenario, Policy: pf.Spec.Policy.Policy, Seed: j.plan.seed})
 	if err != nil {
 		return nil, 0, fmt.Errorf("policy %s: %w", j.policy.Name, err)
 	}

@@ -109,12 +109,18 @@ func resolvePolicies(cfg Config) ([]Policy, error) {
 // stepFunc runs one control step at the simulator's now.
 type stepFunc func(ctx context.Context) error
 
-// directDriver writes the recommender's valid decisions straight to spec.replicas.
+// directDriver writes the recommender's valid decisions straight to spec.replicas, clamped to
+// the scenario's bounds. It is the only writer of the simulated spec.replicas in a direct replay,
+// so it keeps the replay's one record of replica changes and hands it over in the snapshot
+// (Snapshot.LastChange), with the bounds; it has no settle time (Settling stays false: the
+// upstream recipes have none), and the baselines read their own exposed figures, not Fresh.
 func directDriver(s *sim.Sim, rec heuristics.Recommender) stepFunc {
 	sc := s.Scenario()
+	var lastChange time.Time
 	return func(context.Context) error {
 		snap := s.Snapshot()
-		d := rec.Recommend(snap, snap.Time)
+		snap.MinReplicas, snap.MaxReplicas, snap.LastChange = sc.MinReplicas, sc.MaxReplicas, lastChange
+		d := rec.Recommend(snap)
 		if !d.Valid {
 			return nil
 		}
@@ -123,9 +129,7 @@ func directDriver(s *sim.Sim, rec heuristics.Recommender) stepFunc {
 			return nil
 		}
 		s.SetSpec(to)
-		if a, ok := rec.(scaler.Applier); ok {
-			a.Applied(to, snap.Time)
-		}
+		lastChange = snap.Time
 		return nil
 	}
 }

@@ -10,7 +10,7 @@ func autoscalerAlerts(o RuleOptions) []Alert {
 		Summary: "{{ $labels.target }}: HSDS pods Pending for " + dur(o.PendingFor),
 		Description: "Pods of {{ $labels.target }} have stayed Pending longer than the cluster autoscaler's node " +
 			"provisioning timeout (" + dur(o.PendingFor) + "): the scale-up cannot be placed and the scaler holds " +
-			"further scale-ups (hold-pending).",
+			"further scale-ups (guard pending-pods).",
 		Response: "kubectl describe the Pending pods: check node-group limits, quotas and the cluster autoscaler's " +
 			"events; lower resource requests or add capacity.",
 		Test: AlertTest{

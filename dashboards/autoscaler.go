@@ -67,7 +67,7 @@ func scalerDecisions(t func(...string) string) []PanelSpec {
 		{Title: "Decisions/s by reason", Stack: true, Unit: "ops",
 			Description: "Every decision (one per controller tick) by final reason and direction. in-band and " +
 				"hold-* are normal; at-max means more replicas were wanted than maxReplicas allows; " +
-				"hold-pending means the last scale-up is still Pending.",
+				"pending-pods means pods of the last scale-up still wait for a node.",
 			Queries: []Query{{Expr: "sum by (reason, direction) (" + rate(ScalerDecisions, t()) + ")",
 				Legend: "{{reason}} ({{direction}})"}}},
 		{Title: "Scale changes by reason",

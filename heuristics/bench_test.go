@@ -9,6 +9,6 @@ func BenchmarkMeasure(b *testing.B) {
 	p := DefaultPolicy()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		Measure(s, t0, p, false)
+		Measure(s, p)
 	}
 }

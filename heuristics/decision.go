@@ -1,16 +1,15 @@
 package heuristics
 
-import "time"
-
 // Recommender is a scaling policy: ours (the HSDS policy) or a baseline (HPA algorithm, KEDA
 // recipe, KPA). It is a plain value with no goroutines, no I/O and no clock of its own: the caller
-// feeds it snapshots in time order and passes now. It may keep history between calls (windows,
-// stabilization), so one Recommender serves one target.
+// feeds it snapshots in time order, and Snapshot.Time is the only clock reading it gets (a zero
+// Time gives an invalid decision). It may keep history between calls (windows, stabilization), so
+// one Recommender serves one target.
 type Recommender interface {
 	// Name identifies the policy in reports and metrics ("hsds", "hpa-prometheus-adapter", ...).
 	Name() string
-	// Recommend returns the replica count the policy wants at now, given the latest snapshot.
-	Recommend(snap Snapshot, now time.Time) Decision
+	// Recommend returns the replica count the policy wants at snap.Time.
+	Recommend(snap Snapshot) Decision
 }
 
 // Decision is a recommendation with its reason. A caller acts on it only when Valid is true and

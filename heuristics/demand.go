@@ -1,9 +1,6 @@
 package heuristics
 
-import (
-	"math"
-	"time"
-)
+import "math"
 
 // nodeStateReady is HSDS's READY state (agent/schema.StateReady; this package imports only the
 // standard library and gonum, so the value is repeated here and pinned by a test).
@@ -32,19 +29,15 @@ type Signals struct {
 	Overloaded bool
 }
 
-// fresh reports whether the pod's figures are known and no older than maxAge at now.
-func fresh(p PodSample, now time.Time, maxAge time.Duration) bool {
-	return p.Known && p.Age(now) <= maxAge
-}
-
 // isCapacity reports whether a pod serves: Running, Ready and its SN READY.
 func isCapacity(p PodSample) bool {
 	return p.Phase == PodRunning && p.Ready && p.NodeState == nodeStateReady
 }
 
-// Measure reduces a snapshot to Signals under policy p. settling is true within SettleTime of the
-// last replica change: then no 503 counts as overload (the rescale causes its own).
-func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
+// Measure reduces a snapshot to Signals under policy p. Only Fresh pods' figures count (the
+// scaler decides freshness); while snap.Settling no 503 counts as overload (the rescale causes its
+// own).
+func Measure(snap Snapshot, p Policy) Signals {
 	s := Signals{Current: snap.SpecReplicas, Pods: len(snap.Pods)}
 	var inFlight, limit float64
 	for i := range snap.Pods {
@@ -52,7 +45,7 @@ func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
 		if pod.Phase == PodPending {
 			s.Pending++
 		}
-		if !fresh(*pod, now, p.MaxSampleAge.Duration) {
+		if !pod.Fresh {
 			// Only a Running pod's missing figures hide load: a Pending pod has never served, and
 			// the Service sends no new requests to a terminating pod or one on a lost node (phase
 			// Unknown). Counting them would hold every scale-down for as long as a pod cannot be
@@ -87,7 +80,7 @@ func Measure(snap Snapshot, now time.Time, p Policy, settling bool) Signals {
 		s.Utilization, s.UtilizationOK = inFlight/limit, true
 	}
 	pressure := s.Overload503 + p.UpstreamWeight*s.Upstream503
-	s.Overloaded = !settling && s.Attempts > 0 && pressure > p.OverloadMinRate &&
+	s.Overloaded = !snap.Settling && s.Attempts > 0 && pressure > p.OverloadMinRate &&
 		pressure/s.Attempts > p.OverloadRatio
 	return s
 }

@@ -106,9 +106,10 @@ func TestMeasure(t *testing.T) {
 	waiting := readyPod(3, podLoad{inFlight: 0, limit: 100, rate: 4, rej: ByCause{NotReady: 4}}, now)
 	waiting.NodeState = "WAITING"
 	pending := PodSample{Name: "hsds-4", Phase: PodPending}
+	stale.Fresh = false // the scaler's call: older than its sample-age limit
 	snap := Snapshot{Time: now, SpecReplicas: 5, Pods: []PodSample{readyPod(0, hot, now), readyPod(1, hot, now), stale, waiting, pending}}
 
-	got := Measure(snap, now, p, false)
+	got := Measure(snap, p)
 	// Fresh pods: 0, 1, 3. Attempts 104; 503s 8+8+4 = 20 (overload 10, not_ready 6, upstream 4).
 	// Stale: pod 2 only; the Pending pod has no figures but hides no load.
 	want := Signals{
@@ -121,15 +122,17 @@ func TestMeasure(t *testing.T) {
 		t.Errorf("Measure (-want +got):\n%s", diff)
 	}
 
-	if s := Measure(snap, now, p, true); s.Overloaded {
+	settling := snap
+	settling.Settling = true
+	if s := Measure(settling, p); s.Overloaded {
 		t.Error("settling: 503s counted as overload")
 	}
 	notReadyOnly := uniform(3, podLoad{inFlight: 10, limit: 100, rate: 20, rej: ByCause{NotReady: 20}}, now)
-	if s := Measure(notReadyOnly, now, p, false); s.Overloaded {
+	if s := Measure(notReadyOnly, p); s.Overloaded {
 		t.Error("not_ready 503s counted as overload")
 	}
 	trickle := uniform(3, podLoad{inFlight: 10, limit: 100, rate: 1, rej: ByCause{Overload: 0.1}}, now)
-	if s := Measure(trickle, now, p, false); s.Overloaded {
+	if s := Measure(trickle, p); s.Overloaded {
 		t.Error("0.3 503/s cluster-wide (below overloadMinRate 0.5) counted as overload")
 	}
 }
@@ -186,7 +189,7 @@ func TestMeasure09xFigures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := Measure(Snapshot{Time: now, SpecReplicas: 1, Pods: []PodSample{tc.pod}}, now, p, false)
+			s := Measure(Snapshot{Time: now, SpecReplicas: 1, Pods: []PodSample{tc.pod}}, p)
 			if math.Abs(s.Overload503-tc.wantOverload) > 1e-9 || math.Abs(s.Uncorroborated503-tc.wantUnc) > 1e-9 {
 				t.Errorf("overload %g uncorroborated %g, want %g %g", s.Overload503, s.Uncorroborated503, tc.wantOverload, tc.wantUnc)
 			}
@@ -203,7 +206,7 @@ func TestMeasure09xFigures(t *testing.T) {
 	}
 	exact := inexact(3, false, 20, 10)
 	exact.Exact503 = true
-	if s := Measure(Snapshot{Time: now, SpecReplicas: 1, Pods: []PodSample{exact}}, now, p, false); s.Overload503 != 10 {
+	if s := Measure(Snapshot{Time: now, SpecReplicas: 1, Pods: []PodSample{exact}}, p); s.Overload503 != 10 {
 		t.Errorf("an exact source's overload 503s are taken as they are: got %g, want 10", s.Overload503)
 	}
 }

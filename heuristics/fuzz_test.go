@@ -28,12 +28,12 @@ func FuzzDurationJSON(f *testing.F) {
 }
 
 // FuzzPolicy decodes a policy strictly over the defaults; a policy that validates must yield a
-// recommender that keeps its bounds on a short load sequence.
+// recommender that keeps the snapshot's bounds on a short load sequence (starting inside them).
 func FuzzPolicy(f *testing.F) {
 	def, _ := json.Marshal(DefaultPolicy())
 	f.Add(def)
-	f.Add([]byte(`{"minReplicas":3,"maxReplicas":3}`))
-	f.Add([]byte(`{"fanoutShare":0.9,"podCapacity":0.001,"dwellUp":"0s","settleTime":"0s"}`))
+	f.Add([]byte(`{"dwellDown":"0s","maxStepDownPods":3}`))
+	f.Add([]byte(`{"fanoutShare":0.9,"podCapacity":0.001,"dwellUp":"0s"}`))
 	f.Add([]byte(`{"targetUtilization":0.5,"scaleUpUtilization":0.51,"scaleDownUtilization":0.49}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := DefaultPolicy()
@@ -46,16 +46,18 @@ func FuzzPolicy(f *testing.F) {
 		if err != nil {
 			t.Fatalf("valid policy rejected: %v", err)
 		}
-		spec := p.MinReplicas
+		spec := int32(1)
+		var env envelope
 		loads := []podLoad{idle, calm, hot, overloaded, {inFlight: 100, limit: 100, rate: 80, rej: ByCause{Overload: 40}}}
 		for i := 0; i < 40; i++ {
 			now := at(float64(i) * 15)
-			d := h.Recommend(uniform(int(min(spec, 50)), loads[(i/4)%len(loads)], now), now)
-			if d.Valid && (d.Replicas < p.MinReplicas || d.Replicas > p.MaxReplicas) {
-				t.Fatalf("%d outside [%d, %d]: %+v", d.Replicas, p.MinReplicas, p.MaxReplicas, d)
+			snap := env.fill(uniform(int(spec), loads[(i/4)%len(loads)], now))
+			d := h.Recommend(snap)
+			if d.Valid && (d.Replicas < snap.MinReplicas || d.Replicas > snap.MaxReplicas) {
+				t.Fatalf("%d outside [%d, %d]: %+v", d.Replicas, snap.MinReplicas, snap.MaxReplicas, d)
 			}
 			if d.Valid && d.Replicas != spec {
-				h.Applied(d.Replicas, now)
+				env.applied(d.Replicas, now)
 				spec = d.Replicas
 			}
 		}

@@ -13,16 +13,13 @@ import (
 // dwell times and a panic mode (docs/policy.md). All history lives in the value; it is driven by
 // one caller in time order and is not safe for concurrent use.
 //
-// Replica changes: the caller reports each change it applies with Applied. A change of
-// Snapshot.SpecReplicas that was not reported (someone else scaled, or the caller restarted) is
-// taken as a change at the snapshot's time, so dwell and settling hold either way.
+// The safety envelope is not its business: the snapshot brings the bounds, the last replica
+// change, whether the target is settling and which pods' figures are fresh, all decided by the
+// scaler; the policy filters signals and sizes with them, and the scaler's guards enforce them.
 type HSDS struct {
 	p Policy
 
 	started      time.Time // first snapshot with data
-	lastChange   time.Time
-	lastSpec     int32
-	specSeen     bool
 	lastOverload time.Time
 
 	overload    *window.Series   // 1 overloaded, 0 not, -1 settling (excluded)
@@ -56,47 +53,21 @@ func NewHSDS(p Policy) (*HSDS, error) {
 // Name implements Recommender.
 func (h *HSDS) Name() string { return "hsds" }
 
-// Applied records that the target was set to replicas at the given time (the scaler calls it
-// after a successful PATCH, with its clock's time).
-func (h *HSDS) Applied(replicas int32, at time.Time) {
-	if at.After(h.lastChange) {
-		h.lastChange = at
-	}
-	h.lastSpec, h.specSeen = replicas, true
-}
-
-// LastChange is when the last replica change was applied or observed (zero if none yet).
-func (h *HSDS) LastChange() time.Time { return h.lastChange }
-
-func (h *HSDS) noteSpec(snap Snapshot, now time.Time) {
-	if h.specSeen && snap.SpecReplicas != h.lastSpec {
-		at := snap.Time
-		if at.IsZero() {
-			at = now
-		}
-		if at.After(h.lastChange) {
-			h.lastChange = at
-		}
-	}
-	h.lastSpec, h.specSeen = snap.SpecReplicas, true
-}
-
-func (h *HSDS) settling(now time.Time) bool {
-	return !h.lastChange.IsZero() && now.Sub(h.lastChange) < h.p.SettleTime.Duration
-}
-
 // Recommend implements Recommender.
-func (h *HSDS) Recommend(snap Snapshot, now time.Time) Decision {
-	h.noteSpec(snap, now)
-	settling := h.settling(now)
-	sig := Measure(snap, now, h.p, settling)
+func (h *HSDS) Recommend(snap Snapshot) Decision {
+	if err := snap.Validate(); err != nil {
+		return Decision{Current: snap.SpecReplicas, Replicas: snap.SpecReplicas, Reason: CodeInvalid, Message: err.Error()}
+	}
+	now := snap.Time
+	sig := Measure(snap, h.p)
 	if sig.Known == 0 {
 		return Decision{Current: sig.Current, Replicas: sig.Current, Reason: CodeNoData,
-			Message: fmt.Sprintf("no pod with figures younger than %s (%d pods)", h.p.MaxSampleAge.Duration, sig.Pods)}
+			Message: fmt.Sprintf("no pod with fresh figures (%d pods)", sig.Pods)}
 	}
 	stable, hadStable := h.demand.Value()
+	settling := snap.Settling
 	h.observe(sig, now, settling)
-	e := h.evaluate(sig, now, stable, hadStable, settling)
+	e := h.evaluate(sig, snap, stable, hadStable)
 	d := h.decide(e, now)
 	h.downRecs.Record(now, float64(e.rec))
 	return d
@@ -145,8 +116,9 @@ func (h *HSDS) capacitySampleAt(sig Signals, now time.Time, settling bool) (floa
 // evaluation is everything the rules need, computed once per call.
 type evaluation struct {
 	sig               Signals
-	settling          bool
-	stable            float64 // offered-load EWMA before this snapshot
+	min, max          int32     // the snapshot's bounds, for sizing
+	lastChange        time.Time // the snapshot's last replica change, for the dwell times
+	stable            float64   // offered-load EWMA before this snapshot
 	hadStable         bool
 	peak, forecast    float64 // offered load: short-window peak, and peak + trend over start-up
 	c1                float64 // one-pod capacity (policy or learned), 0 if unknown
@@ -159,9 +131,10 @@ type evaluation struct {
 	upLimit, downStep int32
 }
 
-func (h *HSDS) evaluate(sig Signals, now time.Time, stable float64, hadStable, settling bool) evaluation {
-	p := h.p
-	e := evaluation{sig: sig, settling: settling, stable: stable, hadStable: hadStable}
+func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bool) evaluation {
+	p, now := h.p, snap.Time
+	e := evaluation{sig: sig, min: snap.MinReplicas, max: snap.MaxReplicas, lastChange: snap.LastChange,
+		stable: stable, hadStable: hadStable}
 	e.peak, _ = h.offeredPeak.Value(now)
 	e.forecast = e.peak
 	if slope, ok := h.offered.Slope(now); ok && slope > 0 {
@@ -174,13 +147,13 @@ func (h *HSDS) evaluate(sig Signals, now time.Time, stable float64, hadStable, s
 	if e.c1 > 0 {
 		e.need, e.needOK = ReplicasForDemand(e.forecast, e.c1, p.FanoutShare, p.TargetUtilization)
 		if !e.needOK {
-			e.need, e.needOK = p.MaxReplicas, true // demand beyond any cluster size: as many as allowed
+			e.need, e.needOK = e.max, true // demand beyond any cluster size: as many as allowed
 		}
 	}
 	if sig.UtilizationOK {
 		e.prop, e.propOK = ReplicasForUtilization(sig.Utilization, sig.Capacity, p.FanoutShare, p.TargetUtilization)
 		if !e.propOK {
-			e.prop, e.propOK = p.MaxReplicas, true
+			e.prop, e.propOK = e.max, true
 		}
 	}
 	e.overloadedFor = h.overload.DurationAtLeast(now, 1)
@@ -208,7 +181,7 @@ func (h *HSDS) recommendation(e evaluation) int32 {
 	if e.needOK && rec < e.need {
 		rec = e.need // never below what the offered load needs
 	}
-	return clampI32(rec, h.p.MinReplicas, h.p.MaxReplicas)
+	return clampI32(rec, e.min, e.max) // sizing within what is allowed; the scaler enforces the bounds
 }
 
 func maxI32(a, b int32) int32 {

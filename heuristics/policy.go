@@ -10,16 +10,10 @@ import (
 // policy YAML file, which the scaler decodes strictly. docs/policy.md lists every field with its
 // default, unit and meaning; DefaultPolicy is the single source of those defaults.
 type Policy struct {
-	// MinReplicas and MaxReplicas bound every recommendation, whatever the rule.
-	MinReplicas int32 `json:"minReplicas"`
-	MaxReplicas int32 `json:"maxReplicas"`
+	// The safety envelope is not here: bounds, the settle time and the sample-age limit are the
+	// scaler's (policy file spec.policy.minReplicas/maxReplicas, spec.guards.settle and
+	// spec.guards.maxSampleAge), passed in through the Snapshot.
 
-	// MaxSampleAge: a pod whose figures are older than this is stale. Any stale or unknown pod
-	// forbids scaling down.
-	MaxSampleAge Duration `json:"maxSampleAge"`
-	// SettleTime: 503s and utilization seen within this long after a replica change are the
-	// rescale's own (roster convergence, emptied caches) and are not read as overload.
-	SettleTime Duration `json:"settleTime"`
 	// UpstreamWeight: how much an "upstream" 503 (DN 503 or SN->DN timeout passed through)
 	// counts as overload. "not_ready" 503s never count.
 	UpstreamWeight float64 `json:"upstreamWeight"`
@@ -88,10 +82,6 @@ type Policy struct {
 // DefaultPolicy returns the documented defaults (docs/policy.md).
 func DefaultPolicy() Policy {
 	return Policy{
-		MinReplicas:              1,
-		MaxReplicas:              10,
-		MaxSampleAge:             D(60 * time.Second),
-		SettleTime:               D(30 * time.Second),
 		UpstreamWeight:           1,
 		ShortWindow:              D(60 * time.Second),
 		OverloadRatio:            0.01,
@@ -125,17 +115,11 @@ func (p Policy) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if p.MinReplicas < 1 {
-		bad("minReplicas", "must be >= 1, got %d", p.MinReplicas)
-	}
-	if p.MaxReplicas < p.MinReplicas {
-		bad("maxReplicas", "must be >= minReplicas (%d), got %d", p.MinReplicas, p.MaxReplicas)
-	}
 	for _, d := range []struct {
 		name string
 		v    Duration
 	}{
-		{"maxSampleAge", p.MaxSampleAge}, {"shortWindow", p.ShortWindow},
+		{"shortWindow", p.ShortWindow},
 		{"overloadSustain", p.OverloadSustain}, {"capacityHalfLife", p.CapacityHalfLife},
 		{"demandHalfLife", p.DemandHalfLife}, {"stabilizationWindow", p.StabilizationWindow},
 	} {
@@ -147,7 +131,7 @@ func (p Policy) Validate() error {
 		name string
 		v    Duration
 	}{
-		{"settleTime", p.SettleTime}, {"podStartupTime", p.PodStartupTime},
+		{"podStartupTime", p.PodStartupTime},
 		{"dwellUp", p.DwellUp}, {"dwellDown", p.DwellDown},
 	} {
 		if d.v.Duration < 0 {

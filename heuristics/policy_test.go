@@ -21,8 +21,6 @@ func TestDefaultPolicyValid(t *testing.T) {
 
 func TestValidateReportsEveryField(t *testing.T) {
 	p := DefaultPolicy()
-	p.MinReplicas = 0
-	p.MaxReplicas = -1
 	p.ShortWindow = D(0)
 	p.OverloadSustain = D(2 * time.Minute)
 	p.DwellUp = D(-time.Second)
@@ -38,7 +36,7 @@ func TestValidateReportsEveryField(t *testing.T) {
 	if err == nil {
 		t.Fatal("Validate accepted a bad policy")
 	}
-	for _, field := range []string{"minReplicas:", "maxReplicas:", "shortWindow:", "overloadSustain:", "dwellUp:",
+	for _, field := range []string{"shortWindow:", "overloadSustain:", "dwellUp:",
 		"targetUtilization:", "retriableShare:", "fanoutShare:", "clientRetries:", "podCapacity:",
 		"maxStepUpFactor:", "maxStepDownPercent:", "panicFactor:"} {
 		if !strings.Contains(err.Error(), field) {

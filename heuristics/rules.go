@@ -5,15 +5,12 @@ import (
 	"time"
 )
 
-// decide applies the rules in order: bounds, panic, saturation, utilization up, scale-down,
-// hold. Every path returns a Valid decision with a Reason code and the figures in Message.
+// decide applies the rules in order: panic, saturation, utilization up, scale-down, hold. Every
+// path returns a Valid decision with a Reason code and the figures in Message. Bounds, stale data,
+// settling and unscheduled pods are the scaler's guards, applied after this (docs/operations.md).
 func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 	p := h.p
 	cur := e.sig.Current
-	if cur < p.MinReplicas || cur > p.MaxReplicas {
-		to := clampI32(cur, p.MinReplicas, p.MaxReplicas)
-		return h.decision(e, to, CodeBounds, fmt.Sprintf("current %d outside [%d, %d]", cur, p.MinReplicas, p.MaxReplicas))
-	}
 	if d, ok := h.panicRule(e); ok {
 		return d
 	}
@@ -21,7 +18,7 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 		return h.saturationRule(e, now)
 	}
 	if e.propOK && e.sig.Utilization > p.ScaleUpUtilization {
-		to := min(e.prop, e.upLimit, p.MaxReplicas)
+		to := min(e.prop, e.upLimit, e.max)
 		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.sig.Utilization, p.ScaleUpUtilization))
 	}
 	if !e.sig.UtilizationOK {
@@ -35,19 +32,19 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 }
 
 // panicRule: the offered load jumped past PanicFactor x its stable figure while the cluster is
-// under pressure: go straight to the estimated need (no step limit, no DwellUp; only SettleTime,
-// so the figures after a change are the cluster's own).
+// under pressure: go straight to the estimated need (no step limit, no DwellUp; the scaler's
+// settle guard still holds it, so the figures after a change are the cluster's own).
 func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 	p := h.p
 	pressure := e.sig.Overloaded || (e.sig.UtilizationOK && e.sig.Utilization > p.ScaleUpUtilization)
-	if !e.hadStable || e.settling || !pressure || e.stable <= 0 || e.sig.Offered < p.PanicFactor*e.stable {
+	if !e.hadStable || !pressure || e.stable <= 0 || e.sig.Offered < p.PanicFactor*e.stable {
 		return Decision{}, false
 	}
 	to := e.upLimit
 	if e.needOK {
 		to = e.need
 	}
-	to = min(to, p.MaxReplicas)
+	to = min(to, e.max)
 	if to <= e.sig.Current {
 		return Decision{}, false
 	}
@@ -57,19 +54,20 @@ func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 
 // saturationRule: overload 503s covered at least OverloadSustain of the short window. The target
 // comes from the offered load (peak + trend over the pod start-up time) and the capacity model,
-// at least one more pod, at most the step limit.
+// at least one more pod (unless pods are Pending: they are that pod), at most the step limit.
 func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 	p := h.p
 	cur := e.sig.Current
 	why := fmt.Sprintf("overload 503s for %s of %s", e.overloadedFor, p.ShortWindow.Duration)
-	if e.sig.Pending > 0 && (!e.needOK || e.need <= cur) {
-		return h.decision(e, cur, CodeHoldPending, fmt.Sprintf("%s, but %d pods Pending", why, e.sig.Pending))
-	}
 	to := satAdd(cur, 1)
+	if e.sig.Pending > 0 {
+		to = cur // the pods still Pending are the extra pod; only the offered load's need adds more
+		why = fmt.Sprintf("%s, %d pods Pending", why, e.sig.Pending)
+	}
 	if e.needOK {
 		to = max(to, e.need)
 	}
-	to = min(to, e.upLimit, p.MaxReplicas)
+	to = min(to, e.upLimit, e.max)
 	return h.up(e, now, to, CodeOverload, why)
 }
 
@@ -77,45 +75,42 @@ func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 func (h *HSDS) up(e evaluation, now time.Time, to int32, reason, why string) Decision {
 	cur := e.sig.Current
 	if to <= cur {
-		if cur >= h.p.MaxReplicas {
+		if cur >= e.max {
 			return h.decision(e, cur, CodeAtMax, why)
 		}
 		return h.decision(e, cur, CodeInBand, why)
 	}
-	if since := now.Sub(h.lastChange); !h.lastChange.IsZero() && since < h.p.DwellUp.Duration {
+	if since := now.Sub(e.lastChange); !e.lastChange.IsZero() && since < h.p.DwellUp.Duration {
 		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; want %d, last change %s ago < dwellUp %s",
 			why, to, since, h.p.DwellUp.Duration))
 	}
 	return h.decision(e, to, reason, why)
 }
 
-// downRule: below the band. Scale down only with every pod's data fresh, no overload over the
-// stabilization window (and that much history), DwellDown since the last change; to the highest
-// recommendation of the window, at most the step limit, never below the offered load's need.
+// downRule: below the band. Scale down only with every scraped pod Ready and READY, no overload
+// over the stabilization window (and that much history), DwellDown since the last change; to the
+// highest recommendation of the window, at most the step limit, never below the offered load's
+// need. Stale data and settling hold it in the scaler's guards, not here.
 func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
 	p := h.p
 	cur := e.sig.Current
 	win := p.StabilizationWindow.Duration
 	why := fmt.Sprintf("utilization %.2f < %.2f", e.sig.Utilization, p.ScaleDownUtilization)
 	switch {
-	case e.sig.Stale > 0:
-		return h.decision(e, cur, CodeHoldStale, fmt.Sprintf("%s, but %d of %d pods without fresh data", why, e.sig.Stale, e.sig.Pods))
-	case e.settling:
-		return h.decision(e, cur, CodeHoldSettling, why)
 	case e.sig.Capacity < e.sig.Known:
 		return h.decision(e, cur, CodeHoldNotReady, fmt.Sprintf("%s, but only %d of %d scraped pods are Ready and READY",
 			why, e.sig.Capacity, e.sig.Known))
 	case now.Sub(h.started) < win || (!h.lastOverload.IsZero() && now.Sub(h.lastOverload) < win):
 		return h.decision(e, cur, CodeHoldStable, fmt.Sprintf("%s, but history or time since overload < %s", why, win))
 	}
-	if since := now.Sub(h.lastChange); !h.lastChange.IsZero() && since < p.DwellDown.Duration {
+	if since := now.Sub(e.lastChange); !e.lastChange.IsZero() && since < p.DwellDown.Duration {
 		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; last change %s ago < dwellDown %s", why, since, p.DwellDown.Duration))
 	}
 	to := e.rec
 	if m, ok := h.downRecs.Value(now); ok && int32(m) > to {
 		to = int32(m)
 	}
-	to = max(to, cur-e.downStep, p.MinReplicas)
+	to = max(to, cur-e.downStep, e.min)
 	if to >= cur {
 		return h.decision(e, cur, CodeHoldStable, fmt.Sprintf("%s, but the window's highest recommendation is %d", why, to))
 	}

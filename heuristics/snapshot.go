@@ -1,6 +1,10 @@
 package heuristics
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Snapshot is everything a policy may look at for one target at one instant. The adapter's store
 // builds it from live scrapes; bench builds it from the simulator. Both fill the same fields with
@@ -15,6 +19,35 @@ type Snapshot struct {
 	// Pods holds one entry for every pod that matches the target's selector, including Pending
 	// ones and ones whose agent could not be scraped.
 	Pods []PodSample
+
+	// The fields below are the safety envelope's, filled by its one owner (the scaler's
+	// Controller, from its one configuration; bench's direct driver for the baselines). A policy
+	// reads them to filter signals and to size; it never enforces them (docs/policy.md, "Who owns
+	// what").
+
+	// MinReplicas and MaxReplicas are the target's bounds (policy file spec.policy.minReplicas
+	// and maxReplicas). The scaler clamps every write to them (guard "bounds"); a policy may size
+	// with them ("demand beyond any cluster size: as many as allowed").
+	MinReplicas, MaxReplicas int32
+	// LastChange is the last replica change of the target (the scaler's write, anyone else's
+	// change of spec.replicas, a stuck-pod deletion; the controller's start unless it is taken as
+	// settled); zero when none is known. Dwell times and windows count from it.
+	LastChange time.Time
+	// Settling is true within the scaler's settle time (guards.settle) of LastChange: the scaler
+	// holds every change then, and a policy reads 503s as the rescale's own, never as overload.
+	Settling bool
+}
+
+// Validate reports why a snapshot cannot be decided on (zero Time, bounds missing or inverted),
+// or nil. A policy returns an invalid decision for such a snapshot instead of panicking.
+func (s Snapshot) Validate() error {
+	switch {
+	case s.Time.IsZero():
+		return errors.New("snapshot has no time")
+	case s.MinReplicas < 1 || s.MaxReplicas < s.MinReplicas:
+		return fmt.Errorf("snapshot bounds [%d, %d] invalid (need 1 <= min <= max)", s.MinReplicas, s.MaxReplicas)
+	}
+	return nil
 }
 
 // PodPhase is the Kubernetes phase of a pod, reduced to what the policy needs.
@@ -46,6 +79,11 @@ type PodSample struct {
 	Known bool
 	// SampleTime is when the figures were scraped; now - SampleTime is their age.
 	SampleTime time.Time
+	// Fresh is Known with figures no older than the one sample-age limit (guards.maxSampleAge)
+	// at Snapshot.Time. The scaler decides it, once, for the guards and the policy alike; a pod
+	// that is not Fresh counts for nothing but "possibly hot". False by default: a caller that
+	// does not decide freshness gets no decisions from the hsds policy.
+	Fresh bool
 	// Window is the span the rates are computed over.
 	Window time.Duration
 

@@ -149,9 +149,6 @@ func (c *Controller) actuate(ctx context.Context, o *Outcome, now time.Time) err
 	}
 	o.Acted = true
 	c.lastSpec, c.lastChange = o.Desired, now
-	if a, ok := c.deps.Recommender.(Applier); ok {
-		a.Applied(o.Desired, now)
-	}
 	c.event(target.Ref(), EventNormal, EventReasonRescaled, fmt.Sprintf("scaled from %d to %d (%d ready, %d pending): %s: %s",
 		o.Current, o.Desired, o.Ready, o.Pending, o.Reason, o.Decision.Message))
 	return nil

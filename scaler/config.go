@@ -15,7 +15,8 @@ type Guards struct {
 	// Tick is the loop period.
 	Tick heuristics.Duration `json:"tick"`
 	// Settle is how long decisions are held after a replica change (ours or anyone's) or a pod
-	// deletion: pod start-up (~30 s) + 2 x HSDS's 10 s health-check interval.
+	// deletion: pod start-up (~30 s) + 2 x HSDS's 10 s health-check interval. It is the one settle
+	// time: the policy gets it as Snapshot.Settling (503s then are the rescale's, never overload).
 	Settle heuristics.Duration `json:"settle"`
 	// PendingTimeout is how long unscheduled Pending pods block further scale-ups (the time the
 	// cluster autoscaler gets to add a node).
@@ -26,7 +27,9 @@ type Guards struct {
 	DeleteStuckPods bool `json:"deleteStuckPods"`
 	// StuckDeleteInterval is the least time between two deletions of stuck pods.
 	StuckDeleteInterval heuristics.Duration `json:"stuckDeleteInterval"`
-	// MaxSampleAge is the age beyond which a Running pod's figures count as stale (no scale-down).
+	// MaxSampleAge is the one sample-age limit: a pod whose figures are older is not Fresh (its
+	// figures count for nothing in the policy), and a Running one that is not Fresh holds every
+	// scale-down (stale-data guard).
 	MaxSampleAge heuristics.Duration `json:"maxSampleAge"`
 	// HPACheckInterval is how often the controller re-lists HPAs for a conflict (0: every tick).
 	HPACheckInterval heuristics.Duration `json:"hpaCheckInterval"`
@@ -41,7 +44,7 @@ func DefaultGuards() Guards {
 		StuckNotReady:       heuristics.D(10 * time.Minute),
 		DeleteStuckPods:     false,
 		StuckDeleteInterval: heuristics.D(10 * time.Minute),
-		MaxSampleAge:        heuristics.D(15 * time.Second),
+		MaxSampleAge:        heuristics.D(60 * time.Second),
 		HPACheckInterval:    heuristics.D(15 * time.Second),
 	}
 }

@@ -65,7 +65,7 @@ type Controller struct {
 
 	seenSpec       bool
 	lastSpec       int32
-	lastChange     time.Time // last replica change or pod deletion (settle guard)
+	lastChange     time.Time // last replica change or pod deletion: the one record (settle, dwell)
 	hpaCheckedAt   time.Time
 	hpaNames       []string
 	notReadySince  map[string]time.Time
@@ -161,20 +161,20 @@ func (c *Controller) Step(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return o, err
 	}
-	pods := c.deps.Pods.PodSamples(target.Namespace, sel, now)
+	pods := markFresh(c.deps.Pods.PodSamples(target.Namespace, sel, now), now, c.cfg.Guards.MaxSampleAge.Duration)
 	counts := countPods(pods)
 	o.Ready, o.Pending, o.Unscheduled = counts.Ready, counts.Pending, counts.Unscheduled
 	c.handleStuck(ctx, &o, pods, now)
 
-	snap := heuristics.Snapshot{Time: now, SpecReplicas: sc.SpecReplicas, StatusReplicas: sc.StatusReplicas, Pods: sanitizePods(pods)}
-	o.Decision = c.deps.Recommender.Recommend(snap, now)
+	snap := c.snapshot(sc, pods, now)
+	o.Decision = c.deps.Recommender.Recommend(snap)
 	g := applyGuards(guardInput{
 		Current:     sc.SpecReplicas,
 		Recommended: o.Decision,
 		Min:         c.cfg.MinReplicas,
 		Max:         c.cfg.MaxReplicas,
-		Stale:       staleData(pods, sc.SpecReplicas, now, c.cfg.Guards.MaxSampleAge.Duration),
-		Settling:    settling(c.lastChange, now, c.cfg.Guards.Settle.Duration),
+		Stale:       staleData(pods, sc.SpecReplicas),
+		Settling:    snap.Settling,
 		PendingHold: pendingHold(counts, now, c.cfg.Guards.PendingTimeout.Duration),
 	})
 	o.Desired, o.Reason = g.Desired, g.Reason
@@ -187,7 +187,19 @@ func (c *Controller) Step(ctx context.Context) (Outcome, error) {
 	return o, err
 }
 
-// noteSpec tracks replica changes made by anyone, for the settle guard. Before the first reading
+// snapshot is what the recommender sees at now: the sanitized pods (Fresh already decided) and
+// the envelope, from the controller's one configuration and its one record of replica changes.
+func (c *Controller) snapshot(sc Scale, pods []heuristics.PodSample, now time.Time) heuristics.Snapshot {
+	return heuristics.Snapshot{
+		Time: now, SpecReplicas: sc.SpecReplicas, StatusReplicas: sc.StatusReplicas, Pods: sanitizePods(pods),
+		MinReplicas: c.cfg.MinReplicas, MaxReplicas: c.cfg.MaxReplicas,
+		LastChange: c.lastChange,
+		Settling:   settling(c.lastChange, now, c.cfg.Guards.Settle.Duration),
+	}
+}
+
+// noteSpec tracks replica changes made by anyone: the one record of replica changes, read by
+// the settle guard and passed to the recommender (Snapshot.LastChange) for its dwell times. Before the first reading
 // the last change is unknown: unless SettledAtStart, the start counts as a change.
 func (c *Controller) noteSpec(spec int32, now time.Time) {
 	if !c.seenSpec {

@@ -89,8 +89,11 @@ func TestStepHoldsAtStartThenScalesUp(t *testing.T) {
 	if diff := cmp.Diff([]write{{3, 5}}, r.scales.writes); diff != "" {
 		t.Fatalf("writes (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]int32{5}, r.rec.applied); diff != "" {
-		t.Errorf("Applied (-want +got):\n%s", diff)
+	writeAt := r.clock.Now().Add(-time.Second) // the write was the last step's
+	r.step(t)
+	if s := r.rec.seen[len(r.rec.seen)-1]; !s.LastChange.Equal(writeAt) || !s.Settling || s.MinReplicas != 1 || s.MaxReplicas != 10 {
+		t.Errorf("snapshot after the write: LastChange %v (want %v), Settling %t, bounds [%d, %d]",
+			s.LastChange, writeAt, s.Settling, s.MinReplicas, s.MaxReplicas)
 	}
 	if diff := cmp.Diff([]string{"Deployment/hsds:Rescaled"}, r.events.reasons()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
@@ -241,10 +244,16 @@ func TestStepNeverDownOnStaleData(t *testing.T) {
 		t.Fatalf("want stale-data hold, got %+v", o)
 	}
 	r.pods.pods[2].Known = true
-	r.pods.fresh = false // all samples at t0; now 20 s later
-	r.clock.Step(20 * time.Second)
+	r.pods.fresh = false // all samples at t0; now 61 s later, past guards.maxSampleAge (60 s)
+	r.clock.Step(61 * time.Second)
 	if o := r.step(t); o.Acted || o.Reason != GuardStaleData {
 		t.Fatalf("want stale-data hold on old samples, got %+v", o)
+	}
+	// The recommender saw the same verdict: no pod Fresh.
+	for _, p := range r.rec.seen[len(r.rec.seen)-1].Pods {
+		if p.Fresh {
+			t.Errorf("pod %s Fresh in the snapshot, yet its figures are 61 s old", p.Name)
+		}
 	}
 }
 
@@ -271,8 +280,8 @@ func TestStepDryRunWritesNothing(t *testing.T) {
 	if wouldScale != 17 {
 		t.Errorf("would-be changes = %d, want 17 (one per settle period)", wouldScale)
 	}
-	if len(r.scales.writes) != 0 || len(r.deleter.deleted) != 0 || len(r.events.events) != 0 || len(r.rec.applied) != 0 {
-		t.Fatalf("dry run wrote: scales %v deletes %v events %v applied %v", r.scales.writes, r.deleter.deleted, r.events.events, r.rec.applied)
+	if len(r.scales.writes) != 0 || len(r.deleter.deleted) != 0 || len(r.events.events) != 0 {
+		t.Fatalf("dry run wrote: scales %v deletes %v events %v", r.scales.writes, r.deleter.deleted, r.events.events)
 	}
 	if got := testutil.ToFloat64(r.c.deps.Metrics.dryRun.WithLabelValues("default/hsds", "up")); got != float64(wouldScale) {
 		t.Errorf("dry_run_actions_total{direction=up} = %v, want %d", got, wouldScale)

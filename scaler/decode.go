@@ -86,12 +86,8 @@ func pathProblems(doc any, typ reflect.Type, path string) (durations, unknown []
 		return nil, nil
 	}
 	known := make(map[string]bool, typ.NumField())
-	for i := range typ.NumField() {
-		f := typ.Field(i)
+	for _, f := range jsonFields(typ) {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
 		known[name] = true
 		v, present := obj[name]
 		if !present {
@@ -118,6 +114,25 @@ func pathProblems(doc any, typ reflect.Type, path string) (durations, unknown []
 		unknown = append(unknown, fmt.Errorf("unknown field %q", join(path, k)))
 	}
 	return durations, unknown
+}
+
+// jsonFields lists the struct fields that carry a JSON name, those of embedded structs without a
+// name of their own included (their fields sit in the same JSON object, as encoding/json reads
+// them).
+func jsonFields(typ reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct:
+			out = append(out, jsonFields(f.Type)...)
+		case name != "":
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func join(path, name string) string {

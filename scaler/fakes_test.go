@@ -96,15 +96,14 @@ func (f *fakeDeleter) DeletePod(_ context.Context, ns, name string) error {
 
 // fakeRecommender answers with a function of the snapshot and records what it saw.
 type fakeRecommender struct {
-	mu      sync.Mutex
-	fn      func(heuristics.Snapshot) heuristics.Decision
-	seen    []heuristics.Snapshot
-	applied []int32
+	mu   sync.Mutex
+	fn   func(heuristics.Snapshot) heuristics.Decision
+	seen []heuristics.Snapshot
 }
 
 func (f *fakeRecommender) Name() string { return "fake" }
 
-func (f *fakeRecommender) Recommend(s heuristics.Snapshot, _ time.Time) heuristics.Decision {
+func (f *fakeRecommender) Recommend(s heuristics.Snapshot) heuristics.Decision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seen = append(f.seen, s)
@@ -112,8 +111,6 @@ func (f *fakeRecommender) Recommend(s heuristics.Snapshot, _ time.Time) heuristi
 	d.Current = s.SpecReplicas
 	return d
 }
-
-func (f *fakeRecommender) Applied(n int32, _ time.Time) { f.applied = append(f.applied, n) }
 
 // want returns a recommender that always wants n replicas.
 func want(n int32) *fakeRecommender {

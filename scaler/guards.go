@@ -93,15 +93,27 @@ func countPods(pods []heuristics.PodSample) podCounts {
 	return c
 }
 
+// markFresh returns a copy of pods with every Fresh flag set: figures known and no older than
+// maxAge at now. It is the one place the sample-age limit is applied; the stale-data guard and
+// the recommender both read the flag.
+func markFresh(pods []heuristics.PodSample, now time.Time, maxAge time.Duration) []heuristics.PodSample {
+	out := make([]heuristics.PodSample, len(pods))
+	for i, p := range pods {
+		p.Fresh = p.Age(now) <= maxAge
+		out[i] = p
+	}
+	return out
+}
+
 // staleData reports whether the snapshot is too poor to scale down on: no pods at all while the
-// target asks for some, or a Running pod whose figures are missing or older than maxAge. Pending
-// and terminating pods cannot be scraped and do not count.
-func staleData(pods []heuristics.PodSample, specReplicas int32, now time.Time, maxAge time.Duration) bool {
+// target asks for some, or a Running pod that is not Fresh. Pending and terminating pods cannot
+// be scraped and do not count.
+func staleData(pods []heuristics.PodSample, specReplicas int32) bool {
 	if len(pods) == 0 && specReplicas > 0 {
 		return true
 	}
 	for _, p := range pods {
-		if p.Phase == heuristics.PodRunning && p.Age(now) > maxAge {
+		if p.Phase == heuristics.PodRunning && !p.Fresh {
 			return true
 		}
 	}

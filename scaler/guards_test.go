@@ -116,7 +116,7 @@ func TestStaleData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := staleData(tt.pods, tt.spec, tt.now, maxAge); got != tt.want {
+			if got := staleData(markFresh(tt.pods, tt.now, maxAge), tt.spec); got != tt.want {
 				t.Errorf("staleData = %v, want %v", got, tt.want)
 			}
 		})

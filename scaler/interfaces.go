@@ -94,10 +94,3 @@ type EventSink interface {
 type PodDeleter interface {
 	DeletePod(ctx context.Context, namespace, name string) error
 }
-
-// Applier is implemented by recommenders that want to know when the replica count they
-// recommended was written (heuristics.HSDS uses it for its dwell times). The controller calls it
-// after every successful write, never in dry-run.
-type Applier interface {
-	Applied(replicas int32, at time.Time)
-}

@@ -36,11 +36,28 @@ type PolicySpec struct {
 	Target Target `json:"target"`
 	// Selector selects the target's pods; empty: the scale subresource's status.selector.
 	Selector string `json:"selector,omitempty"`
-	// Policy is the "hsds" policy (heuristics.Policy), defaults from heuristics.DefaultPolicy.
-	Policy heuristics.Policy `json:"policy"`
+	// Policy is the target's bounds and the "hsds" policy's tunables.
+	Policy PolicySection `json:"policy"`
 	// Guards configures the control loop's guards, defaults from DefaultGuards.
 	Guards Guards `json:"guards"`
 }
+
+// PolicySection is spec.policy: the target's replica bounds, which belong to the safety envelope
+// (the scaler enforces them, guard "bounds", and passes them to the policy in the Snapshot for
+// sizing), and the "hsds" policy's tunables (heuristics.Policy, defaults from
+// heuristics.DefaultPolicy), side by side in one YAML map as before.
+type PolicySection struct {
+	// MinReplicas and MaxReplicas bound every write (defaults 1 and 10).
+	MinReplicas       int32 `json:"minReplicas"`
+	MaxReplicas       int32 `json:"maxReplicas"`
+	heuristics.Policy `json:",inline"`
+}
+
+// Default bounds (docs/policy.md).
+const (
+	DefaultMinReplicas = 1
+	DefaultMaxReplicas = 10
+)
 
 // PolicyError lists every problem of a policy file, one per line, each naming its field path.
 type PolicyError struct {
@@ -68,14 +85,14 @@ func (e *PolicyError) Error() string {
 func (e *PolicyError) Unwrap() []error { return e.Problems }
 
 // DefaultPolicyFile returns a policy file holding every default and no target.
-// Guards.MaxSampleAge is left 0 here: after decoding, 0 means "same as spec.policy.maxSampleAge".
 func DefaultPolicyFile() PolicyFile {
-	g := DefaultGuards()
-	g.MaxSampleAge = heuristics.D(0)
 	return PolicyFile{
 		APIVersion: PolicyAPIVersion,
 		Kind:       PolicyKind,
-		Spec:       PolicySpec{Policy: heuristics.DefaultPolicy(), Guards: g},
+		Spec: PolicySpec{
+			Policy: PolicySection{MinReplicas: DefaultMinReplicas, MaxReplicas: DefaultMaxReplicas, Policy: heuristics.DefaultPolicy()},
+			Guards: DefaultGuards(),
+		},
 	}
 }
 
@@ -113,11 +130,9 @@ func DecodePolicyFile(data []byte, target TargetRule) (*PolicyFile, error) {
 	pf := DefaultPolicyFile()
 	pf.APIVersion, pf.Kind = "", ""
 	problems, decoded := DecodeStrict(data, &pf)
+	problems = explainMoved(problems)
 	if !decoded {
 		return nil, &PolicyError{Problems: problems}
-	}
-	if pf.Spec.Guards.MaxSampleAge.Duration == 0 {
-		pf.Spec.Guards.MaxSampleAge = pf.Spec.Policy.MaxSampleAge
 	}
 	problems = append(problems, pf.problems(target)...)
 	if len(problems) > 0 {
@@ -150,9 +165,46 @@ func (pf *PolicyFile) problems(target TargetRule) []error {
 			errs = append(errs, fmt.Errorf("spec.selector: %w", err))
 		}
 	}
+	p := pf.Spec.Policy
+	if p.MinReplicas < 1 {
+		errs = append(errs, fmt.Errorf("spec.policy.minReplicas: must be >= 1, got %d", p.MinReplicas))
+	}
+	if p.MaxReplicas < p.MinReplicas {
+		errs = append(errs, fmt.Errorf("spec.policy.maxReplicas: must be >= minReplicas (%d), got %d", p.MinReplicas, p.MaxReplicas))
+	}
 	errs = append(errs, prefixAll("spec.policy.", pf.Spec.Policy.Validate())...)
 	errs = append(errs, pf.Spec.Guards.validate("spec.guards")...)
 	return errs
+}
+
+// movedFields are the policy file fields that moved, with where to: each rule has one owner
+// (docs/policy.md, "Who owns what"), so the policy's copies of the scaler's settings are gone.
+var movedFields = map[string]string{
+	"spec.policy.settleTime":   "moved to spec.guards.settle (one settle time, owned by the scaler; default 50s)",
+	"spec.policy.maxSampleAge": "moved to spec.guards.maxSampleAge (one sample-age limit, owned by the scaler; default 60s)",
+}
+
+// explainMoved replaces the "unknown field" problem of a moved field with one that says where it
+// went.
+func explainMoved(problems []error) []error {
+	out := problems[:0:0]
+	seen := map[string]bool{}
+	for _, p := range problems {
+		moved := false
+		for path, hint := range movedFields {
+			if strings.Contains(p.Error(), `unknown field "`+path+`"`) {
+				moved = true
+				if !seen[path] {
+					seen[path] = true
+					out = append(out, fmt.Errorf("%s: %s", path, hint))
+				}
+			}
+		}
+		if !moved {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // prefixAll splits a joined error and prefixes each part with the field path prefix.

@@ -25,11 +25,10 @@ func TestMinimalPolicyGetsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	guards := DefaultGuards()
-	guards.MaxSampleAge = heuristics.DefaultPolicy().MaxSampleAge
 	want := &PolicyFile{
 		APIVersion: PolicyAPIVersion, Kind: PolicyKind,
-		Spec: PolicySpec{Target: testTarget, Policy: heuristics.DefaultPolicy(), Guards: guards},
+		Spec: PolicySpec{Target: testTarget, Policy: PolicySection{MinReplicas: 1, MaxReplicas: 10, Policy: heuristics.DefaultPolicy()},
+			Guards: DefaultGuards()},
 	}
 	if diff := cmp.Diff(want, pf); diff != "" {
 		t.Errorf("minimal policy (-want +got):\n%s", diff)
@@ -61,7 +60,7 @@ func TestExamplePolicy(t *testing.T) {
 	if err := cfg.Validate(); err != nil || !cfg.DryRun || cfg.MaxReplicas != pf.Spec.Policy.MaxReplicas {
 		t.Errorf("ControllerConfig = %+v, %v", cfg, err)
 	}
-	if _, err := heuristics.NewHSDS(pf.Spec.Policy); err != nil {
+	if _, err := heuristics.NewHSDS(pf.Spec.Policy.Policy); err != nil {
 		t.Errorf("example policy rejected by heuristics.NewHSDS: %v", err)
 	}
 }

@@ -134,8 +134,13 @@ func NewRecommender(name string, schedule []int32, start time.Time, step time.Du
 func (r *Recommender) Name() string { return r.name }
 
 // Recommend implements heuristics.Recommender.
-func (r *Recommender) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
+func (r *Recommender) Recommend(snap heuristics.Snapshot) heuristics.Decision {
+	now := snap.Time
 	d := heuristics.Decision{Current: snap.SpecReplicas, Replicas: snap.SpecReplicas, Reason: "no-data"}
+	if now.IsZero() {
+		d.Reason = heuristics.CodeInvalid
+		return d
+	}
 	if len(r.schedule) == 0 || now.Before(r.start) {
 		return d
 	}

@@ -70,7 +70,8 @@ func TestRecommender(t *testing.T) {
 		valid bool
 		want  int32
 	}{{-time.Second, false, 3}, {0, true, 2}, {16 * time.Second, true, 5}, {time.Hour, true, 5}} {
-		d := r.Recommend(snap, start.Add(tc.at))
+		snap.Time = start.Add(tc.at)
+		d := r.Recommend(snap)
 		if d.Valid != tc.valid || d.Replicas != tc.want {
 			t.Errorf("at %v: %+v, want valid %v, %d", tc.at, d, tc.valid, tc.want)
 		}

@@ -125,7 +125,7 @@ func runDryRunLive(ctx context.Context, o *dryRunOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rec, err := heuristics.NewHSDS(pf.Spec.Policy)
+	rec, err := heuristics.NewHSDS(pf.Spec.Policy.Policy)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	rec, err := heuristics.NewHSDS(pf.Spec.Policy)
+	rec, err := heuristics.NewHSDS(pf.Spec.Policy.Policy)
 	if err != nil {
 		return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
 	}

@@ -307,7 +307,7 @@ func (l *load) get() float64     { return math.Float64frombits(l.rate.Load()) }
 func policyFile(t *testing.T, ns string, policy, guards map[string]any) string {
 	t.Helper()
 	p := map[string]any{
-		"minReplicas": 1, "maxReplicas": 8, "maxSampleAge": "5s", "settleTime": "2s",
+		"minReplicas": 1, "maxReplicas": 8,
 		"shortWindow": "10s", "overloadSustain": "1s", "podCapacity": podCapacity, "fanoutShare": 0,
 		"podStartupTime": "2s", "stabilizationWindow": "8s", "dwellUp": "0s", "dwellDown": "3s",
 	}

@@ -32,7 +32,7 @@ func mustKPA(t *testing.T, c KPAConfig) *KPA {
 func feed(r heuristics.Recommender, from, t1, dt float64, snap func(now time.Time) heuristics.Snapshot) map[float64]got {
 	out := map[float64]got{}
 	for s := from; s <= t1+1e-9; s += dt {
-		d := r.Recommend(snap(snapshots.At(s)), snapshots.At(s))
+		d := r.Recommend(snap(snapshots.At(s)))
 		out[s] = got{d.Valid, d.Replicas, d.Reason}
 	}
 	return out
@@ -84,7 +84,7 @@ func TestKEDABaseline(t *testing.T) {
 		}
 		wake := snapshots.Uniform(1, snapshots.Load{InFlight: 10, Limit: 100}, snapshots.At(400)) // hsds-0 scraped at 370, poll at 390
 		wake.SpecReplicas = 0
-		d := k.Recommend(wake, snapshots.At(400))
+		d := k.Recommend(wake)
 		if diff := cmp.Diff(got{true, 1, CodeKEDAActivate}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("activation (-want +got):\n%s", diff)
 		}
@@ -130,7 +130,7 @@ func TestKPABaseline(t *testing.T) {
 		for i := range s.Pods {
 			s.Pods[i].Ready = false
 		}
-		d := mustKPA(t, DefaultKPAConfig()).Recommend(s, snapshots.At(0))
+		d := mustKPA(t, DefaultKPAConfig()).Recommend(s)
 		if diff := cmp.Diff(got{false, 2, CodeNoMetrics}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

@@ -14,6 +14,7 @@ func benchRecommend(b *testing.B, r heuristics.Recommender, pods int) {
 	snaps := make([]heuristics.Snapshot, 64)
 	for i := range snaps {
 		snaps[i] = snapshots.Uniform(pods, l, snapshots.T0)
+		snaps[i].MinReplicas, snaps[i].MaxReplicas = 1, 2000 // the scaler's part, for hsds
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -22,9 +23,9 @@ func benchRecommend(b *testing.B, r heuristics.Recommender, pods int) {
 		s := snaps[i%len(snaps)]
 		s.Time = now
 		for j := range s.Pods {
-			s.Pods[j].SampleTime = now
+			s.Pods[j].SampleTime, s.Pods[j].Fresh = now, true
 		}
-		r.Recommend(s, now)
+		r.Recommend(s)
 	}
 }
 
@@ -32,7 +33,6 @@ func benchRecommend(b *testing.B, r heuristics.Recommender, pods int) {
 func BenchmarkRecommend(b *testing.B) {
 	for _, pods := range []int{100, 1000} {
 		p := heuristics.DefaultPolicy()
-		p.MaxReplicas = 2000
 		hc, kc, pc := DefaultHPAConfig(), DefaultKEDAConfig(), DefaultKPAConfig()
 		hc.MaxReplicas, kc.MaxReplicas, pc.MaxReplicas = 2000, 2000, 2000
 		makers := []func() heuristics.Recommender{

@@ -13,6 +13,8 @@ const (
 	CodeMetrics      = "metrics"       // the baseline's algorithm ran on fresh metrics
 	CodeBetweenSyncs = "between-syncs" // not a sync/tick instant of the baseline: no change
 	CodeNoMetrics    = "no-metrics"    // the baseline has no metric to act on (Valid=false)
+	CodeBounds       = "bounds"        // the emulated HPA's (or KEDA's, KPA's) own min/max clamp
+	// A snapshot without Time gets heuristics.CodeInvalid (Valid=false).
 )
 
 // HPAConfig is the "hpa-prometheus-adapter" baseline: an autoscaling/v2 HPA on the Pods metric
@@ -146,7 +148,11 @@ func total503(e heuristics.Exposition) (float64, bool) { return e.Rejected503.To
 // prometheus-adapter answers the HPA's query by evaluating rate()[RateWindow] at that instant:
 // its only cache (--metrics-relist-interval, default 10m) lists which metrics exist, not their
 // values, so it adds no delay here.
-func (h *HPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
+func (h *HPA) Recommend(snap heuristics.Snapshot) heuristics.Decision {
+	now := snap.Time
+	if now.IsZero() {
+		return noTime(snap)
+	}
 	h.prom.scrape(snap, now)
 	cur := snap.SpecReplicas
 	if !h.sync.due(now) {
@@ -177,4 +183,11 @@ func meanMilli(m map[string]int64) int64 {
 		sum += v
 	}
 	return sum / int64(len(m))
+}
+
+// noTime is every baseline's answer to a snapshot without Time (its only clock reading): no
+// decision, and no history recorded.
+func noTime(snap heuristics.Snapshot) heuristics.Decision {
+	return heuristics.Decision{Current: snap.SpecReplicas, Replicas: snap.SpecReplicas, Reason: heuristics.CodeInvalid,
+		Message: "snapshot has no time"}
 }

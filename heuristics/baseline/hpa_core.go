@@ -340,9 +340,9 @@ func (n *hpaNormalizer) reconcile(now time.Time, current, proposal int32) (int32
 	case current == 0 && n.min != 0:
 		return 0, "scaling-disabled"
 	case current > n.max:
-		desired, reason = n.max, heuristics.CodeBounds
+		desired, reason = n.max, CodeBounds
 	case current < n.min:
-		desired, reason = n.min, heuristics.CodeBounds
+		desired, reason = n.min, CodeBounds
 	default:
 		if n.recs == nil {
 			// maybeInitScaleDownStabilizationWindow seeds the window with the HPA's

@@ -118,7 +118,7 @@ func TestHPANormalizer(t *testing.T) {
 	t.Run("bounds first", func(t *testing.T) {
 		n := newN()
 		n.max = 5
-		if got, r := n.reconcile(snapshots.At(0), 8, 8); got != 5 || r != heuristics.CodeBounds {
+		if got, r := n.reconcile(snapshots.At(0), 8, 8); got != 5 || r != CodeBounds {
 			t.Errorf("above max: %d %s", got, r)
 		}
 		if got, _ := n.reconcile(snapshots.At(20), 5, 40); got != 5 {
@@ -186,7 +186,7 @@ func TestHPABaseline(t *testing.T) {
 		121: {true, 2, CodeBetweenSyncs},
 	}
 	for s := 0; s <= 121; s++ {
-		d := h.Recommend(snapshots.Uniform(2, l, snapshots.At(float64(s))), snapshots.At(float64(s)))
+		d := h.Recommend(snapshots.Uniform(2, l, snapshots.At(float64(s))))
 		if w, ok := want[s]; ok {
 			if diff := cmp.Diff(w, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 				t.Errorf("t=%ds (-want +got):\n%s (%s)", s, diff, d.Message)

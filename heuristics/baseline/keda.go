@@ -137,7 +137,11 @@ func (k *KEDA) triggers(snap heuristics.Snapshot, now time.Time) (rate, util flo
 }
 
 // Recommend implements heuristics.Recommender.
-func (k *KEDA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
+func (k *KEDA) Recommend(snap heuristics.Snapshot) heuristics.Decision {
+	now := snap.Time
+	if now.IsZero() {
+		return noTime(snap)
+	}
 	k.errors503.scrape(snap, now)
 	k.tasks.scrape(snap, now)
 	cur := snap.SpecReplicas

@@ -167,7 +167,11 @@ func (k *KPA) record(now time.Time, v float64, ok bool) {
 }
 
 // Recommend implements heuristics.Recommender.
-func (k *KPA) Recommend(snap heuristics.Snapshot, now time.Time) heuristics.Decision {
+func (k *KPA) Recommend(snap heuristics.Snapshot) heuristics.Decision {
+	now := snap.Time
+	if now.IsZero() {
+		return noTime(snap)
+	}
 	total, readyCount, ok := k.concurrency(snap, now)
 	k.record(now, total, ok)
 	cur := snap.SpecReplicas

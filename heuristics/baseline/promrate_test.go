@@ -143,7 +143,7 @@ func stepRun(t *testing.T, step float64) (first, ten float64) {
 			}
 			snap.Pods = append(snap.Pods, exposed(fmt.Sprintf("hsds-%d", i), c, now))
 		}
-		d := h.Recommend(snap, now)
+		d := h.Recommend(snap)
 		if !d.Valid || d.Replicas == spec {
 			continue
 		}

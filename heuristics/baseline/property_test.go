@@ -29,7 +29,7 @@ func TestBaselineProperties(t *testing.T) {
 			for i := 0; i < 1000; i++ {
 				now = now.Add(time.Duration(1+r.IntN(15)) * time.Second)
 				level = snapshots.Walk(r, level)
-				d := tc.r.Recommend(snapshots.Random(r, spec, now, level), now)
+				d := tc.r.Recommend(snapshots.Random(r, spec, now, level))
 				if !d.Valid {
 					continue
 				}

@@ -45,7 +45,7 @@ type overloadRecommender struct{ calls int }
 
 func (r *overloadRecommender) Name() string { return "test-overload" }
 
-func (r *overloadRecommender) Recommend(s heuristics.Snapshot, _ time.Time) heuristics.Decision {
+func (r *overloadRecommender) Recommend(s heuristics.Snapshot) heuristics.Decision {
 	r.calls++
 	var rate float64
 	for _, p := range s.Pods {

@@ -17,7 +17,7 @@ func TestControllerWithHSDSPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := heuristics.NewHSDS(pf.Spec.Policy)
+	rec, err := heuristics.NewHSDS(pf.Spec.Policy.Policy)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,3 +83,43 @@ func Walk(r *rand.Rand, level float64) float64 {
 	}
 	return min(1.5, max(0, level+(r.Float64()-0.5)*0.1))
 }
+
+// Envelope plays the scaler's part for tests that drive a policy alone: it fills a snapshot's
+// envelope fields the way scaler.Controller does (bounds; Fresh by MaxAge; LastChange from
+// spec.replicas changes and Applied; Settling within Settle of it).
+type Envelope struct {
+	Min, Max       int32
+	Settle, MaxAge time.Duration
+	LastChange     time.Time
+	spec           int32
+	seen           bool
+}
+
+// NewEnvelope is an Envelope with the scaler's default settle time (50 s) and sample-age limit
+// (60 s), scaler.DefaultGuards, which this package may not import.
+func NewEnvelope(minReplicas, maxReplicas int32) *Envelope {
+	return &Envelope{Min: minReplicas, Max: maxReplicas, Settle: 50 * time.Second, MaxAge: 60 * time.Second}
+}
+
+// Fill returns s with the envelope's fields set at s.Time; a spec.replicas different from the
+// last one seen counts as a change at s.Time (someone else scaled).
+func (e *Envelope) Fill(s heuristics.Snapshot) heuristics.Snapshot {
+	if e.seen && s.SpecReplicas != e.spec {
+		e.LastChange = s.Time
+	}
+	e.spec, e.seen = s.SpecReplicas, true
+	s.MinReplicas, s.MaxReplicas, s.LastChange = e.Min, e.Max, e.LastChange
+	s.Settling = !e.LastChange.IsZero() && s.Time.Sub(e.LastChange) < e.Settle
+	pods := make([]heuristics.PodSample, len(s.Pods))
+	for i, p := range s.Pods {
+		p.Fresh = p.Known && !p.SampleTime.IsZero() && s.Time.Sub(p.SampleTime) <= e.MaxAge
+		pods[i] = p
+	}
+	s.Pods = pods
+	return s
+}
+
+// Applied records a replica change written at at.
+func (e *Envelope) Applied(replicas int32, at time.Time) {
+	e.LastChange, e.spec, e.seen = at, replicas, true
+}
