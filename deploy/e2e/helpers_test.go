@@ -3,10 +3,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,9 +11,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/objects"
 )
 
 // repoRoot is the repository checkout the tests run in.
@@ -46,21 +43,11 @@ func render(ctx context.Context, t *testing.T, rel string) []byte {
 // decodeObjects splits a multi-document YAML stream into objects.
 func decodeObjects(t *testing.T, data []byte) []unstructured.Unstructured {
 	t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []unstructured.Unstructured
-	for {
-		var u unstructured.Unstructured
-		err := dec.Decode(&u.Object)
-		if errors.Is(err, io.EOF) {
-			return objs
-		}
-		if err != nil {
-			t.Fatalf("decoding YAML: %v", err)
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
+	objs, err := objects.Decode(data)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return objs
 }
 
 // eventually polls cond every 200 ms until it is true or timeout, then fails with what last said.

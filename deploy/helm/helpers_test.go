@@ -1,11 +1,8 @@
 package helm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,9 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/objects"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 )
 
@@ -115,21 +112,11 @@ func kustomize(t *testing.T, rel string) []unstructured.Unstructured {
 
 func decode(t *testing.T, data []byte) []unstructured.Unstructured {
 	t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []unstructured.Unstructured
-	for {
-		var u unstructured.Unstructured
-		err := dec.Decode(&u.Object)
-		if errors.Is(err, io.EOF) {
-			return objs
-		}
-		if err != nil {
-			t.Fatalf("decoding YAML: %v", err)
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
+	objs, err := objects.Decode(data)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return objs
 }
 
 func key(o unstructured.Unstructured) string {

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,27 +23,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/realhsds/locate"
 )
 
 // Dir returns the real-hsds directory: $HSDS_REAL_DIR, or ../shared/real-hsds beside the module
-// root (found by walking up to go.mod).
-func Dir() (string, error) {
-	if d := os.Getenv("HSDS_REAL_DIR"); d != "" {
-		return d, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "real-hsds"), nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("no go.mod above the working directory")
-		}
-	}
-}
+// root.
+func Dir() (string, error) { return locate.Dir() }
 
 var (
 	checkOnce sync.Once

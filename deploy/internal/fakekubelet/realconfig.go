@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/realhsds/locate"
 )
 
 // Modes of a Kubelet (Config.Mode).
@@ -36,8 +37,8 @@ const (
 	DefaultRealStartTimeout  = 60 * time.Second
 	DefaultRealProbeInterval = time.Second
 	DefaultRealMaxStopGrace  = 10 * time.Second
-	// EnvRealDir names the real-hsds directory (also read by agent/internal/realhsds).
-	EnvRealDir = "HSDS_REAL_DIR"
+	// EnvRealDir names the real-hsds directory (also read by internal/realhsds).
+	EnvRealDir = locate.EnvDir
 )
 
 // RealConfig configures ModeReal. The zero value takes every default but AgentBin and the API
@@ -153,24 +154,8 @@ func (c Config) validateReal() error {
 }
 
 // RealDir returns the real-hsds directory: $HSDS_REAL_DIR, or ../shared/real-hsds beside the
-// module root (found by walking up from the working directory to go.mod).
-func RealDir() (string, error) {
-	if d := os.Getenv(EnvRealDir); d != "" {
-		return d, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "real-hsds"), nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("no go.mod above the working directory")
-		}
-	}
-}
+// module root.
+func RealDir() (string, error) { return locate.Dir() }
 
 // CheckReal reports every reason real mode cannot run here: not root, a missing tool (ip,
 // unshare, mount), no hsds-node in dir (empty: RealDir()), or HSDS's modules do not import with
