@@ -113,9 +113,11 @@ func rescaleFigures(msg string) (reason string, overload, notReady, util float64
 }
 
 // TestRealScalerOverloadUpThenDown: one real HSDS 0.9.4 pod under real requests; (a) overload: our
-// scaler scales up, driven by the agents' overload 503s, and the rescale's 500s and not-READY 503s
-// (the load unchanged, two pods enough) do not make it scale up again; (b) the load drops: it scales
-// down once, and does not change the count again while the 500s of that change last.
+// scaler scales up on the gate's signals (overload 503s, or the task sample at the limit) with no
+// not_ready 503 in its figures, the new pod's 503s are exported as not_ready, no overload decision
+// falls within settleTime of a change, and the count does not change again during the rescale;
+// (b) the load drops: it scales down once, with no second scale-down and no change within
+// settleTime while the errors of that change last (a later scale-up is logged as FLAP).
 func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
 	const ns = "e2e-real-scaler"
