@@ -116,6 +116,13 @@ func requireRealKubelet(t *testing.T) {
 // ends it is stopped and nothing with realPrefix may be left.
 func startRealKubelet(ctx context.Context, t *testing.T, ns string) *fakekubelet.Kubelet {
 	t.Helper()
+	return startRealKubeletWith(ctx, t, ns, realPrefix, nil)
+}
+
+// startRealKubeletWith is startRealKubelet with names starting with prefix and edit applied to
+// the config (a test that may run beside another real-mode test gives its own Real.CIDR).
+func startRealKubeletWith(ctx context.Context, t *testing.T, ns, prefix string, edit func(*fakekubelet.Config)) *fakekubelet.Kubelet {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "hsds-agent")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/hsds-agent")
 	build.Dir = repoRoot(t)
@@ -123,14 +130,17 @@ func startRealKubelet(ctx context.Context, t *testing.T, ns string) *fakekubelet
 		t.Fatalf("go build ./cmd/hsds-agent: %v\n%s", err, out)
 	}
 	cfg := fakekubelet.DefaultRealConfig(ns, bin, cluster.APIServerURL, cluster.PKI.ServingCA)
-	cfg.Real.Prefix, cfg.Real.StopOnSignal = realPrefix, true
+	cfg.Real.Prefix, cfg.Real.StopOnSignal = prefix, true
 	cfg.Real.LogDir = t.TempDir()
 	cfg.Agent.PollInterval = 250 * time.Millisecond
+	if edit != nil {
+		edit(&cfg)
+	}
 	k, err := fakekubelet.New(cluster.Client, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { checkNothingLeft(t) })
+	t.Cleanup(func() { checkNothingLeft(t, prefix) })
 	if err := k.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +155,8 @@ func startRealKubelet(ctx context.Context, t *testing.T, ns string) *fakekubelet
 	return k
 }
 
-func checkNothingLeft(t *testing.T) {
-	l, err := fakekubelet.FindLeftovers(context.Background(), realPrefix, "", true)
+func checkNothingLeft(t *testing.T, prefix string) {
+	l, err := fakekubelet.FindLeftovers(context.Background(), prefix, "", true)
 	if err != nil {
 		t.Error(err)
 		return

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -94,7 +95,7 @@ func startServe(t *testing.T, name string, args ...string) *serveProc {
 	if d := os.Getenv("HSDS_E2E_LOGDIR"); d != "" { // keep serve logs after the run
 		logDir = d
 	}
-	s := &serveProc{name: name, logPath: filepath.Join(logDir, t.Name()+"-"+name+".log"), securePort: freePort(t), done: make(chan struct{})}
+	s := &serveProc{name: name, logPath: filepath.Join(logDir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+name+".log"), securePort: freePort(t), done: make(chan struct{})}
 	metricsPort := freePort(t)
 	s.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	base := []string{"serve",

@@ -104,6 +104,7 @@ func (k *Kubelet) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("fakekubelet: %w", err)
 		}
+		rt.publish = k.report
 		k.rt = rt
 		if k.cfg.Real.StopOnSignal {
 			k.stopOnSignal()
@@ -160,6 +161,14 @@ func (k *Kubelet) Stop() {
 			klog.ErrorS(err, "Fake kubelet: cleaning up")
 		}
 	})
+}
+
+// SetStartDelayAfterIP sets RealConfig.StartDelayAfterIP for the pods started from now on
+// (ModeReal, after Start; otherwise it does nothing).
+func (k *Kubelet) SetStartDelayAfterIP(d time.Duration) {
+	if rt, ok := k.rt.(*realRuntime); ok {
+		rt.delayAfter.Store(int64(max(d, 0)))
+	}
 }
 
 // Pods returns the running pods, sorted by name.

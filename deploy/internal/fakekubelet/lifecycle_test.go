@@ -82,8 +82,9 @@ func TestValidateReal(t *testing.T) {
 	c := DefaultRealConfig(ns, "", "http://x", "")
 	c.Real.CIDR, c.Real.Prefix, c.SNPort = "10.77.14.0/16", "Bad-", 80
 	c.Agent.Source = "metrics"
+	c.Real.StartDelayAfterIP = -time.Second
 	err := c.Validate()
-	for _, want := range []string{"agentBin", "apiServerURL", "caFile", "/24", "prefix", "snPort", "no /metrics"} {
+	for _, want := range []string{"agentBin", "apiServerURL", "caFile", "/24", "prefix", "snPort", "no /metrics", "startDelayAfterIP"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, missing %q", err, want)
 		}

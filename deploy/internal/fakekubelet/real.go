@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -37,6 +38,10 @@ type realRuntime struct {
 	data   string
 	ca     []byte
 	http   *http.Client
+	// publish writes a pod Running with its IP (Kubelet.report); used before the processes start
+	// when the start delay after the IP is set.
+	publish    func(ctx context.Context, pod *corev1.Pod, p *Pod) error
+	delayAfter atomic.Int64 // RealConfig.StartDelayAfterIP, changed by Kubelet.SetStartDelayAfterIP
 }
 
 // newRealRuntime removes the leftovers of killed runs, then makes the bridge, the run directory
@@ -63,6 +68,7 @@ func newRealRuntime(ctx context.Context, client kubernetes.Interface, cfg Config
 	}
 	rt := &realRuntime{cfg: cfg, r: r, client: client, net: nw, ca: ca,
 		http: &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+	rt.delayAfter.Store(int64(r.StartDelayAfterIP))
 	if err := rt.setup(api.Host); err != nil {
 		return nil, errors.Join(err, rt.close())
 	}
@@ -124,6 +130,9 @@ func (rt *realRuntime) start(ctx context.Context, pod *corev1.Pod) (*Pod, error)
 		p.ProxyURL = rt.url(ip, rt.proxyPort())
 	}
 	err = rt.prepare(ctx, pod, rp)
+	if delay := time.Duration(rt.delayAfter.Load()); err == nil && delay > 0 {
+		err = rt.publishFirst(ctx, pod, p, delay)
+	}
 	if err == nil {
 		err = rt.launch(pod.Name, rp)
 	}
@@ -134,6 +143,26 @@ func (rt *realRuntime) start(ctx context.Context, pod *corev1.Pod) (*Pod, error)
 		return nil, errors.Join(fmt.Errorf("pod %s: %w", pod.Name, err), rt.stop(p, 0))
 	}
 	return p, nil
+}
+
+// publishFirst writes pod Running (not Ready) with its IP before anything listens on it, then
+// waits delay: a real kubelet's order, with a slow start (RealConfig.StartDelayAfterIP).
+func (rt *realRuntime) publishFirst(ctx context.Context, pod *corev1.Pod, p *Pod, delay time.Duration) error {
+	if rt.publish == nil {
+		return errors.New("no status writer for the start delay after the IP")
+	}
+	if err := rt.publish(ctx, pod, p); err != nil {
+		return err
+	}
+	klog.InfoS("Fake kubelet: pod IP published, processes start later", "pod", klog.KObj(pod), "ip", p.IP, "delay", delay)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (rt *realRuntime) url(ip string, port int) string {

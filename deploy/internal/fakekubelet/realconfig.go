@@ -86,6 +86,13 @@ type RealConfig struct {
 	// MaxStopGrace caps a deleted pod's terminationGracePeriodSeconds (SIGTERM, then SIGKILL);
 	// at least 2 s are always given, as the kubelet does. 0: 10 s.
 	MaxStopGrace time.Duration
+	// StartDelayAfterIP, when > 0, follows a real kubelet's order instead: the pod is written
+	// Running (not Ready) with its IP first, and its SN, DN and agent start this much later. HSDS
+	// 0.9.4's running nodes then see the new IP before its DN listens, and stay WAITING until the
+	// pod set changes again (HSDS issue 423, ../shared/real-hsds/k8s.md: 15 s reproduces it). 0:
+	// the nodes listen before the IP is published. Kubelet.SetStartDelayAfterIP changes it for
+	// pods started later.
+	StartDelayAfterIP time.Duration
 	// StopOnSignal makes the Kubelet clean up on SIGINT or SIGTERM and then end the process with
 	// that signal. Leave it off when the program handles the signals itself and calls Stop.
 	StopOnSignal bool
@@ -141,8 +148,8 @@ func (c Config) validateReal() error {
 	if !prefixRE.MatchString(r.Prefix) {
 		errs = append(errs, fmt.Errorf("real: prefix %q: want 2-5 lowercase letters", r.Prefix))
 	}
-	if r.MaxTaskCount < 0 || r.NodeSleepTime < 0 || r.StartTimeout < 0 || r.ProbeInterval < 0 || r.MaxStopGrace < 0 {
-		errs = append(errs, errors.New("real: maxTaskCount, nodeSleepTime, startTimeout, probeInterval and maxStopGrace must be >= 0"))
+	if r.MaxTaskCount < 0 || r.NodeSleepTime < 0 || r.StartTimeout < 0 || r.ProbeInterval < 0 || r.MaxStopGrace < 0 || r.StartDelayAfterIP < 0 {
+		errs = append(errs, errors.New("real: maxTaskCount, nodeSleepTime, startTimeout, probeInterval, maxStopGrace and startDelayAfterIP must be >= 0"))
 	}
 	if (c.SNPort != 0 && c.SNPort != RealSNPort) || (c.DNPort != 0 && c.DNPort != RealDNPort) {
 		errs = append(errs, fmt.Errorf("real: snPort and dnPort must be 0 or %d and %d (HSDS finds data nodes on %d)", RealSNPort, RealDNPort, RealDNPort))

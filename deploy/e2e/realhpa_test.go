@@ -1,0 +1,120 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// sideResult is what one scaler did for the same real pods and the same load step.
+type sideResult struct {
+	name              string
+	changes           []change
+	toNeeded, toReady time.Duration // from the load step to spec.replicas >= 2, and to 2 pods READY
+	requests          int
+	failed, failedGET int
+	failedPOST        int
+	codes             map[string]int
+}
+
+func (r sideResult) String() string {
+	return fmt.Sprintf("%-11s to 2 replicas %5.1fs, 2 pods READY %5.1fs; changes %v; requests %d, failed %d (GET %d after 4 retries, POST %d); attempts %s",
+		r.name, r.toNeeded.Seconds(), r.toReady.Seconds(), r.changes, r.requests, r.failed, r.failedGET, r.failedPOST, formatCodes(r.codes))
+}
+
+// realStep is the side-by-side load: light, then realOverload for 60 s, then 15 s for the retries
+// of the last shed requests to end.
+const realStep = 60 * time.Second
+
+// runSide runs one real-pod workload (1 pod) under the load step with our scaler, or with a real
+// HPA on hsds_503_rate (averageValue 1, 1-3 replicas) reading our adapter (serve in dry-run).
+func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
+	t.Helper()
+	name, ns, prefix, cidr := "our scaler", "e2e-real-ours", "hsdso", "10.77.23.0/24"
+	if hpa {
+		name, ns, prefix, cidr = "HPA", "e2e-real-hpa", "hsdsh", "10.77.24.0/24"
+	}
+	w := newRealWorkload(ctx, t, ns, prefix, cidr, 1, nil)
+	l := startRealLoad(t, w.kubelet, w.domains, realLight)
+	if hpa {
+		s := startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, nil), "--dry-run")...)
+		registerAdapter(ctx, t, ns, s)
+		createHPA(ctx, t, ns, 1, 3)
+		hpaReads(ctx, t, ns, 2*hpaSyncPeriod+30*time.Second)
+	} else {
+		startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, nil))...)
+	}
+	rec := w.record(t)
+	time.Sleep(10 * time.Second)
+	step := rec.arm()
+	_, failedBefore := l.outcome()
+	reqBefore, _ := l.outcome()
+	l.set(realOverload)
+	res := sideResult{name: name}
+	deadline := step.Add(realStep)
+	for time.Now().Before(deadline) {
+		n := 0
+		for _, p := range w.kubelet.Pods() {
+			if p.Ready() {
+				n++
+			}
+		}
+		if res.toReady == 0 && n >= 2 {
+			res.toReady = time.Since(step)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	l.set(realLight)
+	time.Sleep(15 * time.Second) // shed GETs retry up to 14 s later
+	res.changes, _ = rec.snapshot()
+	for _, c := range res.changes {
+		if res.toNeeded == 0 && c.to >= 2 {
+			res.toNeeded = c.at.Sub(step)
+		}
+	}
+	reqAfter, failed := l.outcome()
+	res.requests = reqAfter - reqBefore
+	for _, f := range failed[len(failedBefore):] {
+		res.failed++
+		if f.post {
+			res.failedPOST++
+		} else {
+			res.failedGET++
+		}
+	}
+	as := l.between(step, time.Now())
+	res.codes = codes(as)
+	t.Logf("%s: clients per second around the step (t = 0 at the step):\n%s", name, l.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
+	t.Logf("%s: agents:\n%s", name, w.agents.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
+	return res
+}
+
+// TestRealSideBySideOurScalerVsHPA: the same real HSDS 0.9.4 workload (1 pod, max_task_count 10)
+// and the same load step (20 -> 130 requests/s for 60 s, two pods needed), once with our scaler
+// and once with a real HPA on hsds_503_rate from our adapter; it prints, for each, the failed
+// requests (POSTs are never retried; GETs fail after 4 retries), the replica changes and the time
+// to the needed count. Both must reach 2 replicas; ours must get there first.
+func TestRealSideBySideOurScalerVsHPA(t *testing.T) {
+	ctx := testContext(t, 8*time.Minute)
+	var results []sideResult
+	for _, hpa := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ours", true: "hpa"}[hpa], func(t *testing.T) {
+			results = append(results, runSide(ctx, t, hpa))
+		})
+	}
+	if len(results) != 2 {
+		t.Fatalf("a side failed: %v", results)
+	}
+	for _, r := range results {
+		t.Log(r)
+		if r.toNeeded == 0 {
+			t.Errorf("%s never reached 2 replicas", r.name)
+		}
+	}
+	if ours, hpa := results[0], results[1]; ours.toNeeded == 0 || (hpa.toNeeded != 0 && ours.toNeeded >= hpa.toNeeded) {
+		t.Errorf("our scaler reached 2 replicas after %s, the HPA after %s: want ours first", ours.toNeeded, hpa.toNeeded)
+	}
+}
