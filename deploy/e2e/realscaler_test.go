@@ -30,17 +30,23 @@ const (
 // realPolicy is the e2e test policy (policyFile) for real pods: podCapacity pinned to one pod's
 // measured figure (not learned, so the sizing is the same in every run), at most 3 pods,
 // scaleDownUtilization 0.45 above the 0.4 floor of in-flight/limit on 0.9.4 (see realMaxTaskCount),
-// settleTime 20 s, dwellUp and dwellDown 30 s. After a scale-down the remaining SNs' requests to
-// the departed DN hang until HSDS's client timeout and hold the task gate shut: 5-24 s of 503s that
-// the agents rightly call overload, with in-flight above the limit. settleTime keeps those 503s
-// out of overload, but the utilization rule is not held by it: with the fake pods' 2 s / 0 s the
-// scaler flapped 3 -> 2 -> 3 after 3.3 s, with dwellUp 20 s after 20.3 s (docs/e2e.md, "Real pods").
+// guards.settle 20 s (the one settle time: no change, and no 503 read as overload, for 20 s after
+// a change), dwellUp and dwellDown 30 s. After a scale-down the remaining SNs' requests to the
+// departed DN hang until HSDS's client timeout and hold the task gate shut: 5-24 s of 503s that the
+// agents rightly call overload, with in-flight above the limit. The settle time keeps those 503s
+// out of overload; before it also held every change (when the policy had a settleTime of its own
+// beside a 3 s guard) the scaler flapped 3 -> 2 -> 3 after 3.3 s, with dwellUp 20 s after 20.3 s
+// (docs/e2e.md, "Real pods").
 func realPolicy(t *testing.T, ns string, policy, guards map[string]any) string {
-	p := map[string]any{"maxReplicas": 3, "podCapacity": 120, "scaleDownUtilization": 0.45, "settleTime": "20s", "dwellUp": "30s", "dwellDown": "30s"}
+	p := map[string]any{"maxReplicas": 3, "podCapacity": 120, "scaleDownUtilization": 0.45, "dwellUp": "30s", "dwellDown": "30s"}
 	for k, v := range policy {
 		p[k] = v
 	}
-	return policyFile(t, ns, p, guards)
+	g := map[string]any{"settle": "20s"}
+	for k, v := range guards {
+		g[k] = v
+	}
+	return policyFile(t, ns, p, g)
 }
 
 // realWorkload is a Deployment of real HSDS pods with domains to read, the agents watched.
@@ -115,9 +121,9 @@ func rescaleFigures(msg string) (reason string, overload, notReady, util float64
 // TestRealScalerOverloadUpThenDown: one real HSDS 0.9.4 pod under real requests; (a) overload: our
 // scaler scales up on the gate's signals (overload 503s, or the task sample at the limit) with no
 // not_ready 503 in its figures, the new pod's 503s are exported as not_ready, no overload decision
-// falls within settleTime of a change, and the count does not change again during the rescale;
+// falls within guards.settle of a change, and the count does not change again during the rescale;
 // (b) the load drops: it scales down once, with no second scale-down and no change within
-// settleTime while the errors of that change last (a later scale-up is logged as FLAP).
+// guards.settle while the errors of that change last (a later scale-up is logged as FLAP).
 func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
 	const ns = "e2e-real-scaler"
@@ -182,7 +188,7 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	if down.to >= down.from {
 		t.Fatalf("change after the drop %d -> %d, want down", down.from, down.to)
 	}
-	time.Sleep(20 * time.Second) // settleTime: every 503 of this window is the rescale's
+	time.Sleep(20 * time.Second) // guards.settle: every 503 of this window is the rescale's
 	end, served := l.waitServed(ctx, 60*time.Second)
 	if !served {
 		t.Logf("clients not served again %.0fs after the scale-down", end.Sub(down.at).Seconds())
@@ -225,7 +231,7 @@ func checkNoOverloadWhileSettling(t *testing.T, s *serveProc, changes []change, 
 		for _, c := range changes {
 			d := clockOf(c.at).Sub(at)
 			if d < 0 && -d < settle {
-				t.Errorf("overload decision %s after the change %s, within settleTime: %s", -d, c, line)
+				t.Errorf("overload decision %s after the change %s, within guards.settle: %s", -d, c, line)
 			}
 		}
 	}
