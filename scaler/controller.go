@@ -66,6 +66,7 @@ type Controller struct {
 	seenSpec       bool
 	lastSpec       int32
 	lastChange     time.Time // last replica change or pod deletion: the one record (settle, dwell)
+	startSettle    time.Time // the start, when !SettledAtStart: settles like a change, is none (dwell)
 	hpaCheckedAt   time.Time
 	hpaNames       []string
 	notReadySince  map[string]time.Time
@@ -194,18 +195,22 @@ func (c *Controller) snapshot(sc Scale, pods []heuristics.PodSample, now time.Ti
 		Time: now, SpecReplicas: sc.SpecReplicas, StatusReplicas: sc.StatusReplicas, Pods: sanitizePods(pods),
 		MinReplicas: c.cfg.MinReplicas, MaxReplicas: c.cfg.MaxReplicas,
 		LastChange: c.lastChange,
-		Settling:   settling(c.lastChange, now, c.cfg.Guards.Settle.Duration),
+		Settling:   settling(latest(c.lastChange, c.startSettle), now, c.cfg.Guards.Settle.Duration),
 	}
 }
 
 // noteSpec tracks replica changes made by anyone: the one record of replica changes, read by
-// the settle guard and passed to the recommender (Snapshot.LastChange) for its dwell times. Before the first reading
-// the last change is unknown: unless SettledAtStart, the start counts as a change.
+// the settle guard and passed to the recommender (Snapshot.LastChange) for its dwell times. Before
+// the first reading the last change is unknown: unless SettledAtStart, the start settles like a
+// change (a replica that just took the lease cannot know when the last rescale was), but it is no
+// change: the policy's dwell times do not count from it, so a restarted scaler still answers an
+// overload as soon as the settle time is over (the real-pod e2e found a 30 s dwellUp from the
+// start delaying the first scale-up by 20 s).
 func (c *Controller) noteSpec(spec int32, now time.Time) {
 	if !c.seenSpec {
 		c.seenSpec, c.lastSpec = true, spec
 		if !c.cfg.SettledAtStart {
-			c.lastChange = now
+			c.startSettle = now
 		}
 		return
 	}
@@ -226,4 +231,12 @@ func (c *Controller) podSelector(sc Scale) (labels.Selector, error) {
 		return nil, fmt.Errorf("%s: parse scale selector %q: %w", c.cfg.Target, sc.Selector, err)
 	}
 	return sel, nil
+}
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -54,9 +54,9 @@ func oracleStale(pods []heuristics.PodSample, spec int32, now time.Time, maxAge 
 // checkSnapshot: the recommender sees the envelope exactly as the scaler's one record and one
 // configuration have it: the step's time, the bounds, the last change, settling by guards.settle,
 // freshness by guards.maxSampleAge.
-func checkSnapshot(s heuristics.Snapshot, cfg ControllerConfig, pods []heuristics.PodSample, now, lastChange time.Time) error {
+func checkSnapshot(s heuristics.Snapshot, cfg ControllerConfig, pods []heuristics.PodSample, now, lastChange, settleFrom time.Time) error {
 	settle, maxAge := cfg.Guards.Settle.Duration, cfg.Guards.MaxSampleAge.Duration
-	settling := !lastChange.IsZero() && now.Sub(lastChange) < settle
+	settling := !settleFrom.IsZero() && now.Sub(settleFrom) < settle
 	switch {
 	case !s.Time.Equal(now):
 		return fmt.Errorf("snapshot time %v, step at %v", s.Time, now)
@@ -140,15 +140,17 @@ func runScenario(rng *rand.Rand, decide func(heuristics.Snapshot) heuristics.Dec
 		return 0, err
 	}
 	settle, maxAge := cfg.Guards.Settle.Duration, cfg.Guards.MaxSampleAge.Duration
-	lastChange := time.Time{}
+	// lastChange is the last known change (the snapshot's LastChange, the dwell times' origin);
+	// settleFrom the origin of the settle time: the last change, or the start unless SettledAtStart.
+	lastChange, settleFrom := time.Time{}, time.Time{}
 	if !cfg.SettledAtStart {
-		lastChange = t0
+		settleFrom = t0
 	}
 	for i := range 300 {
 		now := clk.Now()
 		if i > 0 && rng.IntN(40) == 0 { // someone else scales (after the controller's first look)
 			if n := int32(rng.IntN(15)); n != scales.scale.SpecReplicas {
-				scales.scale.SpecReplicas, lastChange = n, now
+				scales.scale.SpecReplicas, lastChange, settleFrom = n, now, now
 			}
 		}
 		pods.pods = randomPods(rng, now)
@@ -157,7 +159,7 @@ func runScenario(rng *rand.Rand, decide func(heuristics.Snapshot) heuristics.Dec
 			return 0, err
 		}
 		if rec.calls() > nSeen {
-			if err := checkSnapshot(rec.seen[len(rec.seen)-1], cfg, pods.pods, now, lastChange); err != nil {
+			if err := checkSnapshot(rec.seen[len(rec.seen)-1], cfg, pods.pods, now, lastChange, settleFrom); err != nil {
 				return 0, err
 			}
 		}
@@ -168,10 +170,10 @@ func runScenario(rng *rand.Rand, decide func(heuristics.Snapshot) heuristics.Dec
 				return 0, fmt.Errorf("at %s wrote %d outside [%d, %d]", now.Sub(t0), w.To, cfg.MinReplicas, cfg.MaxReplicas)
 			case w.To < w.From && oracleStale(pods.pods, before, now, maxAge):
 				return 0, fmt.Errorf("at %s scaled down %d -> %d on stale data (%d pods)", now.Sub(t0), w.From, w.To, len(pods.pods))
-			case !lastChange.IsZero() && now.Sub(lastChange) < settle:
-				return 0, fmt.Errorf("at %s wrote %d -> %d only %s after the last change", now.Sub(t0), w.From, w.To, now.Sub(lastChange))
+			case !settleFrom.IsZero() && now.Sub(settleFrom) < settle:
+				return 0, fmt.Errorf("at %s wrote %d -> %d only %s after the last change (or start)", now.Sub(t0), w.From, w.To, now.Sub(settleFrom))
 			}
-			lastChange = now
+			lastChange, settleFrom = now, now
 		}
 		clk.Step(time.Duration(1+rng.IntN(20)) * time.Second)
 	}
