@@ -152,7 +152,7 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec 
 	defer live.Close()
 	deps := live.Deps(a.Store, rec, m)
 	deps.Fresh = a.Loop.NextRound
-	ctrl, err := scaler.NewController(pf.ControllerConfig(o.scaler.DryRun), deps)
+	ctrl, err := scaler.NewController(o.scaler.ControllerConfig(pf), deps)
 	if err != nil {
 		return err
 	}
