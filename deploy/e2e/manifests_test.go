@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
@@ -145,6 +146,7 @@ func serverDryRun(ctx context.Context, t *testing.T, objs []unstructured.Unstruc
 			t.Fatal(err)
 		}
 	}
+	createForeignNamespaces(ctx, t, objs, namespaces)
 	stdout, stderr, err := cluster.KubectlInput(ctx, toYAML(t, objs), "apply", "--dry-run=server", "-f", "-")
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +156,26 @@ func serverDryRun(ctx context.Context, t *testing.T, objs []unstructured.Unstruc
 	}
 	if strings.Contains(stderr, "Warning") {
 		t.Errorf("the API server warned (e.g. Pod Security restricted):\n%s", stderr)
+	}
+}
+
+// createForeignNamespaces creates, for the test, the namespaces objs put objects in without
+// creating them: the user's HSDS namespace, where deploy/base's Roles go.
+func createForeignNamespaces(ctx context.Context, t *testing.T, objs, namespaces []unstructured.Unstructured) {
+	t.Helper()
+	own := map[string]bool{}
+	for _, n := range namespaces {
+		own[n.GetName()] = true
+	}
+	for _, o := range objs {
+		ns := o.GetNamespace()
+		if ns == "" || own[ns] {
+			continue
+		}
+		own[ns] = true
+		if _, err := cluster.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+			createNamespace(ctx, t, ns)
+		}
 	}
 }
 
