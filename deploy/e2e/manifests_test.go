@@ -173,7 +173,7 @@ func createForeignNamespaces(ctx context.Context, t *testing.T, objs, namespaces
 			continue
 		}
 		own[ns] = true
-		if _, err := cluster.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		if n, err := cluster.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil || n.DeletionTimestamp != nil {
 			createNamespace(ctx, t, ns)
 		}
 	}
@@ -185,6 +185,7 @@ func TestScenario1ManifestsServerDryRun(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	root := repoRoot(t)
 	builds, components := kustomizations(t, root)
+	createNamespace(ctx, t, baseHSDSNamespace) // once for every subtest: base's Roles go there
 	for _, want := range []string{"deploy/base", "deploy/examples/hsds", "deploy/examples/hsds-proxy", "deploy/examples/hpa"} {
 		if !slices.Contains(builds, want) {
 			t.Errorf("kustomization %s not found (have %v)", want, builds)
