@@ -205,4 +205,26 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 	waitLeader(ctx, t, rbacNamespace, "rbac-test", 30*time.Second)
 	registerAdapter(ctx, t, ns, s)
 	checkServeScalesUp(ctx, t, w, l, s, rbacUser)
+
+	// The stuck-pod remedy's switch adds pod deletion in the HSDS namespace, and nowhere else.
+	var remedy []unstructured.Unstructured
+	for _, o := range decodeObjects(t, render(ctx, t, "deploy/examples/stuck-pod-remedy")) {
+		if rbacKinds[o.GetKind()] && o.GetName() == "hsds-autoscaler-stuck-pod-remedy" {
+			remedy = append(remedy, o)
+		}
+	}
+	if _, _, err := cluster.KubectlInput(ctx, toYAML(t, remedy), "apply", "-f", "-"); err != nil || len(remedy) != 2 {
+		t.Fatalf("applying the remedy's Role and RoleBinding (%d objects): %v", len(remedy), err)
+	}
+	for _, c := range []struct {
+		ns   string
+		want bool
+	}{{ns, true}, {otherNS, false}} {
+		attrs := authorizationv1.ResourceAttributes{Namespace: c.ns, Verb: "delete", Resource: "pods"}
+		eventually(ctx, t, 10*time.Second, "pods delete in "+c.ns+" as the remedy grants it", func(ctx context.Context) (bool, error) {
+			r, err := sa.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+				&authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}, metav1.CreateOptions{})
+			return err == nil && r.Status.Allowed == c.want, err
+		})
+	}
 }
