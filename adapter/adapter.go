@@ -61,7 +61,7 @@ func New(o Options, client kubernetes.Interface, reg prometheus.Registerer, clk 
 	if err != nil {
 		return nil, err
 	}
-	prov, err := provider.NewInstrumented(&provider.Provider{Source: st, Clock: clk}, clk, reg)
+	prov, err := provider.NewInstrumented(&provider.Provider{Source: st, Clock: clk, Namespaces: o.Namespaces}, clk, reg)
 	if err != nil {
 		return nil, err
 	}

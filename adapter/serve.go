@@ -51,7 +51,8 @@ type Server struct {
 }
 
 // NewServer builds the adapter from the lister kubeconfig (or in-cluster config) and the API
-// server around its provider, with encoded list answers cached (Adapter.BodyCache, inside the
+// server around its provider, anonymous requests refused except the probes' (refuseAnonymous),
+// with encoded list answers cached (Adapter.BodyCache, inside the
 // filter chain, after authentication and authorization) and the collection probes added to
 // /livez and /readyz.
 func NewServer(o *ServeOptions, reg prometheus.Registerer) (*Server, error) {
@@ -78,6 +79,9 @@ func NewServer(o *ServeOptions, reg prometheus.Registerer) (*Server, error) {
 	// The body cache wraps the API handler; the default chain (authn, authz, audit, ...) is
 	// then built around it, so every caller is authorized before a cached body is written.
 	srvCfg.GenericConfig.BuildHandlerChainFunc = a.BodyCache.BuildHandlerChain(srvCfg.GenericConfig.BuildHandlerChainFunc)
+	if authn := srvCfg.GenericConfig.Authentication.Authenticator; authn != nil {
+		srvCfg.GenericConfig.Authentication.Authenticator = refuseAnonymous(authn, ProbePaths)
+	}
 	srv, err := o.Base.Server()
 	if err != nil {
 		return nil, fmt.Errorf("build custom-metrics server: %w", err)

@@ -15,6 +15,9 @@ type Options struct {
 	PolicyFile string
 	// DryRun logs and counts decisions without writing anything (--dry-run).
 	DryRun bool
+	// DeleteStuckPods turns the stuck-pod remedy on (guards.deleteStuckPods) whatever the policy
+	// file says (--delete-stuck-pods): the deployment switch that also grants the pod deletion.
+	DeleteStuckPods bool
 	// LeaderElection configures the Lease that makes only one replica act.
 	LeaderElection LeaderElectionOptions
 }
@@ -54,6 +57,7 @@ func NewOptions() *Options {
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.PolicyFile, "policy", o.PolicyFile, "Path of the ScalingPolicy file (apiVersion hsds-autoscaler.io/v1alpha1).")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Log and count what the scaler would do; write nothing (no scale, no pod deletion, no Event).")
+	fs.BoolVar(&o.DeleteStuckPods, "delete-stuck-pods", o.DeleteStuckPods, "Turn the stuck-pod remedy (guards.deleteStuckPods) on whatever the policy says; needs pods delete in the target's namespace (deploy/components/stuck-pod-remedy, chart value stuckPodRemedy.enabled).")
 	le := &o.LeaderElection
 	fs.BoolVar(&le.Enabled, "leader-elect", le.Enabled, "Hold a Lease so that only one replica acts.")
 	fs.StringVar(&le.Namespace, "leader-elect-namespace", le.Namespace, "Namespace of the leader-election Lease.")
@@ -62,6 +66,14 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&le.LeaseDuration, "leader-elect-lease-duration", le.LeaseDuration, "How long non-leaders wait before taking over an unrenewed Lease.")
 	fs.DurationVar(&le.RenewDeadline, "leader-elect-renew-deadline", le.RenewDeadline, "How long the leader retries renewing before it gives up leading.")
 	fs.DurationVar(&le.RetryPeriod, "leader-elect-retry-period", le.RetryPeriod, "Interval between attempts to acquire or renew the Lease.")
+}
+
+// ControllerConfig is the policy file's controller configuration with these options applied
+// (dry-run, the stuck-pod remedy switch).
+func (o *Options) ControllerConfig(pf *PolicyFile) ControllerConfig {
+	cfg := pf.ControllerConfig(o.DryRun)
+	cfg.Guards.DeleteStuckPods = cfg.Guards.DeleteStuckPods || o.DeleteStuckPods
+	return cfg
 }
 
 // Validate returns every problem in one error.

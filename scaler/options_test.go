@@ -16,15 +16,28 @@ func TestOptionsDefaultsAndFlags(t *testing.T) {
 	}
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	o.AddFlags(fs)
-	err := fs.Parse([]string{"--policy=/p.yaml", "--dry-run", "--leader-elect-namespace=hsds", "--leader-elect-identity=me",
+	err := fs.Parse([]string{"--policy=/p.yaml", "--dry-run", "--delete-stuck-pods", "--leader-elect-namespace=hsds", "--leader-elect-identity=me",
 		"--leader-elect-lease-duration=30s", "--leader-elect-renew-deadline=20s", "--leader-elect-retry-period=4s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Options{PolicyFile: "/p.yaml", DryRun: true, LeaderElection: LeaderElectionOptions{Enabled: true, Namespace: "hsds",
+	want := &Options{PolicyFile: "/p.yaml", DryRun: true, DeleteStuckPods: true, LeaderElection: LeaderElectionOptions{Enabled: true, Namespace: "hsds",
 		Name: "hsds-autoscaler", Identity: "me", LeaseDuration: 30 * time.Second, RenewDeadline: 20 * time.Second, RetryPeriod: 4 * time.Second}}
 	if diff := cmp.Diff(want, o); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
+	}
+}
+
+// --delete-stuck-pods turns the remedy on over a policy that leaves it off; without it the policy
+// decides.
+func TestOptionsControllerConfigRemedySwitch(t *testing.T) {
+	pf := &PolicyFile{Spec: PolicySpec{Guards: DefaultGuards()}}
+	for _, tt := range []struct{ flag, policy, want bool }{{false, false, false}, {false, true, true}, {true, false, true}} {
+		o := NewOptions()
+		o.DeleteStuckPods, pf.Spec.Guards.DeleteStuckPods = tt.flag, tt.policy
+		if got := o.ControllerConfig(pf).Guards.DeleteStuckPods; got != tt.want {
+			t.Errorf("flag %v, policy %v: deleteStuckPods %v, want %v", tt.flag, tt.policy, got, tt.want)
+		}
 	}
 }
 

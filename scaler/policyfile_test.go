@@ -53,6 +53,7 @@ func TestExamplePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	minimal.Metadata.Name = "hsds"
+	minimal.Spec.Target.Namespace = "hsds" // deploy/base's HSDS namespace, where its RBAC grants the scale
 	if diff := cmp.Diff(minimal, pf); diff != "" {
 		t.Errorf("example differs from the defaults (-defaults +example):\n%s", diff)
 	}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,9 @@ type Source interface {
 type Provider struct {
 	Source Source
 	Clock  clock.PassiveClock
+	// Namespaces, when not empty, are the only namespaces answered for (the watched ones);
+	// every other namespace is "not found", whatever the store holds.
+	Namespaces []string
 
 	lastLen atomic.Int64 // size of the last list answer: preallocates the next one
 }
@@ -55,7 +59,7 @@ func (p *Provider) ListAllMetrics() []cmprovider.CustomMetricInfo {
 // GetMetricByName answers for one pod or one Deployment.
 func (p *Provider) GetMetricByName(_ context.Context, name types.NamespacedName, info cmprovider.CustomMetricInfo, metricSelector labels.Selector) (*custom_metrics.MetricValue, error) {
 	q, err := resolve(info.Metric, metricSelector)
-	if err != nil || !info.Namespaced {
+	if err != nil || !info.Namespaced || !p.answers(name.Namespace) {
 		return nil, cmprovider.NewMetricNotFoundForSelectorError(info.GroupResource, info.Metric, name.Name, metricSelector)
 	}
 	msel := metricLabelSelector(metricSelector)
@@ -86,7 +90,7 @@ func (p *Provider) GetMetricByName(_ context.Context, name types.NamespacedName,
 // left out (honest absence), never reported as zero. Deployments are served by name only.
 func (p *Provider) GetMetricBySelector(_ context.Context, namespace string, selector labels.Selector, info cmprovider.CustomMetricInfo, metricSelector labels.Selector) (*custom_metrics.MetricValueList, error) {
 	q, err := resolve(info.Metric, metricSelector)
-	if err != nil || info.GroupResource != Pods || !info.Namespaced {
+	if err != nil || info.GroupResource != Pods || !info.Namespaced || !p.answers(namespace) {
 		return nil, cmprovider.NewMetricNotFoundError(info.GroupResource, info.Metric)
 	}
 	msel := metricLabelSelector(metricSelector)
@@ -99,6 +103,11 @@ func (p *Provider) GetMetricBySelector(_ context.Context, namespace string, sele
 	})
 	p.lastLen.Store(int64(len(items)))
 	return &custom_metrics.MetricValueList{Items: items}, nil
+}
+
+// answers reports whether namespace is one the provider answers for.
+func (p *Provider) answers(namespace string) bool {
+	return len(p.Namespaces) == 0 || slices.Contains(p.Namespaces, namespace)
 }
 
 func podRef(namespace, name string) custom_metrics.ObjectReference {

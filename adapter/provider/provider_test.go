@@ -170,3 +170,22 @@ func TestListAllAndInstrumented(t *testing.T) {
 		t.Errorf("latency series = %d, want 2 (ok, and not_found under metric=other)", n)
 	}
 }
+
+// TestProviderAnswersOnlyWatchedNamespaces: with Namespaces set, another namespace is "not
+// found" for lists and single objects alike, even when the store would have an answer.
+func TestProviderAnswersOnlyWatchedNamespaces(t *testing.T) {
+	p := &provider.Provider{Source: src(), Clock: testclock.NewFakeClock(t0), Namespaces: []string{"ns", "other-hsds"}}
+	ctx := context.Background()
+	if l, err := p.GetMetricBySelector(ctx, "ns", labels.Everything(), pods(provider.MetricInFlight), labels.Everything()); err != nil || len(l.Items) == 0 {
+		t.Fatalf("watched namespace: %v, %v; want items", l, err)
+	}
+	if _, err := p.GetMetricBySelector(ctx, "kube-system", labels.Everything(), pods(provider.MetricInFlight), labels.Everything()); !apierrors.IsNotFound(err) {
+		t.Errorf("list in an unwatched namespace: err = %v, want NotFound", err)
+	}
+	if _, err := p.GetMetricByName(ctx, types.NamespacedName{Namespace: "ns", Name: "a"}, pods(provider.MetricInFlight), labels.Everything()); err != nil {
+		t.Errorf("pod in a watched namespace: %v", err)
+	}
+	if _, err := p.GetMetricByName(ctx, types.NamespacedName{Namespace: "kube-system", Name: "a"}, pods(provider.MetricInFlight), labels.Everything()); !apierrors.IsNotFound(err) {
+		t.Errorf("pod in an unwatched namespace: err = %v, want NotFound", err)
+	}
+}

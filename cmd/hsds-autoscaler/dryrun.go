@@ -129,6 +129,9 @@ func runDryRunLive(ctx context.Context, o *dryRunOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := targetWatched(pf.Spec.Target, o.adapter.Namespaces); err != nil {
+		return fmt.Errorf("policy %s: %w", o.policy, err)
+	}
 	restCfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 		&clientcmd.ClientConfigLoadingRules{ExplicitPath: o.kubeconfig, Precedence: clientcmd.NewDefaultClientConfigLoadingRules().Precedence},
 		&clientcmd.ConfigOverrides{}).ClientConfig()

@@ -51,6 +51,21 @@ spec:
 	}
 }
 
+// A target outside --hsds-namespaces is refused before anything starts: the adapter would never
+// see its pods, and the namespaced RBAC for those namespaces could not scale it.
+func TestServeRefusesTargetOutsideWatchedNamespaces(t *testing.T) {
+	p := writeFile(t, "policy.yaml", `apiVersion: hsds-autoscaler.io/v1alpha1
+kind: ScalingPolicy
+metadata: {name: x}
+spec:
+  target: {apiVersion: apps/v1, kind: Deployment, namespace: other, name: hsds}
+`)
+	_, err := execute(t, "serve", "--policy", p, "--hsds-namespaces=hsds,hsds-b", "--metrics-bind-address", "127.0.0.1:0", "--secure-port", "0")
+	if err == nil || !strings.Contains(err.Error(), `spec.target.namespace "other" is not among --hsds-namespaces [hsds hsds-b]`) {
+		t.Fatalf("err = %v, want the target's namespace refused", err)
+	}
+}
+
 func TestServeRejectsBadFlagsAllAtOnce(t *testing.T) {
 	_, err := execute(t, "serve", "--policy", "", "--metrics-bind-address", "nonsense", "--scrape-interval", "10s")
 	if err == nil {

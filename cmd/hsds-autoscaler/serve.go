@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,6 +83,9 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
 	}
+	if err := targetWatched(pf.Spec.Target, o.adapter.Adapter.Namespaces); err != nil {
+		return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
+	}
 	reg := newMetricsRegistry()
 	m, err := scaler.NewMetrics(reg)
 	if err != nil {
@@ -115,6 +119,16 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	return err
 }
 
+// targetWatched refuses a target outside the watched namespaces (none given: all are watched):
+// the adapter would never see its pods, and the namespaced RBAC shipped for those namespaces
+// would not let the scaler touch it.
+func targetWatched(t scaler.Target, namespaces []string) error {
+	if len(namespaces) == 0 || slices.Contains(namespaces, t.Namespace) {
+		return nil
+	}
+	return fmt.Errorf("spec.target.namespace %q is not among --hsds-namespaces %v", t.Namespace, namespaces)
+}
+
 // newMetricsRegistry is the registry of serve's /metrics with the Go runtime, process and build
 // collectors; the adapter and the scaler add theirs.
 func newMetricsRegistry() *prometheus.Registry {
@@ -138,7 +152,7 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec 
 	defer live.Close()
 	deps := live.Deps(a.Store, rec, m)
 	deps.Fresh = a.Loop.NextRound
-	ctrl, err := scaler.NewController(pf.ControllerConfig(o.scaler.DryRun), deps)
+	ctrl, err := scaler.NewController(o.scaler.ControllerConfig(pf), deps)
 	if err != nil {
 		return err
 	}

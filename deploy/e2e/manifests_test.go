@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
@@ -145,6 +146,7 @@ func serverDryRun(ctx context.Context, t *testing.T, objs []unstructured.Unstruc
 			t.Fatal(err)
 		}
 	}
+	createForeignNamespaces(ctx, t, objs, namespaces)
 	stdout, stderr, err := cluster.KubectlInput(ctx, toYAML(t, objs), "apply", "--dry-run=server", "-f", "-")
 	if err != nil {
 		t.Fatal(err)
@@ -157,12 +159,33 @@ func serverDryRun(ctx context.Context, t *testing.T, objs []unstructured.Unstruc
 	}
 }
 
+// createForeignNamespaces creates, for the test, the namespaces objs put objects in without
+// creating them: the user's HSDS namespace, where deploy/base's Roles go.
+func createForeignNamespaces(ctx context.Context, t *testing.T, objs, namespaces []unstructured.Unstructured) {
+	t.Helper()
+	own := map[string]bool{}
+	for _, n := range namespaces {
+		own[n.GetName()] = true
+	}
+	for _, o := range objs {
+		ns := o.GetNamespace()
+		if ns == "" || own[ns] {
+			continue
+		}
+		own[ns] = true
+		if n, err := cluster.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil || n.DeletionTimestamp != nil {
+			createNamespace(ctx, t, ns)
+		}
+	}
+}
+
 // TestScenario1ManifestsServerDryRun: every manifest in deploy/ (and the Helm chart, rendered
 // in each TLS mode) is accepted by the real kube-apiserver (schema, defaulting, admission including Pod Security) without being stored.
 func TestScenario1ManifestsServerDryRun(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	root := repoRoot(t)
 	builds, components := kustomizations(t, root)
+	createNamespace(ctx, t, baseHSDSNamespace) // once for every subtest: base's Roles go there
 	for _, want := range []string{"deploy/base", "deploy/examples/hsds", "deploy/examples/hsds-proxy", "deploy/examples/hpa"} {
 		if !slices.Contains(builds, want) {
 			t.Errorf("kustomization %s not found (have %v)", want, builds)

@@ -11,16 +11,19 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// The identity deploy/base runs hsds-autoscaler as (serviceaccount.yaml, rbac.yaml).
+// The identity deploy/base runs hsds-autoscaler as (serviceaccount.yaml, rbac.yaml), and the HSDS
+// namespace its Roles grant (the policy's target is the Deployment hsds there).
 const (
-	rbacNamespace = "hsds-autoscaler"
-	rbacUser      = "system:serviceaccount:" + rbacNamespace + ":hsds-autoscaler"
+	baseHSDSNamespace = "hsds"
+	rbacNamespace     = "hsds-autoscaler"
+	rbacUser          = "system:serviceaccount:" + rbacNamespace + ":hsds-autoscaler"
 )
 
 // rbacKinds are the objects of deploy/base that grant the service its rights; the rest (the
@@ -115,13 +118,19 @@ func checkServeScalesUp(ctx context.Context, t *testing.T, w *workload, l *load,
 }
 
 // TestDeployRBACSufficesForServe runs serve as deploy/base's ServiceAccount with deploy/base's
-// RBAC and nothing more (the other scenarios run it as the cluster admin): the grants are exactly
-// the listed ones, and leader election in the service's namespace, the pod and HPA watches, the
-// scale subresource, Events, and the custom-metrics API's delegated authentication and
-// authorization all work with them, without one "forbidden" in serve's log.
+// RBAC and nothing more (the other scenarios run it as the cluster admin), on base's HSDS
+// namespace and target (hsds/hsds): the grants are exactly the listed ones, and leader election
+// in the service's namespace, the pod and HPA watches, the scale subresource, Events, and the
+// custom-metrics API's delegated authentication and authorization all work with them, without one
+// "forbidden" in serve's log. Another Deployment's scale, in the same namespace or another, is
+// refused by the API server.
 func TestDeployRBACSufficesForServe(t *testing.T) {
 	ctx := testContext(t, 3*time.Minute)
-	const ns = "e2e-rbac"
+	const ns, otherNS = baseHSDSNamespace, "e2e-rbac-other"
+	w := newWorkload(ctx, t, ns, 1, nil) // the namespace first: base's Roles go there
+	createDeployment(ctx, t, ns, "web", 0)
+	createNamespace(ctx, t, otherNS)
+	createDeployment(ctx, t, otherNS, "hsds", 0)
 	applyBaseRBAC(ctx, t)
 	kubeconfig, _ := impersonatingKubeconfig(t, rbacNamespace, "hsds-autoscaler")
 
@@ -133,20 +142,32 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWorkload(ctx, t, ns, 1, nil)
+	scale := func(ns, verb, name string) authorizationv1.ResourceAttributes {
+		return authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: "apps", Resource: "deployments", Subresource: "scale", Name: name}
+	}
 	for _, c := range []struct {
 		attrs authorizationv1.ResourceAttributes
 		want  bool
 	}{
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "watch", Resource: "pods"}, true},
-		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "apps", Resource: "deployments", Subresource: "scale"}, true},
+		{scale(ns, "get", "hsds"), true},
+		{scale(ns, "update", "hsds"), true},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "list", Group: "autoscaling", Resource: "horizontalpodautoscalers"}, true},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "events"}, true},
 		{authorizationv1.ResourceAttributes{Namespace: rbacNamespace, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "create", Group: "authorization.k8s.io", Resource: "subjectaccessreviews"}, true},
 		{authorizationv1.ResourceAttributes{Namespace: "kube-system", Verb: "get", Resource: "configmaps", Name: "extension-apiserver-authentication"}, true},
-		// Least privilege: no pod deletion (opt-in remedy, docs/operations.md), no writes to the
-		// Deployment itself, no Secrets, no Leases outside its namespace.
+		// Least privilege: only the target's scale (not another Deployment's, here or elsewhere),
+		// nothing outside the HSDS namespace, no pod deletion (opt-in remedy,
+		// deploy/components/stuck-pod-remedy), no writes to the Deployment itself, no Secrets, no
+		// Leases outside its namespace.
+		{scale(ns, "update", "web"), false},
+		{scale(ns, "update", ""), false},
+		{scale(otherNS, "update", "hsds"), false},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "apps", Resource: "statefulsets", Subresource: "scale", Name: "hsds"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: otherNS, Verb: "list", Resource: "pods"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "list", Resource: "pods"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: otherNS, Verb: "create", Resource: "events"}, false},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "delete", Resource: "pods"}, false},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "apps", Resource: "deployments"}, false},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "watch", Group: "autoscaling", Resource: "horizontalpodautoscalers"}, false},
@@ -159,8 +180,19 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 			t.Fatal(err)
 		}
 		if r.Status.Allowed != c.want {
-			t.Errorf("%s may %s %s/%s %s in %q: %v, want %v (%s)", rbacUser, c.attrs.Verb, c.attrs.Group, c.attrs.Resource,
-				c.attrs.Subresource, c.attrs.Namespace, r.Status.Allowed, c.want, r.Status.Reason)
+			t.Errorf("%s may %s %s/%s %s %q in %q: %v, want %v (%s)", rbacUser, c.attrs.Verb, c.attrs.Group, c.attrs.Resource,
+				c.attrs.Subresource, c.attrs.Name, c.attrs.Namespace, r.Status.Allowed, c.want, r.Status.Reason)
+		}
+	}
+	// The same, for real: the API server refuses the ServiceAccount another Deployment's scale.
+	for _, d := range []struct{ ns, name string }{{ns, "web"}, {otherNS, "hsds"}} {
+		sc, err := cluster.Client.AppsV1().Deployments(d.ns).GetScale(ctx, d.name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Spec.Replicas = 3
+		if _, err := sa.AppsV1().Deployments(d.ns).UpdateScale(ctx, d.name, sc, metav1.UpdateOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("%s updating the scale of %s/%s: %v, want 403 Forbidden", rbacUser, d.ns, d.name, err)
 		}
 	}
 	if t.Failed() {
@@ -173,4 +205,26 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 	waitLeader(ctx, t, rbacNamespace, "rbac-test", 30*time.Second)
 	registerAdapter(ctx, t, ns, s)
 	checkServeScalesUp(ctx, t, w, l, s, rbacUser)
+
+	// The stuck-pod remedy's switch adds pod deletion in the HSDS namespace, and nowhere else.
+	var remedy []unstructured.Unstructured
+	for _, o := range decodeObjects(t, render(ctx, t, "deploy/examples/stuck-pod-remedy")) {
+		if rbacKinds[o.GetKind()] && o.GetName() == "hsds-autoscaler-stuck-pod-remedy" {
+			remedy = append(remedy, o)
+		}
+	}
+	if _, _, err := cluster.KubectlInput(ctx, toYAML(t, remedy), "apply", "-f", "-"); err != nil || len(remedy) != 2 {
+		t.Fatalf("applying the remedy's Role and RoleBinding (%d objects): %v", len(remedy), err)
+	}
+	for _, c := range []struct {
+		ns   string
+		want bool
+	}{{ns, true}, {otherNS, false}} {
+		attrs := authorizationv1.ResourceAttributes{Namespace: c.ns, Verb: "delete", Resource: "pods"}
+		eventually(ctx, t, 10*time.Second, "pods delete in "+c.ns+" as the remedy grants it", func(ctx context.Context) (bool, error) {
+			r, err := sa.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+				&authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}, metav1.CreateOptions{})
+			return err == nil && r.Status.Allowed == c.want, err
+		})
+	}
 }

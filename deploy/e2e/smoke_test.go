@@ -11,6 +11,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -21,9 +22,19 @@ import (
 func createNamespace(ctx context.Context, t *testing.T, name string) {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	// A namespace of the same name still terminating (an earlier test's, e.g. deploy/base's HSDS
+	// namespace hsds) is waited out; one in use is an error.
+	eventually(ctx, t, time.Minute, "namespace "+name+" created", func(ctx context.Context) (bool, error) {
+		_, err := cluster.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+		if !apierrors.IsAlreadyExists(err) {
+			return err == nil, err
+		}
+		old, err := cluster.Client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		if err == nil && old.DeletionTimestamp == nil {
+			return false, fmt.Errorf("namespace %s exists and is not being deleted", name)
+		}
+		return false, nil
+	})
 	t.Cleanup(func() {
 		_ = cluster.Client.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
 	})

@@ -68,6 +68,79 @@ func TestCertManagerRendersTheComponent(t *testing.T) {
 	diffObjects(t, kustomize(t, "deploy/examples/cert-manager"), got)
 }
 
+// TestStuckPodRemedyRendersTheComponent: stuckPodRemedy.enabled=true renders deploy/base with
+// the stuck-pod-remedy component (deploy/examples/stuck-pod-remedy): --delete-stuck-pods and the
+// Role to delete pods in the target's namespace.
+func TestStuckPodRemedyRendersTheComponent(t *testing.T) {
+	diffObjects(t, kustomize(t, "deploy/examples/stuck-pod-remedy"), render(t, Release, "--set", "stuckPodRemedy.enabled=true"))
+}
+
+// TestRBACFollowsNamespacesAndTarget: one Role per watched namespace, the scale grant only in the
+// target's, for the target's name and kind (also when the target comes from policy.file); with
+// no namespaces, reading is cluster-wide and the scale grant still names the target only.
+func TestRBACFollowsNamespacesAndTarget(t *testing.T) {
+	scaleRule := func(t *testing.T, objs []unstructured.Unstructured, kind, ns, name string) []any {
+		t.Helper()
+		r := find(t, objs, kind, name)
+		if r.GetNamespace() != ns {
+			t.Errorf("%s %s in namespace %q, want %q", kind, name, r.GetNamespace(), ns)
+		}
+		rules, _, _ := unstructured.NestedSlice(r.Object, "rules")
+		var scale []any
+		for _, x := range rules {
+			if res, _ := x.(map[string]any)["resources"].([]any); len(res) == 1 && strings.HasSuffix(res[0].(string), "/scale") {
+				scale = append(scale, x)
+			}
+		}
+		return scale
+	}
+	rule := func(group, resource, name string) []any {
+		return []any{map[string]any{"apiGroups": []any{group}, "resources": []any{resource}, "resourceNames": []any{name}, "verbs": []any{"get", "update"}}}
+	}
+	t.Run("two namespaces", func(t *testing.T) {
+		objs := render(t, Release, "--set", "hsds.namespaces={data,store},policy.target.namespace=store,policy.target.kind=StatefulSet,policy.target.name=hsds-dn")
+		roles := 0
+		for _, o := range objs {
+			if o.GetKind() == "ClusterRole" && o.GetName() == Release {
+				t.Errorf("ClusterRole %s rendered with hsds.namespaces set", Release)
+			}
+			if o.GetKind() == "Role" && o.GetName() == Release {
+				roles++
+				var want []any
+				if o.GetNamespace() == "store" {
+					want = rule("apps", "statefulsets/scale", "hsds-dn")
+				}
+				if diff := cmp.Diff(want, scaleRule(t, []unstructured.Unstructured{o}, "Role", o.GetNamespace(), Release)); diff != "" {
+					t.Errorf("scale rules in %s (-want +got):\n%s", o.GetNamespace(), diff)
+				}
+			}
+		}
+		if roles != 2 {
+			t.Errorf("%d Roles %s, want one per namespace", roles, Release)
+		}
+	})
+	t.Run("every namespace", func(t *testing.T) {
+		objs := render(t, Release, "--set", "hsds.namespaces=null")
+		if got := scaleRule(t, objs, "ClusterRole", "", Release); len(got) != 0 {
+			t.Errorf("ClusterRole grants scale: %v", got)
+		}
+		if diff := cmp.Diff(rule("apps", "deployments/scale", "hsds"), scaleRule(t, objs, "Role", "hsds", Release+"-scale")); diff != "" {
+			t.Errorf("scale Role (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("target from policy.file", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "p.yaml")
+		doc := "apiVersion: hsds-autoscaler.io/v1alpha1\nkind: ScalingPolicy\nmetadata: {name: x}\nspec:\n  target: {apiVersion: apps/v1, kind: Deployment, namespace: hsds, name: store}\n"
+		if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		objs := render(t, Release, "--set-file", "policy.file="+file)
+		if diff := cmp.Diff(rule("apps", "deployments/scale", "store"), scaleRule(t, objs, "Role", "hsds", Release)); diff != "" {
+			t.Errorf("scale rule (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // TestPolicyFileVerbatim: policy.file puts a whole ScalingPolicy file into the ConfigMap byte
 // for byte (deploy/base's ConfigMap holds deploy/policy/hsds-policy.yaml), and a changed policy
 // changes the pod template's checksum, so the pods roll.
@@ -190,6 +263,10 @@ func TestValues(t *testing.T) {
 					if o.GetNamespace() != "kube-system" {
 						t.Errorf("%s in %q, want kube-system", key(o), o.GetNamespace())
 					}
+				case (o.GetKind() == "Role" || o.GetKind() == "RoleBinding") && o.GetName() == Release:
+					if o.GetNamespace() != "hsds" { // the HSDS namespace's grants stay there
+						t.Errorf("%s in %q, want hsds", key(o), o.GetNamespace())
+					}
 				case o.GetNamespace() != "" && o.GetNamespace() != "ops":
 					t.Errorf("%s not in the release namespace ops", key(o))
 				}
@@ -286,7 +363,8 @@ func TestBadValuesRefused(t *testing.T) {
 		{"tls.certManager.duration=90d", "/tls/certManager/duration"},
 		{"extraArgs={verbose}", "/extraArgs/0"},
 		{"policy.target.kind=", "/policy/target/kind"},
-		{"hsds.namespaces={hsds}", `policy.target.namespace "default" is not among hsds.namespaces`},
+		{"hsds.namespaces={data}", `policy.target.namespace "hsds" is not among hsds.namespaces`},
+		{"stuckPodRemedy.enabled=yes", "/stuckPodRemedy/enabled"},
 	} {
 		t.Run(c.set, func(t *testing.T) {
 			_, err := template(t, Release, "--set", c.set)

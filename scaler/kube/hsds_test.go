@@ -23,6 +23,7 @@ func TestControllerWithHSDSPolicy(t *testing.T) {
 	}
 	r := newKubeRig(t, false)
 	r.cfg = pf.ControllerConfig(false)
+	r.cfg.Target.Namespace = "default" // the rig's fake cluster holds default/hsds
 	r.deps.Recommender = rec
 	c := r.controller(t)
 	var first scaler.Outcome

@@ -63,6 +63,24 @@ form). */}}
 {{- end }}
 {{- end }}
 
+{{/* The policy's spec.target as YAML: from policy.file when set, else policy.target. The
+namespaced RBAC grants resizing this object only. */}}
+{{- define "hsds-autoscaler.target" -}}
+{{- $t := .Values.policy.target }}
+{{- if .Values.policy.file }}
+{{- $t = (.Values.policy.file | fromYaml).spec.target }}
+{{- if not $t }}
+{{- fail "policy.file has no spec.target: the chart grants resizing the policy's target only" }}
+{{- end }}
+{{- end }}
+{{- with .Values.hsds.namespaces }}
+{{- if not (has $t.namespace .) }}
+{{- fail (printf "policy.target.namespace %q is not among hsds.namespaces %v: the adapter would not see the target's pods" $t.namespace .) }}
+{{- end }}
+{{- end }}
+{{- toYaml $t }}
+{{- end }}
+
 {{/* The ScalingPolicy file: policy.file verbatim, else built from policy.target, selector,
 policy and guards (absent fields take the code's defaults, docs/policy.md). */}}
 {{- define "hsds-autoscaler.policyFile" -}}
@@ -70,11 +88,6 @@ policy and guards (absent fields take the code's defaults, docs/policy.md). */}}
 {{- .Values.policy.file }}
 {{- else }}
 {{- $p := .Values.policy }}
-{{- with .Values.hsds.namespaces }}
-{{- if not (has $p.target.namespace .) }}
-{{- fail (printf "policy.target.namespace %q is not among hsds.namespaces %v: the adapter would not see the target's pods" $p.target.namespace .) }}
-{{- end }}
-{{- end }}
 {{- $spec := dict "target" $p.target }}
 {{- with $p.selector }}{{ $_ := set $spec "selector" . }}{{ end }}
 {{- with $p.policy }}{{ $_ := set $spec "policy" . }}{{ end }}
