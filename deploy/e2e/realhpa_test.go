@@ -48,7 +48,9 @@ func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
 		startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, nil))...)
 	}
 	rec := w.record(t)
-	time.Sleep(10 * time.Second)
+	// A scaler that has just started holds every change for guards.settle (it cannot know when
+	// the last rescale was); in operation it has long been running, so the step comes after that.
+	time.Sleep(max(10*time.Second, realSettle+5*time.Second))
 	step := rec.arm()
 	_, failedBefore := l.outcome()
 	reqBefore, _ := l.outcome()

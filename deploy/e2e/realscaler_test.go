@@ -37,12 +37,16 @@ const (
 // out of overload; before it also held every change (when the policy had a settleTime of its own
 // beside a 3 s guard) the scaler flapped 3 -> 2 -> 3 after 3.3 s, with dwellUp 20 s after 20.3 s
 // (docs/e2e.md, "Real pods").
+// realSettle is the real-pod policy's guards.settle.
+const realSettle = 20 * time.Second
+
 func realPolicy(t *testing.T, ns string, policy, guards map[string]any) string {
+	t.Helper()
 	p := map[string]any{"maxReplicas": 3, "podCapacity": 120, "scaleDownUtilization": 0.45, "dwellUp": "30s", "dwellDown": "30s"}
 	for k, v := range policy {
 		p[k] = v
 	}
-	g := map[string]any{"settle": "20s"}
+	g := map[string]any{"settle": realSettle.String()}
 	for k, v := range guards {
 		g[k] = v
 	}
