@@ -190,12 +190,12 @@ func (g *Generator) Run(ctx context.Context, duration time.Duration, rate func(e
 		}
 		r := rate(elapsed)
 		if r <= 0 {
-			if !sleep(ctx, 100*time.Millisecond) {
+			if !Sleep(ctx, 100*time.Millisecond) {
 				break
 			}
 			continue
 		}
-		if !sleep(ctx, time.Duration(g.expo()/r*float64(time.Second))) {
+		if !Sleep(ctx, time.Duration(g.expo()/r*float64(time.Second))) {
 			break
 		}
 		select {
@@ -264,7 +264,7 @@ func (g *Generator) do(ctx context.Context, req Request, target string) {
 		if g.cfg.Retry.HonourRetryAfter && retryAfter > 0 {
 			wait = retryAfter
 		}
-		if !sleep(ctx, wait) {
+		if !Sleep(ctx, wait) {
 			break
 		}
 	}
@@ -303,8 +303,8 @@ func (g *Generator) attempt(ctx context.Context, req Request, target string) (in
 	return rsp.StatusCode, ra
 }
 
-// sleep waits d or until ctx ends; it reports whether the full wait passed.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx ends; it reports whether the full wait passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}

@@ -302,27 +302,9 @@ func checkPodIPsManaged(ctx context.Context, t *testing.T, ns, name string) {
 // trip between pods over the bridge.
 func readThroughOtherPod(ctx context.Context, t *testing.T, a, b *fakekubelet.Pod) {
 	t.Helper()
-	steps := []struct{ url, body string }{
-		{a.SNURL + "/?domain=/home", `{"folder":true}`},
-		{a.SNURL + "/?domain=/home/load.h5", ""},
-		{a.SNURL + "/acls/default?domain=/home/load.h5", `{"read":true}`},
-	}
-	for _, s := range steps {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.url, strings.NewReader(s.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.SetBasicAuth("admin", "admin")
-		req.Close = true
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-			t.Fatalf("PUT %s: %d", s.url, resp.StatusCode)
-		}
-	}
+	hsdsDo(ctx, t, http.MethodPut, a.SNURL+"/?domain=/home", `{"folder":true}`, nil)
+	hsdsDo(ctx, t, http.MethodPut, a.SNURL+"/?domain=/home/load.h5", "", nil)
+	hsdsDo(ctx, t, http.MethodPut, a.SNURL+"/acls/default?domain=/home/load.h5", `{"read":true}`, nil)
 	if _, err := get(ctx, b.SNURL+"/?domain=/home/load.h5"); err != nil {
 		t.Fatalf("domain GET through the other pod: %v", err)
 	}

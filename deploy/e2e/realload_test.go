@@ -88,7 +88,7 @@ func (l *realLoad) run(ctx context.Context, wg *sync.WaitGroup) {
 	for ctx.Err() == nil {
 		r := l.get()
 		if r <= 0 {
-			sleepCtx(ctx, 100*time.Millisecond)
+			loadgen.Sleep(ctx, 100*time.Millisecond)
 			continue
 		}
 		l.mu.Lock()
@@ -103,7 +103,7 @@ func (l *realLoad) run(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		d := l.domains[l.rng.IntN(len(l.domains))]
 		l.mu.Unlock()
-		if !sleepCtx(ctx, gap) {
+		if !loadgen.Sleep(ctx, gap) {
 			return
 		}
 		select {
@@ -151,7 +151,7 @@ func (l *realLoad) do(ctx context.Context, d hsdsDomain, kind int) {
 			}
 		}
 		l.mu.Unlock()
-		if final || !sleepCtx(ctx, l.retry.Backoff(try+1)) {
+		if final || !loadgen.Sleep(ctx, l.retry.Backoff(try+1)) {
 			return
 		}
 	}
@@ -214,7 +214,7 @@ func (l *realLoad) waitServed(ctx context.Context, timeout time.Duration) (time.
 		if ok := count(as, http.StatusOK); len(as) > 0 && 2*ok > len(as) {
 			return now, true
 		}
-		sleepCtx(ctx, 200*time.Millisecond)
+		loadgen.Sleep(ctx, 200*time.Millisecond)
 	}
 	return time.Now(), false
 }
@@ -267,20 +267,6 @@ func formatCodes(m map[string]int) string {
 		return "-"
 	}
 	return strings.Join(parts, " ")
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // createDomains writes realDomains domains under /home/real through sn, each with a 1-D dataset of
