@@ -52,7 +52,7 @@ type Cluster struct {
 	apiserverArgs []string
 
 	mu      sync.Mutex
-	procs   map[string]*process
+	procs   map[string]*Process
 	stopped bool
 }
 
@@ -70,7 +70,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the cluster directory: %w", err)
 	}
-	c := &Cluster{Dir: dir, Binaries: bins, cfg: cfg, procs: map[string]*process{}}
+	c := &Cluster{Dir: dir, Binaries: bins, cfg: cfg, procs: map[string]*Process{}}
 	if err := c.start(ctx); err != nil {
 		return nil, errors.Join(err, c.Stop())
 	}
@@ -152,7 +152,7 @@ func randomToken() (string, error) {
 // launch starts one component and waits for healthy to succeed.
 func (c *Cluster) launch(ctx context.Context, name, bin string, args []string, healthy func(context.Context) error) error {
 	fmt.Fprintf(c.cfg.progress(), ">>> starting %s\n", name)
-	p, err := startProcess(name, bin, args, c.path(name+".log"))
+	p, err := StartProcess(name, bin, args, nil, c.path(name+".log"))
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (c *Cluster) launch(ctx context.Context, name, bin string, args []string, h
 }
 
 // waitHealthy polls healthy every 100 ms until it succeeds, the process exits, or timeout.
-func waitHealthy(ctx context.Context, p *process, timeout time.Duration, healthy func(context.Context) error) error {
+func waitHealthy(ctx context.Context, p *Process, timeout time.Duration, healthy func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -182,11 +182,11 @@ func waitHealthy(ctx context.Context, p *process, timeout time.Duration, healthy
 			return nil
 		}
 		select {
-		case <-p.done:
-			return p.exitError()
+		case <-p.Done():
+			return p.ExitError()
 		case <-ctx.Done():
 			return fmt.Errorf("%s not healthy after %s (last check: %w); last log lines:\n%s",
-				p.name, timeout, last, tailFile(p.logPath, tailLines))
+				p.name, timeout, last, TailFile(p.logPath, tailLines))
 		case <-tick.C:
 		}
 	}
@@ -204,7 +204,7 @@ func (c *Cluster) Stop() error {
 	var errs []error
 	for _, name := range []string{ComponentControllerManager, ComponentAPIServer, ComponentEtcd} {
 		if p := c.procs[name]; p != nil {
-			errs = append(errs, p.stop(c.cfg.StopTimeout))
+			errs = append(errs, p.Stop(c.cfg.StopTimeout))
 		}
 	}
 	if c.cfg.Keep {
@@ -224,7 +224,7 @@ func (c *Cluster) RestartAPIServer(ctx context.Context) error {
 	if stopped {
 		return errors.New("cluster is stopped")
 	}
-	if err := old.stop(c.cfg.StopTimeout); err != nil {
+	if err := old.Stop(c.cfg.StopTimeout); err != nil {
 		return fmt.Errorf("stopping kube-apiserver: %w", err)
 	}
 	return c.launch(ctx, ComponentAPIServer, c.Binaries.APIServer, c.apiserverArgs, c.apiserverReady)
@@ -234,7 +234,7 @@ func (c *Cluster) RestartAPIServer(ctx context.Context) error {
 func (c *Cluster) LogPath(component string) string { return c.path(component + ".log") }
 
 // LogTail returns the last n lines of a component's log.
-func (c *Cluster) LogTail(component string, n int) string { return tailFile(c.LogPath(component), n) }
+func (c *Cluster) LogTail(component string, n int) string { return TailFile(c.LogPath(component), n) }
 
 // AdminToken is the bearer token of the admin user (system:masters).
 func (c *Cluster) AdminToken() string { return c.adminToken }

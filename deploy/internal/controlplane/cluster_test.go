@@ -46,11 +46,11 @@ func TestStartInvalidConfig(t *testing.T) {
 
 func TestStopIdempotent(t *testing.T) {
 	dir := t.TempDir()
-	p, err := startProcess("sleeper", "/bin/sh", []string{"-c", "exec sleep 30"}, filepath.Join(dir, "s.log"))
+	p, err := StartProcess("sleeper", "/bin/sh", []string{"-c", "exec sleep 30"}, nil, filepath.Join(dir, "s.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{Dir: filepath.Join(dir, "cluster"), cfg: DefaultConfig(), procs: map[string]*process{ComponentEtcd: p}}
+	c := &Cluster{Dir: filepath.Join(dir, "cluster"), cfg: DefaultConfig(), procs: map[string]*Process{ComponentEtcd: p}}
 	if err := os.Mkdir(c.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestStopIdempotent(t *testing.T) {
 			t.Fatalf("Stop #%d: %v", i+1, err)
 		}
 	}
-	if !p.exited() {
+	if !p.Exited() {
 		t.Error("process still running after Stop")
 	}
 	if _, err := os.Stat(c.Dir); !os.IsNotExist(err) {

@@ -42,24 +42,24 @@ func TestProcessStopKillsGroup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			pidFile := filepath.Join(dir, "child.pid")
-			p, err := startProcess("sh", "/bin/sh", []string{"-c", tt.script, "sh", pidFile}, filepath.Join(dir, "sh.log"))
+			p, err := StartProcess("sh", "/bin/sh", []string{"-c", tt.script, "sh", pidFile}, nil, filepath.Join(dir, "sh.log"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { _ = p.stop(time.Second) })
+			t.Cleanup(func() { _ = p.Stop(time.Second) })
 			child := readPID(t, pidFile)
 			start := time.Now()
-			if err := p.stop(200 * time.Millisecond); err != nil {
+			if err := p.Stop(200 * time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
 			if took := time.Since(start); took < tt.want {
 				t.Errorf("stop took %s, want at least %s", took, tt.want)
 			}
-			if !p.exited() {
+			if !p.Exited() {
 				t.Error("process not reaped after stop")
 			}
 			waitGone(t, child)
-			if err := p.stop(time.Millisecond); err != nil {
+			if err := p.Stop(time.Millisecond); err != nil {
 				t.Errorf("second stop = %v, want nil", err)
 			}
 		})
@@ -89,7 +89,7 @@ func isZombie(pid int) bool {
 
 func TestWaitHealthyReportsEarlyExitWithLog(t *testing.T) {
 	dir := t.TempDir()
-	p, err := startProcess("failing", "/bin/sh", []string{"-c", "echo boom-line; exit 3"}, filepath.Join(dir, "f.log"))
+	p, err := StartProcess("failing", "/bin/sh", []string{"-c", "echo boom-line; exit 3"}, nil, filepath.Join(dir, "f.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +102,11 @@ func TestWaitHealthyReportsEarlyExitWithLog(t *testing.T) {
 
 func TestWaitHealthyTimeout(t *testing.T) {
 	dir := t.TempDir()
-	p, err := startProcess("sleeper", "/bin/sh", []string{"-c", "echo started; exec sleep 30"}, filepath.Join(dir, "s.log"))
+	p, err := StartProcess("sleeper", "/bin/sh", []string{"-c", "echo started; exec sleep 30"}, nil, filepath.Join(dir, "s.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = p.stop(time.Second) })
+	t.Cleanup(func() { _ = p.Stop(time.Second) })
 	never := func(context.Context) error { return errors.New("still starting") }
 	err = waitHealthy(context.Background(), p, 300*time.Millisecond, never)
 	if err == nil || !strings.Contains(err.Error(), "still starting") || !strings.Contains(err.Error(), "not healthy") {

@@ -154,10 +154,10 @@ func TestStopProcsKillsAfterGrace(t *testing.T) {
 	if took := time.Since(start); took < 300*time.Millisecond || took > 5*time.Second {
 		t.Errorf("stopProcs took %s, want about the grace (300ms)", took)
 	}
-	if !stubborn.exited() || !polite.exited() {
+	if !stubborn.Exited() || !polite.Exited() {
 		t.Error("a process survived")
 	}
-	if err := polite.exitError(); !strings.Contains(err.Error(), "polite exited") {
+	if err := polite.ExitError(); !strings.Contains(err.Error(), "polite exited") {
 		t.Errorf("exitError() = %v", err)
 	}
 }

@@ -68,7 +68,7 @@ func (p *Pod) PIDs() []int {
 	}
 	var pids []int
 	for _, q := range p.real.procs.all() {
-		pids = append(pids, q.pid())
+		pids = append(pids, q.PID())
 	}
 	return pids
 }
@@ -81,7 +81,7 @@ func (p *Pod) Logs(lines int) string {
 	}
 	var b strings.Builder
 	for _, q := range p.real.procs.all() {
-		fmt.Fprintf(&b, "--- %s %s (%s)\n%s\n", p.Name, q.name, q.log, tail(q.log, lines))
+		fmt.Fprintf(&b, "--- %s %s (%s)\n%s\n", p.Name, q.Name(), q.LogPath(), controlplane.TailFile(q.LogPath(), lines))
 	}
 	return b.String()
 }
