@@ -44,5 +44,8 @@ func (e *EWMA) Update(t time.Time, v float64) {
 	e.last = t
 }
 
+// Last is the time of the update that last moved the average (zero before the first).
+func (e *EWMA) Last() time.Time { return e.last }
+
 // Value is the current average; ok is false before the first update.
 func (e *EWMA) Value() (v float64, ok bool) { return e.value, e.set }

@@ -1,0 +1,51 @@
+package heuristics
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLearnedRoundTrip(t *testing.T) {
+	h, err := NewHSDS(DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.Learned(); ok {
+		t.Fatal("a new policy reports learned figures")
+	}
+	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	if err := h.Restore(Learned{PodCapacity: 18.5, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	l, ok := h.Learned()
+	if !ok || l.PodCapacity != 18.5 || !l.At.Equal(at) {
+		t.Fatalf("Learned after Restore = %+v, %v; want 18.5 at %v", l, ok, at)
+	}
+	// A second Restore does not overwrite what the policy holds.
+	if err := h.Restore(Learned{PodCapacity: 3, At: at.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := h.Learned(); l.PodCapacity != 18.5 {
+		t.Fatalf("second Restore replaced the capacity: %v", l.PodCapacity)
+	}
+}
+
+func TestLearnedRefusesGarbage(t *testing.T) {
+	h, _ := NewHSDS(DefaultPolicy())
+	for _, l := range []Learned{
+		{PodCapacity: math.NaN(), At: time.Unix(1, 0)},
+		{PodCapacity: math.Inf(1), At: time.Unix(1, 0)},
+		{PodCapacity: -1, At: time.Unix(1, 0)},
+		{PodCapacity: 5},
+	} {
+		err := h.Restore(l)
+		if err == nil || !strings.Contains(err.Error(), "restore learned state") {
+			t.Errorf("Restore(%+v) = %v, want an error", l, err)
+		}
+	}
+	if _, ok := h.Learned(); ok {
+		t.Fatal("a refused Restore left figures behind")
+	}
+}
