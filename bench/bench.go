@@ -39,6 +39,9 @@ type Config struct {
 	// Lambdas are the frontier DP's λ sweep (pod-seconds one expected failure is worth; default
 	// frontier.DefaultLambdas). Every fixed replica count is in the frontier whatever they are.
 	Lambdas []float64
+	// SkipFrontier replays the policies only (no frontier schedules, so no goal (c)): a quick
+	// comparison while working on a policy; the figures of record come with the frontier.
+	SkipFrontier bool
 	// Scenario is the simulated cluster.
 	Scenario sim.Scenario
 	// ScenarioFile, when set, is decoded (strict YAML/JSON, over the defaults) into Scenario by
@@ -105,6 +108,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.seedArgs, "seeds", nil, "random seeds, each replays every trace (comma- or space-separated; default 1)")
 	fs.StringSliceVar(&c.shapeArgs, "shapes", nil, "generated shapes replayed besides the traces, or none (default all but ramp)")
 	fs.Float64SliceVar(&c.Lambdas, "lambdas", c.Lambdas, "frontier DP λ sweep: pod-seconds one expected failure is worth")
+	fs.BoolVar(&c.SkipFrontier, "skip-frontier", c.SkipFrontier, "replay the policies only: no frontier schedules and no goal (c) (quick comparisons)")
 	fs.StringVar(&c.OutDir, "out", c.OutDir, "output directory for report.json, report.md and plots")
 	fs.IntVar(&c.Parallel, "parallel", c.Parallel, "replays run at once")
 	c.Scenario.AddFlags(fs)

@@ -118,6 +118,10 @@ func planReplays(cfg Config, traces []replayTrace) ([]replayPlan, []report.Measu
 			if err != nil {
 				return nil, nil, fmt.Errorf("trace %s: %w", t.info.Trace, err)
 			}
+			if cfg.SkipFrontier {
+				plans = append(plans, p)
+				continue
+			}
 			if p.frontier, err = frontier.Schedules(prob, timing(sc, p.initial), cfg.Lambdas); err != nil {
 				return nil, nil, fmt.Errorf("trace %s: %w", t.info.Trace, err)
 			}

@@ -21,6 +21,7 @@ const (
 	EventReasonHPAConflict        = "HPAConflict"
 	EventReasonPodStuckNotReady   = "PodStuckNotReady"
 	EventReasonStuckPodDeleted    = "StuckPodDeleted"
+	EventReasonStuckPodAdded      = "PodAddedForStuck"
 )
 
 // event records an Event unless in dry-run (an Event is a write too) or there is no sink.
@@ -64,7 +65,8 @@ func (c *Controller) refuseHPA(o *Outcome, hpas []string) {
 	klog.V(2).InfoS("Holding: HPA conflict", "target", c.cfg.Target.String(), "hpas", hpas)
 }
 
-// handleStuck tracks pods stuck not READY, reports newly stuck ones and runs the opt-in remedy.
+// handleStuck tracks pods stuck not READY, reports newly stuck ones and runs the remedy: the
+// opt-in deletion here, or asks the guards (Outcome.addPod) for one more pod.
 func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heuristics.PodSample, now time.Time) {
 	g := c.cfg.Guards
 	c.notReadySince = trackNotReady(c.notReadySince, pods, now)
@@ -76,7 +78,7 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 			continue
 		}
 		since := now.Sub(c.notReadySince[name]).Round(time.Second)
-		msg := fmt.Sprintf("pod %s is Running but its HSDS node has not been READY for %s (threshold %s); scaling does not fix this, restarting the pod does", name, since, g.StuckNotReady.Duration)
+		msg := fmt.Sprintf("pod %s is Running but its HSDS node has not been READY for %s (threshold %s); %s", name, since, g.StuckNotReady.Duration, remedyText(g))
 		klog.InfoS("Pod stuck not READY", "target", c.cfg.Target.String(), "pod", name, "for", since)
 		c.event(c.cfg.Target.Ref(), EventWarning, EventReasonPodStuckNotReady, msg)
 		c.event(ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: c.cfg.Target.Namespace, Name: name}, EventWarning, EventReasonPodStuckNotReady, msg)
@@ -86,10 +88,29 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 		return
 	}
 	o.Guards = append(o.Guards, GuardStuckNotReady)
-	if !g.DeleteStuckPods {
-		return
+	switch {
+	case g.DeleteStuckPods:
+		c.deleteStuck(ctx, o, now)
+	case g.AddPodForStuck:
+		o.addPod = addPodDue(o.Stuck, c.lastAdd, now, g.StuckRemedyInterval.Duration)
 	}
-	name, ok := pickStuckToDelete(o.Stuck, c.lastDelete, now, g.StuckDeleteInterval.Duration)
+}
+
+// remedyText tells the reader of a PodStuckNotReady Event what happens next.
+func remedyText(g Guards) string {
+	switch {
+	case g.DeleteStuckPods:
+		return "the remedy deletes it (guards.deleteStuckPods)"
+	case g.AddPodForStuck:
+		return "the remedy adds one pod, a change of the pod set that releases a node stuck WAITING on HSDS 0.9.x (guards.addPodForStuck)"
+	default:
+		return "no remedy is on: restarting the pod or any change of the pod set releases it"
+	}
+}
+
+// deleteStuck deletes the first stuck pod, at most one per StuckRemedyInterval.
+func (c *Controller) deleteStuck(ctx context.Context, o *Outcome, now time.Time) {
+	name, ok := pickStuckToDelete(o.Stuck, c.lastDelete, now, c.cfg.Guards.StuckRemedyInterval.Duration)
 	if !ok {
 		return
 	}
@@ -107,6 +128,20 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 	o.DeletedPod, c.lastChange = name, now // a new pod reshuffles the HSDS roster: settle again
 	c.event(c.cfg.Target.Ref(), EventWarning, EventReasonStuckPodDeleted, fmt.Sprintf("deleted pod %s, stuck not READY (guards.deleteStuckPods)", name))
 	klog.InfoS("Deleted stuck pod", "target", c.cfg.Target.String(), "pod", name)
+}
+
+// noteAddedPod records a pod added for stuck pods once the write is done.
+func (c *Controller) noteAddedPod(o *Outcome, now time.Time) {
+	if o.Reason != ReasonStuckAddPod || o.Desired <= o.Current || (!o.Acted && !o.DryRun) {
+		return
+	}
+	o.AddedPod = true
+	c.lastAdd = addRecord{at: now, stuck: slices.Clone(o.Stuck)}
+	if o.DryRun {
+		return
+	}
+	c.event(c.cfg.Target.Ref(), EventWarning, EventReasonStuckPodAdded,
+		fmt.Sprintf("added a pod (%d -> %d) to release stuck pod(s) %s (guards.addPodForStuck)", o.Current, o.Desired, strings.Join(o.Stuck, ", ")))
 }
 
 // reportWaiting emits WaitingForCapacity when the pending guard starts holding a scale-up or the

@@ -23,10 +23,19 @@ type Guards struct {
 	PendingTimeout heuristics.Duration `json:"pendingTimeout"`
 	// StuckNotReady is how long a Running pod may stay not READY before it is reported stuck.
 	StuckNotReady heuristics.Duration `json:"stuckNotReady"`
-	// DeleteStuckPods enables the remedy: delete a stuck pod (one at a time).
+	// AddPodForStuck is the remedy that needs no permission beyond the scale subresource: when a
+	// pod is stuck, add one pod (any change of the pod set releases a node stuck WAITING on HSDS
+	// 0.9.4, ../shared/real-hsds/k8s.md; the policy drains the extra pod when the load allows).
+	// It waits for the settle time and for Pending pods (those are changes of the pod set too),
+	// never goes above maxReplicas, and repeats for the same stuck pods only after
+	// StuckRemedyInterval (a pod that a change does not release is not HSDS issue 423).
+	AddPodForStuck bool `json:"addPodForStuck"`
+	// DeleteStuckPods enables the opt-in remedy: delete a stuck pod (one at a time; needs pods
+	// delete). When on, it replaces AddPodForStuck.
 	DeleteStuckPods bool `json:"deleteStuckPods"`
-	// StuckDeleteInterval is the least time between two deletions of stuck pods.
-	StuckDeleteInterval heuristics.Duration `json:"stuckDeleteInterval"`
+	// StuckRemedyInterval is the least time between two remedies (deletions, or added pods for
+	// the same stuck pods).
+	StuckRemedyInterval heuristics.Duration `json:"stuckRemedyInterval"`
 	// MaxSampleAge is the one sample-age limit: a pod whose figures are older is not Fresh (its
 	// figures count for nothing in the policy), and a Running one that is not Fresh holds every
 	// scale-down (stale-data guard).
@@ -41,9 +50,10 @@ func DefaultGuards() Guards {
 		Tick:                heuristics.D(time.Second),
 		Settle:              heuristics.D(50 * time.Second),
 		PendingTimeout:      heuristics.D(5 * time.Minute),
-		StuckNotReady:       heuristics.D(10 * time.Minute),
+		StuckNotReady:       heuristics.D(60 * time.Second),
+		AddPodForStuck:      true,
 		DeleteStuckPods:     false,
-		StuckDeleteInterval: heuristics.D(10 * time.Minute),
+		StuckRemedyInterval: heuristics.D(5 * time.Minute),
 		MaxSampleAge:        heuristics.D(60 * time.Second),
 		HPACheckInterval:    heuristics.D(15 * time.Second),
 	}
@@ -55,7 +65,7 @@ func (g Guards) validate(path string) []error {
 	positive := []struct {
 		name string
 		d    heuristics.Duration
-	}{{"tick", g.Tick}, {"stuckNotReady", g.StuckNotReady}, {"stuckDeleteInterval", g.StuckDeleteInterval}, {"maxSampleAge", g.MaxSampleAge}}
+	}{{"tick", g.Tick}, {"stuckNotReady", g.StuckNotReady}, {"stuckRemedyInterval", g.StuckRemedyInterval}, {"maxSampleAge", g.MaxSampleAge}}
 	for _, f := range positive {
 		if f.d.Duration <= 0 {
 			errs = append(errs, fmt.Errorf("%s.%s: must be > 0, got %s", path, f.name, f.d.Duration))

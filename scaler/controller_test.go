@@ -3,6 +3,7 @@ package scaler
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -294,7 +295,7 @@ func TestStepStuckPods(t *testing.T) {
 	r := newRig(t, cfg, want(3))
 	r.pods.pods[0].NodeState = "WAITING"
 	r.pods.pods[1].NodeState = "WAITING"
-	o := r.stepFor(t, 10*time.Minute)
+	o := r.stepFor(t, time.Minute)
 	if len(o.Stuck) != 0 {
 		t.Fatalf("stuck before the threshold: %v", o.Stuck)
 	}
@@ -310,8 +311,11 @@ func TestStepStuckPods(t *testing.T) {
 	if diff := cmp.Diff(wantEvents, r.events.reasons()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
+	if len(r.scales.writes) != 0 {
+		t.Fatalf("with deleteStuckPods on, no pod is added: writes %v", r.scales.writes)
+	}
 	r.clock.Step(time.Second)
-	r.stepFor(t, 9*time.Minute) // rate limit: no second deletion yet
+	r.stepFor(t, 4*time.Minute) // rate limit: no second deletion yet
 	if len(r.deleter.deleted) != 1 {
 		t.Fatalf("rate limit broken: %v", r.deleter.deleted)
 	}
@@ -321,6 +325,83 @@ func TestStepStuckPods(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(r.c.deps.Metrics.stuck.WithLabelValues("default/hsds")); got != 2 {
 		t.Errorf("stuck_pods = %v, want 2", got)
+	}
+}
+
+// TestStepStuckAddsPod: the default remedy adds one pod after stuckNotReady, once per occurrence;
+// the same stuck pods get another only after stuckRemedyInterval; a new stuck pod gets one at
+// once; never above maxReplicas; never while settling.
+func TestStepStuckAddsPod(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxReplicas = 5
+	r := newRig(t, cfg, hold())
+	r.pods.pods[0].NodeState = "WAITING"
+	if o := r.stepFor(t, 59*time.Second); len(o.Stuck) != 0 || len(r.scales.writes) != 0 {
+		t.Fatalf("before the threshold: stuck %v, writes %v", o.Stuck, r.scales.writes)
+	}
+	r.clock.Step(time.Second)
+	o := r.step(t)
+	if !o.AddedPod || o.Reason != ReasonStuckAddPod || o.Desired != 4 {
+		t.Fatalf("at 60 s: want one pod added (3 -> 4, reason %s), got %+v", ReasonStuckAddPod, o)
+	}
+	if diff := cmp.Diff([]write{{3, 4}}, r.scales.writes); diff != "" {
+		t.Fatalf("writes (-want +got):\n%s", diff)
+	}
+	if got := testutil.ToFloat64(r.c.deps.Metrics.stuckAdded.WithLabelValues("default/hsds")); got != 1 {
+		t.Errorf("stuck_pods_added_total = %v, want 1", got)
+	}
+	if !slices.Contains(r.events.reasons(), "Deployment/hsds:"+EventReasonStuckPodAdded) {
+		t.Errorf("no %s event: %v", EventReasonStuckPodAdded, r.events.reasons())
+	}
+	// The fake pod "a" is never released: no second pod for it within the interval.
+	r.clock.Step(time.Second)
+	r.stepFor(t, 4*time.Minute)
+	if len(r.scales.writes) != 1 {
+		t.Fatalf("the same stuck pod got another pod within stuckRemedyInterval: writes %v", r.scales.writes)
+	}
+	r.stepFor(t, time.Minute)
+	if diff := cmp.Diff([]write{{3, 4}, {4, 5}}, r.scales.writes); diff != "" {
+		t.Fatalf("after the interval (-want +got):\n%s", diff)
+	}
+	// At maxReplicas: reported, never above the bound.
+	r.stepFor(t, 10*time.Minute)
+	if len(r.scales.writes) != 2 || r.scales.scale.SpecReplicas != 5 {
+		t.Fatalf("above maxReplicas: writes %v", r.scales.writes)
+	}
+}
+
+// TestStepStuckAddsPodForNewOccurrence: a pod stuck after the last addition (the one the added pod
+// left) is not the same occurrence: it gets its pod at once, after the settle time.
+func TestStepStuckAddsPodForNewOccurrence(t *testing.T) {
+	cfg := testConfig()
+	r := newRig(t, cfg, hold())
+	r.pods.pods[0].NodeState = "WAITING"
+	r.stepFor(t, 61*time.Second)
+	if diff := cmp.Diff([]write{{3, 4}}, r.scales.writes); diff != "" {
+		t.Fatalf("writes (-want +got):\n%s", diff)
+	}
+	r.pods.pods[0].NodeState = "READY" // released by the change
+	r.pods.pods[1].NodeState = "WAITING"
+	r.clock.Step(time.Second)
+	r.stepFor(t, 40*time.Second) // stuck for 40 s: not yet
+	if len(r.scales.writes) != 1 {
+		t.Fatalf("before the threshold: writes %v", r.scales.writes)
+	}
+	r.stepFor(t, 21*time.Second)
+	if diff := cmp.Diff([]write{{3, 4}, {4, 5}}, r.scales.writes); diff != "" {
+		t.Fatalf("a new stuck pod waited for the interval (-want +got):\n%s", diff)
+	}
+}
+
+// TestStepStuckAddPodOff: with addPodForStuck off and no deletion, stuck pods are only reported.
+func TestStepStuckAddPodOff(t *testing.T) {
+	cfg := testConfig()
+	cfg.Guards.AddPodForStuck = false
+	r := newRig(t, cfg, hold())
+	r.pods.pods[0].NodeState = "WAITING"
+	o := r.stepFor(t, 5*time.Minute)
+	if len(o.Stuck) != 1 || len(r.scales.writes) != 0 || len(r.deleter.deleted) != 0 {
+		t.Fatalf("remedy off: stuck %v, writes %v, deletes %v", o.Stuck, r.scales.writes, r.deleter.deleted)
 	}
 }
 

@@ -39,7 +39,7 @@ func TestDocsListEveryMetric(t *testing.T) {
 	r.c.deps.Metrics = m
 	m.SetLeader(true)
 	m.actuationError("default/hsds", "get-scale")
-	m.observe("default/hsds", Outcome{DryRun: true, Direction: "up", DeletedPod: "x", Reason: "r"})
+	m.observe("default/hsds", Outcome{DryRun: true, Direction: "up", DeletedPod: "x", AddedPod: true, Reason: "r"})
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -85,14 +85,14 @@ func TestDocsListEveryFlagGuardAndEvent(t *testing.T) {
 			t.Errorf("guard %s not documented", g)
 		}
 	}
-	for _, r := range []string{EventReasonRescaled, EventReasonScaleFailed, EventReasonWaitingForCapacity, EventReasonHPAConflict, EventReasonPodStuckNotReady, EventReasonStuckPodDeleted} {
+	for _, r := range []string{EventReasonRescaled, EventReasonScaleFailed, EventReasonWaitingForCapacity, EventReasonHPAConflict, EventReasonPodStuckNotReady, EventReasonStuckPodDeleted, EventReasonStuckPodAdded} {
 		if !strings.Contains(doc, "| `"+r+"` |") {
 			t.Errorf("event reason %s not in the events table", r)
 		}
 	}
 	g := DefaultGuards()
 	for name, d := range map[string]heuristics.Duration{"hpaCheckInterval": g.HPACheckInterval, "stuckNotReady": g.StuckNotReady,
-		"stuckDeleteInterval": g.StuckDeleteInterval, "settle": g.Settle, "pendingTimeout": g.PendingTimeout,
+		"stuckRemedyInterval": g.StuckRemedyInterval, "settle": g.Settle, "pendingTimeout": g.PendingTimeout,
 		"maxSampleAge": g.MaxSampleAge} {
 		want := "`" + name + "` (" + shortDuration(d.Duration) + ")"
 		if !strings.Contains(doc, want) {

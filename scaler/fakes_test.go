@@ -119,6 +119,13 @@ func want(n int32) *fakeRecommender {
 	}}
 }
 
+// hold returns a recommender that always wants the current count (a policy with nothing to do).
+func hold() *fakeRecommender {
+	return &fakeRecommender{fn: func(s heuristics.Snapshot) heuristics.Decision {
+		return heuristics.Decision{Valid: true, Replicas: s.SpecReplicas, Reason: "fake", Message: "holds"}
+	}}
+}
+
 func (f *fakeRecommender) calls() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

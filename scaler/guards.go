@@ -1,6 +1,7 @@
 package scaler
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -14,8 +15,11 @@ import (
 //  2. (snapshot) 503s of pods that are not READY count as not_ready (never overload) and such
 //     pods are not capacity (sanitizePod); this changes the Snapshot the recommender sees, it
 //     holds nothing.
-//  3. GuardStuckNotReady: pods Running but not READY for longer than a threshold are reported
-//     (and, opt-in, deleted one at a time); it holds nothing by itself.
+//  3. GuardStuckNotReady: pods Running but not READY for longer than a threshold are reported,
+//     and a remedy runs: one more pod (guards.addPodForStuck, the default: when the guarded
+//     recommendation changes nothing it becomes current+1 within the bounds, reason
+//     ReasonStuckAddPod, and the settle and pending guards still hold it; a change the policy
+//     wants either way changes the pod set too) or, opt-in, a deletion one at a time.
 //  4. GuardBounds: the recommendation is clamped to [min, max].
 //  5. GuardStaleData: no scale-down while any running pod's figures are missing or old.
 //  6. GuardSettling: no change while the last rescale settles.
@@ -28,6 +32,10 @@ const (
 	GuardSettling      = "settling"
 	GuardPendingPods   = "pending-pods"
 )
+
+// ReasonStuckAddPod is the Outcome reason of a scale-up by one pod that the stuck-pod remedy
+// asked for (guards.addPodForStuck).
+const ReasonStuckAddPod = "stuck-add-pod"
 
 // AllGuards lists every guard name in the order they apply.
 var AllGuards = [...]string{GuardHPAConflict, GuardStuckNotReady, GuardBounds, GuardStaleData, GuardSettling, GuardPendingPods}
@@ -144,6 +152,8 @@ type guardInput struct {
 	Stale       bool
 	Settling    bool
 	PendingHold bool
+	// AddPod asks for one pod more than Current (the stuck-pod remedy), within Max.
+	AddPod bool
 }
 
 // guardResult is the replica count to write and which guards changed or held it.
@@ -173,6 +183,10 @@ func applyGuards(in guardInput) guardResult {
 	}
 	if desired < in.Current && in.Stale {
 		hold(GuardStaleData)
+	}
+	// A change either way releases stuck nodes; one more pod only when nothing else changes.
+	if in.AddPod && desired == in.Current && in.Current < in.Max {
+		desired, reason = in.Current+1, ReasonStuckAddPod
 	}
 	if desired != in.Current && in.Settling {
 		hold(GuardSettling)
@@ -211,6 +225,30 @@ func stuckPods(since map[string]time.Time, now time.Time, threshold time.Duratio
 	}
 	sort.Strings(out)
 	return out
+}
+
+// addRecord is the last pod added for stuck pods: when, and which pods were stuck then.
+type addRecord struct {
+	at    time.Time
+	stuck []string
+}
+
+// addPodDue reports whether the remedy may add a pod for the stuck pods now: when it never has, when
+// the interval has passed, or when none of the pods stuck now was stuck at the last addition (that
+// one released its pods; this is a new occurrence, e.g. left by the pod it added).
+func addPodDue(stuck []string, last addRecord, now time.Time, interval time.Duration) bool {
+	if len(stuck) == 0 {
+		return false
+	}
+	if last.at.IsZero() || now.Sub(last.at) >= interval {
+		return true
+	}
+	for _, name := range stuck {
+		if slices.Contains(last.stuck, name) {
+			return false
+		}
+	}
+	return true
 }
 
 // pickStuckToDelete chooses the stuck pod to delete now, if any: the first in order, and only

@@ -201,6 +201,22 @@ func TestApplyGuards(t *testing.T) {
 			guardResult{Desired: 3, Reason: GuardPendingPods, Active: []string{GuardPendingPods}}},
 		{"pending lets down through", guardInput{Current: 6, Recommended: rec(4), Min: 1, Max: 10, PendingHold: true},
 			guardResult{Desired: 4, Reason: "rec"}},
+		{"stuck: one pod added when nothing changes", guardInput{Current: 3, Recommended: rec(3), Min: 1, Max: 10, AddPod: true},
+			guardResult{Desired: 4, Reason: ReasonStuckAddPod}},
+		{"stuck: added when an invalid decision holds", guardInput{Current: 3, Recommended: heuristics.Decision{Reason: "no-data"}, Min: 1, Max: 10, AddPod: true},
+			guardResult{Desired: 4, Reason: ReasonStuckAddPod}},
+		{"stuck: added when stale data holds a scale-down", guardInput{Current: 5, Recommended: rec(3), Min: 1, Max: 10, Stale: true, AddPod: true},
+			guardResult{Desired: 6, Reason: ReasonStuckAddPod, Active: []string{GuardStaleData}}},
+		{"stuck: a wanted scale-down is change enough", guardInput{Current: 5, Recommended: rec(4), Min: 1, Max: 10, AddPod: true},
+			guardResult{Desired: 4, Reason: "rec"}},
+		{"stuck: a wanted scale-up is not raised", guardInput{Current: 3, Recommended: rec(5), Min: 1, Max: 10, AddPod: true},
+			guardResult{Desired: 5, Reason: "rec"}},
+		{"stuck: never above max", guardInput{Current: 10, Recommended: rec(10), Min: 1, Max: 10, AddPod: true},
+			guardResult{Desired: 10, Reason: "rec"}},
+		{"stuck: settling holds the added pod", guardInput{Current: 3, Recommended: rec(3), Min: 1, Max: 10, Settling: true, AddPod: true},
+			guardResult{Desired: 3, Reason: GuardSettling, Active: []string{GuardSettling}}},
+		{"stuck: pending pods hold the added pod", guardInput{Current: 3, Recommended: rec(3), Min: 1, Max: 10, PendingHold: true, AddPod: true},
+			guardResult{Desired: 3, Reason: GuardPendingPods, Active: []string{GuardPendingPods}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

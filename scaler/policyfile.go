@@ -180,8 +180,9 @@ func (pf *PolicyFile) problems(target TargetRule) []error {
 // movedFields are the policy file fields that moved, with where to: each rule has one owner
 // (docs/policy.md, "Who owns what"), so the policy's copies of the scaler's settings are gone.
 var movedFields = map[string]string{
-	"spec.policy.settleTime":   "moved to spec.guards.settle (one settle time, owned by the scaler; default 50s)",
-	"spec.policy.maxSampleAge": "moved to spec.guards.maxSampleAge (one sample-age limit, owned by the scaler; default 60s)",
+	"spec.policy.settleTime":          "moved to spec.guards.settle (one settle time, owned by the scaler; default 50s)",
+	"spec.policy.maxSampleAge":        "moved to spec.guards.maxSampleAge (one sample-age limit, owned by the scaler; default 60s)",
+	"spec.guards.stuckDeleteInterval": "renamed spec.guards.stuckRemedyInterval (it also spaces the pods addPodForStuck adds; default 5m)",
 }
 
 // explainMoved replaces the "unknown field" problem of a moved field with one that says where it

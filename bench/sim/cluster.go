@@ -57,7 +57,7 @@ func (s *Sim) newPod(t float64) *pod {
 }
 
 // setReplicas is what the Deployment controller does with a new spec.replicas: create Pending
-// pods, or delete pods in ReplicaSet order (unscheduled, then not started, then newest).
+// pods, or delete pods in ReplicaSet order (unscheduled, not started, not Ready, then newest).
 func (s *Sim) setReplicas(to int32) {
 	t := s.Seconds()
 	if to != s.spec {
@@ -86,16 +86,21 @@ func (s *Sim) removePod(i int) {
 }
 
 // victim is the index of the pod a ReplicaSet deletes first: unscheduled, then scheduled but
-// not started, then started; newest first within each group.
+// not started, then started but not Ready (a stuck pod), then Ready; newest first within each
+// group (the ReplicaSet controller's ranking, k8s.io/kubernetes pkg/controller ActivePods: not
+// assigned < assigned, Pending < Running, not ready < ready, ..., newer < older).
 func (s *Sim) victim() int {
+	t := s.Seconds()
 	rank := func(p *pod) int {
 		switch {
 		case p.node == nil:
 			return 0
 		case !p.started():
 			return 1
+		case !s.podReady(p, t):
+			return 2
 		}
-		return 2
+		return 3
 	}
 	best := len(s.pods) - 1
 	for i := len(s.pods) - 1; i >= 0; i-- {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,15 +145,45 @@ func TestStuckWaiting(t *testing.T) {
 	if got := stuck.counts.total() - before; got != 0 {
 		t.Errorf("stuck pod got %d attempts after its readiness probe failed", got)
 	}
-	// Any change of the pod set releases it: here the newest pod leaves.
+	// A scale-down removes it first (the ReplicaSet deletes pods that are not Ready first).
 	s.SetSpec(3)
-	if stuck.stuck() || s.stuckPods != 0 {
-		t.Errorf("still stuck after the pod set changed")
+	if slices.Contains(s.pods, stuck) {
+		t.Errorf("scale-down 4 -> 3 kept the stuck pod (not Ready) and removed a Ready one")
+	}
+	if s.stuckPods != 0 {
+		t.Errorf("still %d stuck after the pod set changed", s.stuckPods)
 	}
 	b = mark(s)
 	run(s, 30)
 	if in := mark(s).since(b); in.notReady+in.upstream != 0 {
 		t.Errorf("503s after the release: %+v", in)
+	}
+}
+
+// k8s.md: any change of the pod set releases a stuck pod, also one that adds a pod (the default
+// remedy guards.addPodForStuck relies on it).
+func TestStuckReleasedByScaleUp(t *testing.T) {
+	sc := oneKey("kubernetes")
+	sc.Rescale.StuckChance = 1
+	sc.PodsPerNode = 8
+	s := newSim(t, sc, constLoad(80), 3)
+	run(s, 20)
+	s.SetSpec(4)
+	run(s, sc.StartupSeconds+0.5)
+	if s.stuckPods != 1 {
+		t.Fatalf("%d stuck pods after a scale-up with StuckChance 1, want 1", s.stuckPods)
+	}
+	var stuck *pod
+	for _, p := range s.endpoints {
+		if p.stuck() {
+			stuck = p
+		}
+	}
+	s.sc.Rescale.StuckChance = 0
+	s.SetSpec(5)
+	run(s, sc.StartupSeconds+0.5)
+	if stuck.stuck() || s.stuckPods != 0 {
+		t.Errorf("the pod stuck by the first start is still stuck after another pod started")
 	}
 }
 

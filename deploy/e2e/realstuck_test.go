@@ -36,7 +36,7 @@ func TestRealStuckWaitingReportedAndReleased(t *testing.T) {
 	scaleTo(ctx, t, ns, 3)
 	scaled := time.Now()
 	pol := realPolicy(t, ns, map[string]any{"minReplicas": 3, "maxReplicas": 3},
-		map[string]any{"stuckNotReady": "20s", "deleteStuckPods": true, "stuckDeleteInterval": "60s"})
+		map[string]any{"stuckNotReady": "20s", "deleteStuckPods": true, "stuckRemedyInterval": "60s"})
 	s := startServe(t, "serve", serveArgs(ns, pol)...)
 	eventually(ctx, t, 30*time.Second, "the third pod's IP published", func(context.Context) (bool, error) {
 		return len(w.kubelet.Pods()) == 3 || podIPs(ctx, ns) == 3, nil
