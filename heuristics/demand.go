@@ -22,7 +22,8 @@ type Signals struct {
 	RejectRatio float64
 	// Offered is the retry-discounted unique demand (req/s), see UniqueDemand.
 	Offered float64
-	// Utilization is sum(in-flight) / sum(limit) over capacity pods; ok false when none.
+	// Utilization is sum(in-flight) / sum(limit) over capacity pods, each net of the policy's
+	// BackgroundTasks; ok false when none.
 	Utilization   float64
 	UtilizationOK bool
 	// Overloaded is true when overload 503s exceed both thresholds (and not settling).
@@ -65,8 +66,9 @@ func Measure(snap Snapshot, p Policy) Signals {
 		if isCapacity(*pod) && pod.Limit > 0 {
 			s.Capacity++
 			if f, ok := podInFlight(*pod); ok {
+				f, l := netOfBackground(f, pod.Limit, p.BackgroundTasks)
 				inFlight += f
-				limit += pod.Limit
+				limit += l
 			}
 		}
 	}
@@ -97,6 +99,17 @@ func podInFlight(pod PodSample) (float64, bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// netOfBackground takes the SN's own background tasks off an in-flight figure and its limit: what
+// is left is the load requests put on the gate, against the room they have. A limit that the
+// background tasks would use up entirely is left as it is (a misconfiguration, not a reason to
+// divide by zero).
+func netOfBackground(inFlight, limit, background float64) (float64, float64) {
+	if background <= 0 || limit <= background {
+		return inFlight, limit
+	}
+	return math.Max(0, inFlight-background), limit - background
 }
 
 // overload503 is the overload 503 rate a pod's figures support. An exact source's is taken as it

@@ -115,7 +115,8 @@ func TestMeasure(t *testing.T) {
 	want := Signals{
 		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 1, Pending: 1,
 		Attempts: 104, Served: 84, Overload503: 10, NotReady503: 6, Upstream503: 4,
-		RejectRatio: 20.0 / 104, Utilization: 0.8, UtilizationOK: true, Overloaded: true,
+		// Utilization net of the 2 background tasks: (80-2)/(100-2) on each capacity pod.
+		RejectRatio: 20.0 / 104, Utilization: 78.0 / 98, UtilizationOK: true, Overloaded: true,
 	}
 	want.Offered = UniqueDemand(104, 20.0/104, p.RetriableShare, p.ClientRetries)
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
@@ -134,6 +135,33 @@ func TestMeasure(t *testing.T) {
 	trickle := uniform(3, podLoad{inFlight: 10, limit: 100, rate: 1, rej: ByCause{Overload: 0.1}}, now)
 	if s := Measure(trickle, p); s.Overloaded {
 		t.Error("0.3 503/s cluster-wide (below overloadMinRate 0.5) counted as overload")
+	}
+}
+
+// TestBackgroundTasks: the SN's own tasks (2 on HSDS 0.9.4) are no load: an idle pod is at
+// utilization 0, and with max_task_count 10 four in-flight tasks (2 background, one request's 2)
+// are 2/8, not 4/10 (the real-pod e2e's floor, docs/e2e.md finding 1).
+func TestBackgroundTasks(t *testing.T) {
+	now := at(100)
+	p := testPolicy()
+	for _, tc := range []struct {
+		name             string
+		inFlight, limit  float64
+		background, want float64
+	}{
+		{"idle SN", 2, 10, 2, 0},
+		{"one request, limit 10", 4, 10, 2, 2.0 / 8},
+		{"below the background figure", 1, 10, 2, 0},
+		{"no discount", 4, 10, 0, 0.4},
+		{"limit not above the background: left as it is", 2, 2, 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p.BackgroundTasks = tc.background
+			s := Measure(uniform(2, podLoad{inFlight: tc.inFlight, limit: tc.limit, rate: 5}, now), p)
+			if !s.UtilizationOK || math.Abs(s.Utilization-tc.want) > 1e-12 {
+				t.Errorf("utilization %g (ok %t), want %g", s.Utilization, s.UtilizationOK, tc.want)
+			}
+		})
 	}
 }
 
@@ -182,8 +210,9 @@ func TestMeasure09xFigures(t *testing.T) {
 		wantUtil              float64
 		wantUtilOK, wantPress bool
 	}{
-		{"gate near its limit corroborates the 503s", inexact(12, false, 20, 10), 10, 0, 1.2, true, true},
-		{"task sample far under the limit: no pressure", inexact(3, false, 20, 10), 0, 10, 0.3, true, false},
+		// Utilization net of the 2 background tasks: (12-2)/(10-2), (3-2)/(10-2).
+		{"gate near its limit corroborates the 503s", inexact(12, false, 20, 10), 10, 0, 10.0 / 8, true, true},
+		{"task sample far under the limit: no pressure", inexact(3, false, 20, 10), 0, 10, 1.0 / 8, true, false},
 		{"no current task figure: no pressure, and no utilization figure while requests arrive", inexact(0, true, 20, 10), 0, 10, 0, false, false},
 		{"no current task figure and no request in the window: idle, utilization 0", inexact(0, true, 0, 0), 0, 0, 0, true, false},
 	}

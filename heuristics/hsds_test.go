@@ -298,8 +298,9 @@ func TestHSDSCapacityLearning(t *testing.T) {
 		want   float64
 		wantOK bool
 	}{
-		// Smoothed utilization 0.8 once the 60 s short window is full: 10 / 0.8 = 12.5.
-		{"busy for longer than the short window", every(0, 90, 1, func(now time.Time) Snapshot { return uniform(4, busy, now) }), 12.5, true},
+		// Smoothed utilization (80-2)/(100-2) (net of the 2 background tasks) once the 60 s short
+		// window is full: 10 / (78/98) = 12.56.
+		{"busy for longer than the short window", every(0, 90, 1, func(now time.Time) Snapshot { return uniform(4, busy, now) }), 10 * 98.0 / 78, true},
 		{"busy, but less history than the short window", every(0, 30, 1, func(now time.Time) Snapshot { return uniform(4, busy, now) }), 0, false},
 		// One in-flight reading of 0.8 among readings of 0.1: the smoothed utilization stays
 		// below capacityLearnUtilization (0.5), so the spike is not read as capacity.

@@ -31,6 +31,12 @@ type Policy struct {
 	// much of ShortWindow.
 	OverloadSustain Duration `json:"overloadSustain"`
 
+	// BackgroundTasks is how many tasks an SN holds with no request at all (HSDS 0.9.4: 2, its own
+	// asyncio tasks, measured; docs/hsds.md). They are taken off each pod's in-flight figure and its
+	// limit before utilization is computed: they are no load, and with a small max_task_count they
+	// would hold utilization above scaleDownUtilization for good.
+	BackgroundTasks float64 `json:"backgroundTasks"`
+
 	// TargetUtilization is the in-flight / limit figure the proportional rule sizes for;
 	// it acts only above ScaleUpUtilization or below ScaleDownUtilization (the hysteresis band).
 	TargetUtilization    float64 `json:"targetUtilization"`
@@ -87,6 +93,7 @@ func DefaultPolicy() Policy {
 		OverloadRatio:            0.01,
 		OverloadMinRate:          0.5,
 		OverloadSustain:          D(15 * time.Second),
+		BackgroundTasks:          2,
 		TargetUtilization:        0.6,
 		ScaleUpUtilization:       0.8,
 		ScaleDownUtilization:     0.4,
@@ -171,6 +178,9 @@ func (p Policy) validateFractions() []error {
 	if !(p.ScaleDownUtilization < p.TargetUtilization && p.TargetUtilization < p.ScaleUpUtilization) {
 		errs = append(errs, fmt.Errorf("targetUtilization: need scaleDownUtilization (%g) < targetUtilization (%g) < scaleUpUtilization (%g)",
 			p.ScaleDownUtilization, p.TargetUtilization, p.ScaleUpUtilization))
+	}
+	if !(p.BackgroundTasks >= 0 && p.BackgroundTasks <= 1000) {
+		errs = append(errs, fmt.Errorf("backgroundTasks: must be in [0, 1000], got %g", p.BackgroundTasks))
 	}
 	if p.OverloadMinRate < 0 || p.OverloadMinRate != p.OverloadMinRate {
 		errs = append(errs, fmt.Errorf("overloadMinRate: must be >= 0, got %g", p.OverloadMinRate))
