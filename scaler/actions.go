@@ -21,7 +21,7 @@ const (
 	EventReasonHPAConflict        = "HPAConflict"
 	EventReasonPodStuckNotReady   = "PodStuckNotReady"
 	EventReasonStuckPodDeleted    = "StuckPodDeleted"
-	EventReasonStuckPodAdded      = "PodAddedForStuck"
+	EventReasonStuckRelease       = "RescaledForStuck"
 )
 
 // event records an Event unless in dry-run (an Event is a write too) or there is no sink.
@@ -66,7 +66,7 @@ func (c *Controller) refuseHPA(o *Outcome, hpas []string) {
 }
 
 // handleStuck tracks pods stuck not READY, reports newly stuck ones and runs the remedy: the
-// opt-in deletion here, or asks the guards (Outcome.addPod) for one more pod.
+// opt-in deletion here, or asks the guards (Outcome.release) to change the pod set by one pod.
 func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heuristics.PodSample, now time.Time) {
 	g := c.cfg.Guards
 	c.notReadySince = trackNotReady(c.notReadySince, pods, now)
@@ -91,8 +91,8 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 	switch {
 	case g.DeleteStuckPods:
 		c.deleteStuck(ctx, o, now)
-	case g.AddPodForStuck:
-		o.addPod = addPodDue(o.Stuck, c.lastAdd, now, g.StuckRemedyInterval.Duration)
+	case g.ReleaseStuck:
+		o.release = releaseDue(o.Stuck, c.lastRelease, now, g.StuckRemedyInterval.Duration)
 	}
 }
 
@@ -101,8 +101,8 @@ func remedyText(g Guards) string {
 	switch {
 	case g.DeleteStuckPods:
 		return "the remedy deletes it (guards.deleteStuckPods)"
-	case g.AddPodForStuck:
-		return "the remedy adds one pod, a change of the pod set that releases a node stuck WAITING on HSDS 0.9.x (guards.addPodForStuck)"
+	case g.ReleaseStuck:
+		return "the remedy changes the pod set by one pod, which releases a node stuck WAITING on HSDS 0.9.x (guards.releaseStuck)"
 	default:
 		return "no remedy is on: restarting the pod or any change of the pod set releases it"
 	}
@@ -130,18 +130,18 @@ func (c *Controller) deleteStuck(ctx context.Context, o *Outcome, now time.Time)
 	klog.InfoS("Deleted stuck pod", "target", c.cfg.Target.String(), "pod", name)
 }
 
-// noteAddedPod records a pod added for stuck pods once the write is done.
-func (c *Controller) noteAddedPod(o *Outcome, now time.Time) {
-	if o.Reason != ReasonStuckAddPod || o.Desired <= o.Current || (!o.Acted && !o.DryRun) {
+// noteRelease records a change made to release stuck pods once the write is done.
+func (c *Controller) noteRelease(o *Outcome, now time.Time) {
+	if o.Reason != ReasonStuckRelease || (!o.Acted && !o.DryRun) {
 		return
 	}
-	o.AddedPod = true
-	c.lastAdd = addRecord{at: now, stuck: slices.Clone(o.Stuck)}
+	o.Released = true
+	c.lastRelease = releaseRecord{at: now, stuck: slices.Clone(o.Stuck)}
 	if o.DryRun {
 		return
 	}
-	c.event(c.cfg.Target.Ref(), EventWarning, EventReasonStuckPodAdded,
-		fmt.Sprintf("added a pod (%d -> %d) to release stuck pod(s) %s (guards.addPodForStuck)", o.Current, o.Desired, strings.Join(o.Stuck, ", ")))
+	c.event(c.cfg.Target.Ref(), EventWarning, EventReasonStuckRelease,
+		fmt.Sprintf("scaled from %d to %d to release stuck pod(s) %s: a change of the pod set releases them (guards.releaseStuck)", o.Current, o.Desired, strings.Join(o.Stuck, ", ")))
 }
 
 // reportWaiting emits WaitingForCapacity when the pending guard starts holding a scale-up or the

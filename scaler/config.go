@@ -23,18 +23,20 @@ type Guards struct {
 	PendingTimeout heuristics.Duration `json:"pendingTimeout"`
 	// StuckNotReady is how long a Running pod may stay not READY before it is reported stuck.
 	StuckNotReady heuristics.Duration `json:"stuckNotReady"`
-	// AddPodForStuck is the remedy that needs no permission beyond the scale subresource: when a
-	// pod is stuck, add one pod (any change of the pod set releases a node stuck WAITING on HSDS
-	// 0.9.4, ../shared/real-hsds/k8s.md; the policy drains the extra pod when the load allows).
-	// It waits for the settle time and for Pending pods (those are changes of the pod set too),
-	// never goes above maxReplicas, and repeats for the same stuck pods only after
+	// ReleaseStuck is the remedy that needs no permission beyond the scale subresource: when a
+	// pod is stuck and the policy wants no change, change the pod set by one pod (any change of
+	// the pod set releases a node stuck WAITING on HSDS 0.9.4, ../shared/real-hsds/k8s.md): one
+	// pod fewer when above minReplicas and no figures are stale (the ReplicaSet removes a pod
+	// that is not Ready first: the stuck one, when the readiness probe follows the node state),
+	// else one more. It waits for the settle time and for Pending pods (changes of the pod set
+	// on their way), stays within the bounds, and repeats for the same stuck pods only after
 	// StuckRemedyInterval (a pod that a change does not release is not HSDS issue 423).
-	AddPodForStuck bool `json:"addPodForStuck"`
+	ReleaseStuck bool `json:"releaseStuck"`
 	// DeleteStuckPods enables the opt-in remedy: delete a stuck pod (one at a time; needs pods
-	// delete). When on, it replaces AddPodForStuck.
+	// delete). When on, it replaces ReleaseStuck.
 	DeleteStuckPods bool `json:"deleteStuckPods"`
-	// StuckRemedyInterval is the least time between two remedies (deletions, or added pods for
-	// the same stuck pods).
+	// StuckRemedyInterval is the least time between two remedies (deletions, or releases for the
+	// same stuck pods).
 	StuckRemedyInterval heuristics.Duration `json:"stuckRemedyInterval"`
 	// MaxSampleAge is the one sample-age limit: a pod whose figures are older is not Fresh (its
 	// figures count for nothing in the policy), and a Running one that is not Fresh holds every
@@ -51,7 +53,7 @@ func DefaultGuards() Guards {
 		Settle:              heuristics.D(50 * time.Second),
 		PendingTimeout:      heuristics.D(5 * time.Minute),
 		StuckNotReady:       heuristics.D(60 * time.Second),
-		AddPodForStuck:      true,
+		ReleaseStuck:        true,
 		DeleteStuckPods:     false,
 		StuckRemedyInterval: heuristics.D(5 * time.Minute),
 		MaxSampleAge:        heuristics.D(60 * time.Second),

@@ -53,9 +53,10 @@ type Outcome struct {
 	Acted, DryRun bool
 	// DeletedPod is the stuck pod deleted this step (or that would be, in dry-run).
 	DeletedPod string
-	// AddedPod is true when this step's write added a pod for stuck pods (guards.addPodForStuck).
-	AddedPod bool
-	addPod   bool // the remedy asks the guards for one more pod
+	// Released is true when this step's write changed the pod set to release stuck pods
+	// (guards.releaseStuck).
+	Released bool
+	release  bool // the remedy asks the guards to change the pod set by one pod
 }
 
 // Controller is the control loop for one target. It holds no goroutine: Run calls Step on a
@@ -75,8 +76,8 @@ type Controller struct {
 	notReadySince  map[string]time.Time
 	stuckReported  map[string]bool
 	lastDelete     time.Time
-	lastAdd        addRecord // the last pod added for stuck pods
-	waitingEmitted int32     // unscheduled count last reported by a WaitingForCapacity event
+	lastRelease    releaseRecord // the last pod added for stuck pods
+	waitingEmitted int32         // unscheduled count last reported by a WaitingForCapacity event
 }
 
 // NewController checks cfg and deps and returns a controller.
@@ -181,14 +182,14 @@ func (c *Controller) Step(ctx context.Context) (Outcome, error) {
 		Stale:       staleData(pods, sc.SpecReplicas),
 		Settling:    snap.Settling,
 		PendingHold: pendingHold(counts, now, c.cfg.Guards.PendingTimeout.Duration),
-		AddPod:      o.addPod,
+		Release:     o.release,
 	})
 	o.Desired, o.Reason = g.Desired, g.Reason
 	o.Guards = append(o.Guards, g.Active...)
 	o.Direction = direction(o.Current, o.Desired)
 	c.reportWaiting(o, g)
 	err = c.actuate(ctx, &o, now)
-	c.noteAddedPod(&o, now)
+	c.noteRelease(&o, now)
 	c.deps.Metrics.observe(target.Key(), o)
 	c.log(o)
 	return o, err

@@ -328,12 +328,12 @@ func TestStepStuckPods(t *testing.T) {
 	}
 }
 
-// TestStepStuckAddsPod: the default remedy adds one pod after stuckNotReady, once per occurrence;
-// the same stuck pods get another only after stuckRemedyInterval; a new stuck pod gets one at
-// once; never above maxReplicas; never while settling.
-func TestStepStuckAddsPod(t *testing.T) {
+// TestStepStuckRelease: the default remedy changes the pod set by one pod after stuckNotReady:
+// one fewer above minReplicas (the ReplicaSet removes the not-Ready pod first), one more at it;
+// the same stuck pods get another change only after stuckRemedyInterval.
+func TestStepStuckRelease(t *testing.T) {
 	cfg := testConfig()
-	cfg.MaxReplicas = 5
+	cfg.MinReplicas, cfg.MaxReplicas = 2, 5
 	r := newRig(t, cfg, hold())
 	r.pods.pods[0].NodeState = "WAITING"
 	if o := r.stepFor(t, 59*time.Second); len(o.Stuck) != 0 || len(r.scales.writes) != 0 {
@@ -341,39 +341,47 @@ func TestStepStuckAddsPod(t *testing.T) {
 	}
 	r.clock.Step(time.Second)
 	o := r.step(t)
-	if !o.AddedPod || o.Reason != ReasonStuckAddPod || o.Desired != 4 {
-		t.Fatalf("at 60 s: want one pod added (3 -> 4, reason %s), got %+v", ReasonStuckAddPod, o)
+	if !o.Released || o.Reason != ReasonStuckRelease || o.Desired != 2 {
+		t.Fatalf("at 60 s: want one pod fewer (3 -> 2, reason %s), got %+v", ReasonStuckRelease, o)
 	}
-	if diff := cmp.Diff([]write{{3, 4}}, r.scales.writes); diff != "" {
-		t.Fatalf("writes (-want +got):\n%s", diff)
+	if got := testutil.ToFloat64(r.c.deps.Metrics.stuckReleases.WithLabelValues("default/hsds")); got != 1 {
+		t.Errorf("stuck_releases_total = %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(r.c.deps.Metrics.stuckAdded.WithLabelValues("default/hsds")); got != 1 {
-		t.Errorf("stuck_pods_added_total = %v, want 1", got)
+	if !slices.Contains(r.events.reasons(), "Deployment/hsds:"+EventReasonStuckRelease) {
+		t.Errorf("no %s event: %v", EventReasonStuckRelease, r.events.reasons())
 	}
-	if !slices.Contains(r.events.reasons(), "Deployment/hsds:"+EventReasonStuckPodAdded) {
-		t.Errorf("no %s event: %v", EventReasonStuckPodAdded, r.events.reasons())
-	}
-	// The fake pod "a" is never released: no second pod for it within the interval.
+	// The fake pod "a" is never released: no second change for it within the interval.
 	r.clock.Step(time.Second)
 	r.stepFor(t, 4*time.Minute)
 	if len(r.scales.writes) != 1 {
-		t.Fatalf("the same stuck pod got another pod within stuckRemedyInterval: writes %v", r.scales.writes)
+		t.Fatalf("the same stuck pod got another change within stuckRemedyInterval: writes %v", r.scales.writes)
 	}
+	// After it, at minReplicas: one pod more.
 	r.stepFor(t, time.Minute)
-	if diff := cmp.Diff([]write{{3, 4}, {4, 5}}, r.scales.writes); diff != "" {
+	if diff := cmp.Diff([]write{{3, 2}, {2, 3}}, r.scales.writes); diff != "" {
 		t.Fatalf("after the interval (-want +got):\n%s", diff)
-	}
-	// At maxReplicas: reported, never above the bound.
-	r.stepFor(t, 10*time.Minute)
-	if len(r.scales.writes) != 2 || r.scales.scale.SpecReplicas != 5 {
-		t.Fatalf("above maxReplicas: writes %v", r.scales.writes)
 	}
 }
 
-// TestStepStuckAddsPodForNewOccurrence: a pod stuck after the last addition (the one the added pod
-// left) is not the same occurrence: it gets its pod at once, after the settle time.
-func TestStepStuckAddsPodForNewOccurrence(t *testing.T) {
+// TestStepStuckReleaseNeverDownOnStaleData: with a pod's figures stale the remedy adds a pod,
+// within maxReplicas; at maxReplicas it does nothing.
+func TestStepStuckReleaseNeverDownOnStaleData(t *testing.T) {
 	cfg := testConfig()
+	cfg.MaxReplicas = 4
+	r := newRig(t, cfg, hold())
+	r.pods.pods[0].NodeState = "WAITING"
+	r.pods.pods[1].Known = false // no usable scrape: stale
+	r.stepFor(t, 6*time.Minute)
+	if diff := cmp.Diff([]write{{3, 4}}, r.scales.writes); diff != "" {
+		t.Fatalf("writes (-want +got):\n%s", diff)
+	}
+}
+
+// TestStepStuckReleaseForNewOccurrence: a pod stuck after the last change (one a new pod left) is
+// not the same occurrence: it gets its change at once, after the settle time.
+func TestStepStuckReleaseForNewOccurrence(t *testing.T) {
+	cfg := testConfig()
+	cfg.MinReplicas = 3
 	r := newRig(t, cfg, hold())
 	r.pods.pods[0].NodeState = "WAITING"
 	r.stepFor(t, 61*time.Second)
@@ -388,15 +396,15 @@ func TestStepStuckAddsPodForNewOccurrence(t *testing.T) {
 		t.Fatalf("before the threshold: writes %v", r.scales.writes)
 	}
 	r.stepFor(t, 21*time.Second)
-	if diff := cmp.Diff([]write{{3, 4}, {4, 5}}, r.scales.writes); diff != "" {
+	if diff := cmp.Diff([]write{{3, 4}, {4, 3}}, r.scales.writes); diff != "" {
 		t.Fatalf("a new stuck pod waited for the interval (-want +got):\n%s", diff)
 	}
 }
 
-// TestStepStuckAddPodOff: with addPodForStuck off and no deletion, stuck pods are only reported.
-func TestStepStuckAddPodOff(t *testing.T) {
+// TestStepStuckReleaseOff: with releaseStuck off and no deletion, stuck pods are only reported.
+func TestStepStuckReleaseOff(t *testing.T) {
 	cfg := testConfig()
-	cfg.Guards.AddPodForStuck = false
+	cfg.Guards.ReleaseStuck = false
 	r := newRig(t, cfg, hold())
 	r.pods.pods[0].NodeState = "WAITING"
 	o := r.stepFor(t, 5*time.Minute)

@@ -39,7 +39,7 @@ func TestDocsListEveryMetric(t *testing.T) {
 	r.c.deps.Metrics = m
 	m.SetLeader(true)
 	m.actuationError("default/hsds", "get-scale")
-	m.observe("default/hsds", Outcome{DryRun: true, Direction: "up", DeletedPod: "x", AddedPod: true, Reason: "r"})
+	m.observe("default/hsds", Outcome{DryRun: true, Direction: "up", DeletedPod: "x", Released: true, Reason: "r"})
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestDocsListEveryFlagGuardAndEvent(t *testing.T) {
 			t.Errorf("guard %s not documented", g)
 		}
 	}
-	for _, r := range []string{EventReasonRescaled, EventReasonScaleFailed, EventReasonWaitingForCapacity, EventReasonHPAConflict, EventReasonPodStuckNotReady, EventReasonStuckPodDeleted, EventReasonStuckPodAdded} {
+	for _, r := range []string{EventReasonRescaled, EventReasonScaleFailed, EventReasonWaitingForCapacity, EventReasonHPAConflict, EventReasonPodStuckNotReady, EventReasonStuckPodDeleted, EventReasonStuckRelease} {
 		if !strings.Contains(doc, "| `"+r+"` |") {
 			t.Errorf("event reason %s not in the events table", r)
 		}

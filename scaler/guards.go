@@ -16,10 +16,11 @@ import (
 //     pods are not capacity (sanitizePod); this changes the Snapshot the recommender sees, it
 //     holds nothing.
 //  3. GuardStuckNotReady: pods Running but not READY for longer than a threshold are reported,
-//     and a remedy runs: one more pod (guards.addPodForStuck, the default: when the guarded
-//     recommendation changes nothing it becomes current+1 within the bounds, reason
-//     ReasonStuckAddPod, and the settle and pending guards still hold it; a change the policy
-//     wants either way changes the pod set too) or, opt-in, a deletion one at a time.
+//     and a remedy runs: a change of the pod set by one pod (guards.releaseStuck, the default:
+//     when the guarded recommendation changes nothing it becomes current-1 when above the minimum
+//     and no figures are stale, else current+1 within the maximum, reason ReasonStuckRelease; the
+//     settle and pending guards still hold it; a change the policy wants either way changes the
+//     pod set too) or, opt-in, a deletion one at a time.
 //  4. GuardBounds: the recommendation is clamped to [min, max].
 //  5. GuardStaleData: no scale-down while any running pod's figures are missing or old.
 //  6. GuardSettling: no change while the last rescale settles.
@@ -33,9 +34,9 @@ const (
 	GuardPendingPods   = "pending-pods"
 )
 
-// ReasonStuckAddPod is the Outcome reason of a scale-up by one pod that the stuck-pod remedy
-// asked for (guards.addPodForStuck).
-const ReasonStuckAddPod = "stuck-add-pod"
+// ReasonStuckRelease is the Outcome reason of a change by one pod that the stuck-pod remedy asked
+// for (guards.releaseStuck).
+const ReasonStuckRelease = "stuck-release"
 
 // AllGuards lists every guard name in the order they apply.
 var AllGuards = [...]string{GuardHPAConflict, GuardStuckNotReady, GuardBounds, GuardStaleData, GuardSettling, GuardPendingPods}
@@ -152,8 +153,8 @@ type guardInput struct {
 	Stale       bool
 	Settling    bool
 	PendingHold bool
-	// AddPod asks for one pod more than Current (the stuck-pod remedy), within Max.
-	AddPod bool
+	// Release asks for a change of the pod set by one pod (the stuck-pod remedy), within the bounds.
+	Release bool
 }
 
 // guardResult is the replica count to write and which guards changed or held it.
@@ -184,9 +185,16 @@ func applyGuards(in guardInput) guardResult {
 	if desired < in.Current && in.Stale {
 		hold(GuardStaleData)
 	}
-	// A change either way releases stuck nodes; one more pod only when nothing else changes.
-	if in.AddPod && desired == in.Current && in.Current < in.Max {
-		desired, reason = in.Current+1, ReasonStuckAddPod
+	// A change either way releases stuck nodes; the remedy's own only when nothing else changes:
+	// one pod fewer (the ReplicaSet removes the stuck pod itself when it is not Ready: no start, so
+	// no new stuck pod, and no pod to drain later), never on stale data; else one more.
+	if in.Release && desired == in.Current {
+		switch {
+		case in.Current > in.Min && !in.Stale:
+			desired, reason = in.Current-1, ReasonStuckRelease
+		case in.Current < in.Max:
+			desired, reason = in.Current+1, ReasonStuckRelease
+		}
 	}
 	if desired != in.Current && in.Settling {
 		hold(GuardSettling)
@@ -227,16 +235,16 @@ func stuckPods(since map[string]time.Time, now time.Time, threshold time.Duratio
 	return out
 }
 
-// addRecord is the last pod added for stuck pods: when, and which pods were stuck then.
-type addRecord struct {
+// releaseRecord is the remedy's last change for stuck pods: when, and which pods were stuck then.
+type releaseRecord struct {
 	at    time.Time
 	stuck []string
 }
 
-// addPodDue reports whether the remedy may add a pod for the stuck pods now: when it never has, when
-// the interval has passed, or when none of the pods stuck now was stuck at the last addition (that
-// one released its pods; this is a new occurrence, e.g. left by the pod it added).
-func addPodDue(stuck []string, last addRecord, now time.Time, interval time.Duration) bool {
+// releaseDue reports whether the remedy may change the pod set for the stuck pods now: when it never
+// has, when the interval has passed, or when none of the pods stuck now was stuck at its last
+// change (that one released its pods; this is a new occurrence, e.g. left by a pod that started).
+func releaseDue(stuck []string, last releaseRecord, now time.Time, interval time.Duration) bool {
 	if len(stuck) == 0 {
 		return false
 	}

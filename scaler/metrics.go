@@ -18,7 +18,7 @@ type Metrics struct {
 	dryRun                           *prometheus.CounterVec
 	stuck                            *prometheus.GaugeVec
 	stuckDeleted                     *prometheus.CounterVec
-	stuckAdded                       *prometheus.CounterVec
+	stuckReleases                    *prometheus.CounterVec
 	leader                           prometheus.Gauge
 }
 
@@ -35,7 +35,7 @@ const (
 	MetricDryRunActions     = "hsds_scaler_dry_run_actions_total"
 	MetricStuckPods         = "hsds_scaler_stuck_pods"
 	MetricStuckPodsDeleted  = "hsds_scaler_stuck_pods_deleted_total"
-	MetricStuckPodsAdded    = "hsds_scaler_stuck_pods_added_total"
+	MetricStuckReleases     = "hsds_scaler_stuck_releases_total"
 	MetricLeader            = "hsds_scaler_leader"
 	labelTarget, labelGuard = "target", "guard"
 )
@@ -60,13 +60,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		dryRun:          counter(MetricDryRunActions, "Changes the controller would have written in dry-run.", labelTarget, "direction"),
 		stuck:           gauge(MetricStuckPods, "Pods Running but not READY for longer than guards.stuckNotReady.", labelTarget),
 		stuckDeleted:    counter(MetricStuckPodsDeleted, "Stuck pods deleted by the opt-in remedy.", labelTarget),
-		stuckAdded:      counter(MetricStuckPodsAdded, "Pods added by the remedy guards.addPodForStuck to release stuck pods.", labelTarget),
+		stuckReleases:   counter(MetricStuckReleases, "Replica changes made by the remedy guards.releaseStuck to release stuck pods.", labelTarget),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: MetricLeader, Help: "1 while this replica holds the leader lease (or runs without leader election).",
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.desired, m.current, m.ready, m.pending, m.decisions, m.guard,
-		m.lastDecision, m.actuationErrors, m.dryRun, m.stuck, m.stuckDeleted, m.stuckAdded, m.leader} {
+		m.lastDecision, m.actuationErrors, m.dryRun, m.stuck, m.stuckDeleted, m.stuckReleases, m.leader} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register scaler metrics: %w", err)
 		}
@@ -106,8 +106,8 @@ func (m *Metrics) observe(target string, o Outcome) {
 	if o.DeletedPod != "" {
 		m.stuckDeleted.WithLabelValues(target).Inc()
 	}
-	if o.AddedPod {
-		m.stuckAdded.WithLabelValues(target).Inc()
+	if o.Released {
+		m.stuckReleases.WithLabelValues(target).Inc()
 	}
 }
 

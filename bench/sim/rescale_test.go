@@ -161,7 +161,7 @@ func TestStuckWaiting(t *testing.T) {
 }
 
 // k8s.md: any change of the pod set releases a stuck pod, also one that adds a pod (the default
-// remedy guards.addPodForStuck relies on it).
+// remedy guards.releaseStuck relies on it).
 func TestStuckReleasedByScaleUp(t *testing.T) {
 	sc := oneKey("kubernetes")
 	sc.Rescale.StuckChance = 1

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,67 @@ func TestRealStuckWaitingReportedAndReleased(t *testing.T) {
 	}
 	t.Logf("clients served again (most attempts of a second 200) at t+%.1fs; 503s between the release and then: %d",
 		served.Sub(scaled).Seconds(), count(l.between(released, served), http.StatusServiceUnavailable))
+}
+
+// TestRealStuckReleasedByScaleDown: the default remedy on real pods. As above, a third pod
+// started in the slow kubelet order leaves the old nodes WAITING (HSDS issue 423); our scaler
+// (bounds 2..3, guards.stuckNotReady 20 s, releaseStuck on by default, no pod deletion allowed)
+// writes one replica fewer. The real ReplicaSet controller removes a pod that is not Ready first:
+// a stuck old pod, not the new one; that change of the pod set releases the other old node, and
+// every node is READY with node_count 2.
+func TestRealStuckReleasedByScaleDown(t *testing.T) {
+	ctx := testContext(t, 5*time.Minute)
+	const ns = "e2e-real-stuck-release"
+	w := newRealWorkload(ctx, t, ns, "hsdsr", "10.77.25.0/24", 2, nil)
+	logRescalesOnFailure(t, ns)
+	l := startRealLoad(t, w.kubelet, w.domains, realLight)
+	old := w.kubelet.Pods()
+	w.kubelet.SetStartDelayAfterIP(stuckDelay)
+	scaleTo(ctx, t, ns, 3)
+	scaled := time.Now()
+	pol := realPolicy(t, ns, map[string]any{"minReplicas": 2, "maxReplicas": 3}, map[string]any{"stuckNotReady": "20s"})
+	s := startServe(t, "serve", serveArgs(ns, pol)...)
+	var fresh string
+	eventually(ctx, t, 30*time.Second, "the third pod's IP published", func(context.Context) (bool, error) {
+		for _, p := range w.kubelet.Pods() {
+			if !slices.ContainsFunc(old, func(o *fakekubelet.Pod) bool { return o.Name == p.Name }) {
+				fresh = p.Name
+			}
+		}
+		return fresh != "", nil
+	})
+	w.kubelet.SetStartDelayAfterIP(0)
+
+	stuckAt := w.waitOldWaiting(ctx, t, old, scaled)
+	reported := waitEventAt(ctx, t, ns, "PodStuckNotReady", 90*time.Second)
+	releasedBy := waitEventAt(ctx, t, ns, "RescaledForStuck", 60*time.Second)
+	msgs, _ := events(ctx, ns, "RescaledForStuck")
+	pods := waitConverged(ctx, t, w.kubelet, 2)
+	released := time.Now()
+	served, ok := l.waitServed(ctx, 60*time.Second)
+	if !ok {
+		t.Errorf("clients not served again 60 s after the release")
+	}
+	end := served.Add(3 * time.Second)
+	time.Sleep(time.Until(end))
+
+	t.Logf("scaled 2 -> 3 at t=0 (processes %s after the IP); old nodes WAITING at t+%.1fs", stuckDelay, stuckAt.Sub(scaled).Seconds())
+	t.Logf("PodStuckNotReady at t+%.1fs; RescaledForStuck at t+%.1fs: %q; every node READY with node_count 2 at t+%.1fs (%.1fs after the change); pods %v",
+		reported.Sub(scaled).Seconds(), releasedBy.Sub(scaled).Seconds(), msgs, released.Sub(scaled).Seconds(), released.Sub(releasedBy).Seconds(), podNames(pods))
+	t.Logf("clients, per second (t = 0 at the scale-up):\n%s", l.perSecond(scaled, scaled.Add(-2*time.Second), end))
+	if len(msgs) == 0 || !strings.Contains(msgs[0], "scaled from 3 to 2") {
+		t.Errorf("RescaledForStuck %q: want one replica fewer (3 -> 2: above minReplicas, no stale figures)", msgs)
+	}
+	// The ReplicaSet removed a not-Ready pod: a stuck old one, never the new pod.
+	if !slices.Contains(podNames(pods), fresh) {
+		t.Errorf("the new pod %s was removed (pods left %v): the ReplicaSet should remove a not-Ready (stuck) pod first", fresh, podNames(pods))
+	}
+	if n, _, _ := s.metric(ctx, "hsds_scaler_stuck_releases_total", nil); n != 1 {
+		t.Errorf("hsds_scaler_stuck_releases_total = %g, want 1", n)
+	}
+	if n, _, _ := s.metric(ctx, "hsds_scaler_stuck_pods_deleted_total", nil); n != 0 {
+		t.Errorf("hsds_scaler_stuck_pods_deleted_total = %g, want 0 (deletion is opt-in)", n)
+	}
 }
 
 // waitOldWaiting waits until an agent of the old pods says WAITING (issue 423) and returns when
