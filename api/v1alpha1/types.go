@@ -38,7 +38,9 @@ type HSDSAutoscalerList struct {
 // HSDSAutoscalerSpec is the target, its bounds, the policy's tunables and the scaler's guards;
 // every field but scaleTarget.name has the default of the ScalingPolicy file.
 //
-// +kubebuilder:validation:XValidation:rule="self.minReplicas <= self.maxReplicas",message="minReplicas must be <= maxReplicas"
+// +kubebuilder:validation:XValidation:rule="self.minReplicas <= self.maxReplicas",message="minReplicas must be <= maxReplicas",fieldPath=".minReplicas"
+// +kubebuilder:validation:XValidation:rule="self.policy.scaleDownUtilization < self.policy.targetUtilization && self.policy.targetUtilization < self.policy.scaleUpUtilization",message="need scaleDownUtilization < targetUtilization < scaleUpUtilization",fieldPath=".policy.targetUtilization"
+// +kubebuilder:validation:XValidation:rule="duration(self.policy.overloadSustain) <= duration(self.policy.shortWindow)",message="overloadSustain must be <= shortWindow",fieldPath=".policy.overloadSustain"
 type HSDSAutoscalerSpec struct {
 	// ScaleTarget is the workload to scale, in the object's namespace, through its scale
 	// subresource.

@@ -70,7 +70,8 @@ func (a *Autoscalers) Installed() (bool, error) {
 	return false, nil
 }
 
-// Watch runs one informer per namespace and tells h about every object until ctx ends.
+// Watch runs one informer per namespace and tells h about every object until ctx ends; it
+// returns nil then.
 func (a *Autoscalers) Watch(ctx context.Context, h autoscalers.Handler) error {
 	gvr := v1alpha1.GroupVersionResource()
 	var synced []cache.InformerSynced
@@ -85,7 +86,7 @@ func (a *Autoscalers) Watch(ctx context.Context, h autoscalers.Handler) error {
 		defer f.Shutdown()
 	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
-		return ctx.Err()
+		return nil // ctx ended first: a shutdown, not an error
 	}
 	klog.InfoS("Watching HSDSAutoscalers", "namespaces", a.namespaces)
 	<-ctx.Done()
