@@ -193,6 +193,9 @@ func (m *Manager) start(obj *v1alpha1.HSDSAutoscaler, learned *heuristics.Learne
 		if err := ctrl.Run(ctx); err != nil {
 			klog.ErrorS(err, "HSDSAutoscaler controller ended", "object", key)
 		}
+		if m.ctx.Err() != nil { // serve stops or loses the lease: save what was learned since
+			m.flushLearned(r, obj.Namespace, obj.Name)
+		}
 	}()
 	return r, nil
 }
@@ -213,6 +216,22 @@ func (m *Manager) report(r *runner, namespace, name string, o scaler.Outcome, st
 		return
 	}
 	r.last, r.lastWrite = st, o.Time
+}
+
+// flushLearned writes the learned state if it changed since the last write (the manager is
+// stopping; not on delete or rebuild). It runs on the controller's goroutine, after Run.
+func (m *Manager) flushLearned(r *runner, namespace, name string) {
+	l, ok := r.rec.Learned()
+	if !ok || r.lastWrite.IsZero() || equalLearned(v1alpha1.LearnedFrom(l), r.last.Learned) {
+		return
+	}
+	st := *r.last.DeepCopy()
+	st.Learned = v1alpha1.LearnedFrom(l)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(m.ctx), 5*time.Second)
+	defer cancel()
+	if err := m.status.WriteStatus(ctx, namespace, name, st); err != nil {
+		klog.ErrorS(err, "Saving the learned state failed", "object", namespace+"/"+name)
+	}
 }
 
 func equalLearned(a, b *v1alpha1.Learned) bool {

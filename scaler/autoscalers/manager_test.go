@@ -152,3 +152,19 @@ func TestManagerRestoresLearned(t *testing.T) {
 		t.Errorf("learned = %+v, want 37.25 at %s", st.Learned, at)
 	}
 }
+
+// A spec change rebuilds the controller from what the old one had learned, not from the (here
+// empty) status of the changed object.
+func TestManagerRebuildCarriesLearned(t *testing.T) {
+	r := newRig(t, map[string]int32{"ns/hsds": 3})
+	obj := object("ns", "a", 1, 1, 5)
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	obj.Status.Learned = &v1alpha1.Learned{PodCapacity: 12.5, At: metav1.NewTime(at)}
+	r.h.Upsert(obj)
+	r.waitStatus(t, "ns/a", "generation 1", func(s v1alpha1.HSDSAutoscalerStatus) bool { return s.LastDecision != nil })
+	r.h.Upsert(object("ns", "a", 2, 1, 4))
+	st := r.waitStatus(t, "ns/a", "generation 2", func(s v1alpha1.HSDSAutoscalerStatus) bool { return s.ObservedGeneration == 2 })
+	if st.Learned == nil || st.Learned.PodCapacity != 12.5 {
+		t.Errorf("learned after the rebuild = %+v, want 12.5 carried over", st.Learned)
+	}
+}
