@@ -95,7 +95,7 @@ func waitAutoscaler(ctx context.Context, t *testing.T, dc dynamic.Interface, ns,
 // namespaces. Both targets are scaled and both statuses written; a lowered maxReplicas is
 // enforced; a deleted object's target is no longer touched; invalid objects are refused by the
 // apiserver with a message naming the problem; a restarted serve restores the learned capacity
-// it saved in status.learned.
+// it saved in status.learned; an HPA on a target shows as condition Conflict.
 func TestHSDSAutoscalerObjects(t *testing.T) {
 	ctx := testContext(t, 6*time.Minute)
 	const nsA, nsB = "e2e-crd-a", "e2e-crd-b"
@@ -196,6 +196,16 @@ func TestHSDSAutoscalerObjects(t *testing.T) {
 		t.Errorf("status.learned after the restart = %+v", after.Status.Learned)
 	}
 	t.Logf("learned podCapacity saved %v at %s, restored %v; after the restart %+v", saved.PodCapacity, saved.At, got, after.Status.Learned)
+
+	// An HPA on a's target: condition Conflict, nothing written.
+	createHPA(ctx, t, nsA, 1, 8)
+	conflict := waitAutoscaler(ctx, t, dc, nsA, "a", "Conflict=True", 30*time.Second, func(o *v1alpha1.HSDSAutoscaler) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, v1alpha1.ConditionConflict)
+	})
+	if o := conflict.Status; o.LastDecision == nil || o.LastDecision.Reason != "hpa-conflict" ||
+		meta.IsStatusConditionTrue(o.Conditions, v1alpha1.ConditionActive) {
+		t.Errorf("status with an HPA: decision %+v, conditions %+v", o.LastDecision, o.Conditions)
+	}
 }
 
 func mustGet(ctx context.Context, t *testing.T, dc dynamic.Interface, ns, name string) *v1alpha1.HSDSAutoscaler {
