@@ -24,7 +24,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export HSDS_K8S_BIN := $(K8S_BIN)
 export HSDS_HELM    := $(HELM)
 
-.PHONY: help build images test unit e2e lint vet fmt-check bench demo k8s-bin helm tools fuzz promtool-check clean
+.PHONY: help build images test unit e2e lint vet fmt-check bench demo k8s-bin helm tools fuzz promtool-check clean generate
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -57,6 +57,9 @@ lint: $(LINT) ## golangci-lint (pinned in .ci/tools/go.mod) with the dependency 
 $(LINT): .ci/tools/go.mod
 	mkdir -p $(CACHE)/bin
 	cd .ci/tools && $(GO) build -o $(LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+generate: ## regenerate the HSDSAutoscaler deepcopy code and CRD (controller-gen pinned in .ci/controller-gen/go.mod)
+	hack/controller-gen.sh
 
 helm: $(HELM) ## build (once, then cached) the helm pinned in .ci/helm/go.mod into .cache/bin/helm
 

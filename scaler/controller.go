@@ -29,6 +29,9 @@ type Deps struct {
 	// adapter's next completed scrape round); Run then decides at once instead of waiting for
 	// its next tick. Step never uses it.
 	Fresh func() <-chan struct{}
+	// OnStep, when set, is called by Run after every Step with its outcome and error, on Run's
+	// goroutine (the HSDSAutoscaler status is written from it). Step never calls it.
+	OnStep func(Outcome, error)
 }
 
 // Outcome is what one Step saw and did.
@@ -121,8 +124,12 @@ func (c *Controller) Run(ctx context.Context) error {
 	klog.InfoS("Scaler loop started", "target", c.cfg.Target.String(), "dryRun", c.cfg.DryRun, "tick", c.cfg.Guards.Tick.Duration)
 	for {
 		fresh := c.fresh()
-		if _, err := c.Step(ctx); err != nil && ctx.Err() == nil {
+		o, err := c.Step(ctx)
+		if err != nil && ctx.Err() == nil {
 			klog.ErrorS(err, "Scaler step failed", "target", c.cfg.Target.String())
+		}
+		if c.deps.OnStep != nil && ctx.Err() == nil {
+			c.deps.OnStep(o, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package scaler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -502,6 +503,32 @@ func TestRunStepsOnFreshFigures(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run returned %v", err)
+	}
+}
+
+// Run hands every Step's outcome and error to Deps.OnStep (the HSDSAutoscaler status).
+func TestRunReportsEveryStep(t *testing.T) {
+	cfg := testConfig()
+	cfg.SettledAtStart = true
+	r := newRig(t, cfg, want(5))
+	r.scales.setErr = errors.New("forbidden")
+	var mu sync.Mutex
+	var got []string
+	r.c.deps.OnStep = func(o Outcome, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, fmt.Sprintf("%d->%d %s err=%v", o.Current, o.Desired, o.Reason, err != nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.c.Run(ctx) }()
+	testwait.For(t, "the first report", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v", err)
+	}
+	if diff := cmp.Diff([]string{"3->5 fake err=true"}, got); diff != "" {
+		t.Errorf("reports (-want +got):\n%s", diff)
 	}
 }
 

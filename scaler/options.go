@@ -77,9 +77,23 @@ func (o *Options) ControllerConfig(pf *PolicyFile) ControllerConfig {
 }
 
 // Validate returns every problem in one error.
-func (o *Options) Validate() error {
+func (o *Options) Validate() error { return o.ValidateFor(PolicyRequired) }
+
+// PolicyRule says whether --policy is required.
+type PolicyRule bool
+
+// Policy rules.
+const (
+	// PolicyRequired: dry-run, and serve without HSDSAutoscaler objects.
+	PolicyRequired PolicyRule = true
+	// PolicyOptional: serve reconciling HSDSAutoscaler objects; --policy="" then means none.
+	PolicyOptional PolicyRule = false
+)
+
+// ValidateFor returns every problem in one error, --policy as rule says.
+func (o *Options) ValidateFor(rule PolicyRule) error {
 	var errs []error
-	if o.PolicyFile == "" {
+	if o.PolicyFile == "" && rule == PolicyRequired {
 		errs = append(errs, errors.New("--policy: required"))
 	}
 	errs = append(errs, o.LeaderElection.validate()...)

@@ -182,7 +182,7 @@ func (pf *PolicyFile) problems(target TargetRule) []error {
 var movedFields = map[string]string{
 	"spec.policy.settleTime":          "moved to spec.guards.settle (one settle time, owned by the scaler; default 50s)",
 	"spec.policy.maxSampleAge":        "moved to spec.guards.maxSampleAge (one sample-age limit, owned by the scaler; default 60s)",
-	"spec.guards.stuckDeleteInterval": "renamed spec.guards.stuckRemedyInterval (it also spaces the pods releaseStuck adds; default 5m)",
+	"spec.guards.stuckDeleteInterval": "renamed spec.guards.stuckRemedyInterval (it also spaces the changes releaseStuck makes; default 5m)",
 }
 
 // explainMoved replaces the "unknown field" problem of a moved field with one that says where it

@@ -67,7 +67,7 @@ spec:
 }
 
 func TestServeRejectsBadFlagsAllAtOnce(t *testing.T) {
-	_, err := execute(t, "serve", "--policy", "", "--metrics-bind-address", "nonsense", "--scrape-interval", "10s")
+	_, err := execute(t, "serve", "--policy", "", "--hsds-autoscalers=false", "--metrics-bind-address", "nonsense", "--scrape-interval", "10s")
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -75,6 +75,20 @@ func TestServeRejectsBadFlagsAllAtOnce(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}
+	}
+}
+
+// With HSDSAutoscaler objects (the default) the policy file is optional: --policy="" scales the
+// objects' targets only.
+func TestServePolicyOptionalWithObjects(t *testing.T) {
+	o := newServeOptions()
+	o.scaler.PolicyFile = ""
+	if err := o.validate(); err != nil && strings.Contains(err.Error(), "--policy") {
+		t.Errorf("validate with objects and no policy: %v", err)
+	}
+	o.objects = false
+	if err := o.validate(); err == nil || !strings.Contains(err.Error(), "--policy: required") {
+		t.Errorf("validate without objects and policy = %v, want --policy: required", err)
 	}
 }
 

@@ -16,12 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 	"github.com/hsds-autoscaler/hsds-autoscaler/internal/version"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
+	"github.com/hsds-autoscaler/hsds-autoscaler/scaler/autoscalers"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler/kube"
 )
 
@@ -31,10 +33,12 @@ type serveOptions struct {
 	adapter     *adapter.ServeOptions
 	scaler      *scaler.Options
 	metricsAddr string
+	// objects: reconcile the HSDSAutoscaler objects of the watched namespaces (--hsds-autoscalers).
+	objects bool
 }
 
 func newServeOptions() *serveOptions {
-	o := &serveOptions{adapter: adapter.NewServeOptions(), scaler: scaler.NewOptions(), metricsAddr: ":8080"}
+	o := &serveOptions{adapter: adapter.NewServeOptions(), scaler: scaler.NewOptions(), metricsAddr: ":8080", objects: true}
 	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
 		o.scaler.LeaderElection.Namespace = ns
 	}
@@ -42,7 +46,11 @@ func newServeOptions() *serveOptions {
 }
 
 func (o *serveOptions) validate() error {
-	errs := []error{o.adapter.Validate(), o.scaler.Validate()}
+	rule := scaler.PolicyRequired
+	if o.objects {
+		rule = scaler.PolicyOptional
+	}
+	errs := []error{o.adapter.Validate(), o.scaler.ValidateFor(rule)}
 	if _, _, err := net.SplitHostPort(o.metricsAddr); err != nil {
 		errs = append(errs, fmt.Errorf("--metrics-bind-address %q: %w", o.metricsAddr, err))
 	}
@@ -60,6 +68,7 @@ func newServeCommand() *cobra.Command {
 	fs := cmd.Flags()
 	o.adapter.AddFlags(fs)
 	o.scaler.AddFlags(fs)
+	fs.BoolVar(&o.objects, "hsds-autoscalers", o.objects, "Scale the target of every HSDSAutoscaler object in the watched namespaces (--hsds-namespaces), if the CRD is installed; --policy=\"\" then scales no other target.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", o.metricsAddr, "Plain-HTTP address of /metrics (the adapter's and scaler's own metrics) for Prometheus.")
 	gofs := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(gofs)
@@ -67,24 +76,18 @@ func newServeCommand() *cobra.Command {
 	return cmd
 }
 
-// runServe loads the policy (refusing to start on any problem), builds the adapter and its API
-// server, starts collection, then runs three siblings in one errgroup: the metrics listener, the
-// custom-metrics API server and the scaler (under leader election). The first of them to fail
-// stops the others, and its error is returned.
+// runServe loads the policy file if one is given (refusing to start on any problem), builds the
+// adapter and its API server, starts collection, then runs three siblings in one errgroup: the
+// metrics listener, the custom-metrics API server and the scaler (under leader election: the
+// policy file's target and the HSDSAutoscaler objects'). The first of them to fail stops the
+// others, and its error is returned.
 func runServe(ctx context.Context, o *serveOptions) error {
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("invalid flags:\n%w", err)
 	}
-	pf, err := scaler.LoadPolicyFile(o.scaler.PolicyFile, scaler.TargetRequired)
+	pf, err := loadPolicy(o)
 	if err != nil {
 		return err
-	}
-	rec, err := heuristics.NewHSDS(pf.Spec.Policy.Policy)
-	if err != nil {
-		return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
-	}
-	if err := targetWatched(pf.Spec.Target, o.adapter.Adapter.Namespaces); err != nil {
-		return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
 	}
 	reg := newMetricsRegistry()
 	m, err := scaler.NewMetrics(reg)
@@ -96,7 +99,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		return fmt.Errorf("metrics listener: %w", err)
 	}
 	klog.InfoS("Starting hsds-autoscaler", "version", versionString(), "policy", o.scaler.PolicyFile,
-		"target", pf.Spec.Target.String(), "dryRun", o.scaler.DryRun, "metrics", ln.Addr().String())
+		"target", policyTarget(pf), "hsdsAutoscalers", o.objects, "dryRun", o.scaler.DryRun, "metrics", ln.Addr().String())
 
 	srv, err := adapter.NewServer(o.adapter, reg)
 	if err != nil {
@@ -112,11 +115,36 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	g.Go(func() error { return serveMetrics(ctx, ln, reg) })
 	g.Go(func() error { return srv.Serve(ctx) })
-	g.Go(func() error { return runScaler(ctx, o, pf, rec, m, srv.Adapter) })
+	g.Go(func() error { return runScaler(ctx, o, pf, m, srv.Adapter) })
 	err = g.Wait()
 	cancel()
 	srv.Wait()
 	return err
+}
+
+// loadPolicy loads and checks --policy; none given (only with --hsds-autoscalers): nil.
+func loadPolicy(o *serveOptions) (*scaler.PolicyFile, error) {
+	if o.scaler.PolicyFile == "" {
+		return nil, nil
+	}
+	pf, err := scaler.LoadPolicyFile(o.scaler.PolicyFile, scaler.TargetRequired)
+	if err != nil {
+		return nil, err
+	}
+	if err := pf.Spec.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
+	}
+	if err := targetWatched(pf.Spec.Target, o.adapter.Adapter.Namespaces); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
+	}
+	return pf, nil
+}
+
+func policyTarget(pf *scaler.PolicyFile) string {
+	if pf == nil {
+		return ""
+	}
+	return pf.Spec.Target.String()
 }
 
 // targetWatched refuses a target outside the watched namespaces (none given: all are watched):
@@ -138,9 +166,9 @@ func newMetricsRegistry() *prometheus.Registry {
 	return reg
 }
 
-// runScaler runs the control loop for the policy's target, on the leader only.
-// It decides on every tick and as soon as a scrape round completes.
-func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec heuristics.Recommender, m *scaler.Metrics, a *adapter.Adapter) error {
+// runScaler runs, on the leader only, the control loop of the policy file's target and one per
+// HSDSAutoscaler object. Each decides on every tick and as soon as a scrape round completes.
+func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, m *scaler.Metrics, a *adapter.Adapter) error {
 	cfg, err := o.adapter.Base.ClientConfig()
 	if err != nil {
 		return err
@@ -150,20 +178,71 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, rec 
 		return err
 	}
 	defer live.Close()
-	deps := live.Deps(a.Store, rec, m)
-	deps.Fresh = a.Loop.NextRound
-	ctrl, err := scaler.NewController(o.scaler.ControllerConfig(pf), deps)
-	if err != nil {
-		return err
+	var loops []func(context.Context) error
+	if pf != nil {
+		rec, err := heuristics.NewHSDS(pf.Spec.Policy.Policy)
+		if err != nil {
+			return fmt.Errorf("policy %s: %w", o.scaler.PolicyFile, err)
+		}
+		deps := live.Deps(a.Store, rec, m)
+		deps.Fresh = a.Loop.NextRound
+		ctrl, err := scaler.NewController(o.scaler.ControllerConfig(pf), deps)
+		if err != nil {
+			return err
+		}
+		loops = append(loops, ctrl.Run)
+	}
+	if o.objects {
+		loop, err := objectsLoop(cfg, o, pf, live.Deps(a.Store, nil, m), a)
+		if err != nil {
+			return err
+		}
+		if loop != nil {
+			loops = append(loops, loop)
+		}
+	}
+	if len(loops) == 0 {
+		return errors.New("nothing to scale: no --policy, and no HSDSAutoscaler CRD installed (deploy/base/crd)")
+	}
+	run := func(ctx context.Context) error {
+		g, ctx := errgroup.WithContext(ctx)
+		for _, loop := range loops {
+			g.Go(func() error { return loop(ctx) })
+		}
+		return g.Wait()
 	}
 	if !o.scaler.LeaderElection.Enabled {
 		m.SetLeader(true)
-		return ctrl.Run(ctx)
+		return run(ctx)
 	}
 	var runErr error
 	err = kube.RunWithLeaderElection(ctx, kube.LeaderElectionConfig{Client: live.Client, Options: o.scaler.LeaderElection, OnLeaderChange: m.SetLeader},
-		func(ctx context.Context) { runErr = ctrl.Run(ctx) })
+		func(ctx context.Context) { runErr = run(ctx) })
 	return errors.Join(err, runErr)
+}
+
+// objectsLoop is the loop of the HSDSAutoscaler objects in the watched namespaces, or nil when
+// the CRD is not installed (then only the policy file's target is scaled).
+func objectsLoop(cfg *rest.Config, o *serveOptions, pf *scaler.PolicyFile, deps scaler.Deps, a *adapter.Adapter) (func(context.Context) error, error) {
+	src, err := kube.NewAutoscalers(cfg, o.adapter.Adapter.Namespaces)
+	if err != nil {
+		return nil, err
+	}
+	installed, err := src.Installed()
+	if err != nil {
+		return nil, err
+	}
+	if !installed {
+		klog.InfoS("The HSDSAutoscaler CRD is not installed; scaling the policy file's target only")
+		return nil, nil
+	}
+	deps.Fresh = a.Loop.NextRound
+	opts := autoscalers.Options{DryRun: o.scaler.DryRun, DeleteStuckPods: o.scaler.DeleteStuckPods}
+	if pf != nil {
+		opts.Exclude = pf.Spec.Target.Key()
+	}
+	mgr := autoscalers.NewManager(deps, src, opts)
+	return func(ctx context.Context) error { return mgr.Run(ctx, src) }, nil
 }
 
 // serveMetrics serves reg on ln until ctx ends.

@@ -186,6 +186,7 @@ func TestScenario1ManifestsServerDryRun(t *testing.T) {
 	root := repoRoot(t)
 	builds, components := kustomizations(t, root)
 	createNamespace(ctx, t, baseHSDSNamespace) // once for every subtest: base's Roles go there
+	installCRD(ctx, t)                         // adopted by kubectl if helm install made it: no warning
 	for _, want := range []string{"deploy/base", "deploy/examples/hsds", "deploy/examples/hsds-proxy", "deploy/examples/hpa"} {
 		if !slices.Contains(builds, want) {
 			t.Errorf("kustomization %s not found (have %v)", want, builds)

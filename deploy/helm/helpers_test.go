@@ -80,10 +80,11 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// template renders the chart as release name with flags; the error is helm's.
+// template renders the chart as release name with flags, its crds/ included (as helm install
+// applies them); the error is helm's.
 func template(t *testing.T, name string, flags ...string) ([]unstructured.Unstructured, error) {
 	t.Helper()
-	out, err := Template(testContext(t), helmBin(t), t.TempDir(), name, ChartDir(repoRoot(t)), flags...)
+	out, err := Template(testContext(t), helmBin(t), t.TempDir(), name, ChartDir(repoRoot(t)), append([]string{"--include-crds"}, flags...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +167,11 @@ func normalise(t *testing.T, in unstructured.Unstructured) unstructured.Unstruct
 		setOrRemove(t, o.Object, ann, "spec", "template", "metadata", "annotations")
 	}
 	switch o.GetKind() {
+	case "CustomResourceDefinition":
+		// The chart's crds/ are copied as they are (Helm templates no CRD): no part-of label.
+		labels := o.GetLabels()
+		delete(labels, "app.kubernetes.io/part-of")
+		setOrRemove(t, o.Object, labels, "metadata", "labels")
 	case "ConfigMap":
 		o.SetName(unhash(o.GetName()))
 		text, _, _ := unstructured.NestedString(o.Object, "data", "policy.yaml")
