@@ -84,7 +84,7 @@ func newRounder(o Options, st *store.Store, clk clock.Clock, m *collector.Metric
 		return nil, fmt.Errorf("prometheus client for %s: %w", o.PrometheusURL, err)
 	}
 	return &promsource.Source{API: promv1.NewAPI(c), Sink: st, Clock: clk, Timeout: max(o.PrometheusInterval, time.Second),
-		PodLabel: o.PrometheusPodLabel, NamespaceLabel: o.PrometheusNamespaceLabel, Metrics: m}, nil
+		PodLabel: o.PrometheusPodLabel, NamespaceLabel: o.PrometheusNamespaceLabel, Namespaces: o.Namespaces, Metrics: m}, nil
 }
 
 // Start starts the pod informers, waits for them to sync, then runs collection rounds in the

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -26,12 +29,25 @@ const (
 	ReadFailureMissing = "missing" // Prometheus has no current series for the pod
 )
 
-// seriesQuery selects every agent series the store needs.
-var seriesQuery = fmt.Sprintf(`{__name__=~"%s|%s|%s|%s|%s|%s|%s"}`, schema.Responses, schema.InFlight,
-	schema.InFlightLimit, schema.NodeState, schema.NodeCount, schema.Up, schema.Info)
-
-// timeQuery returns, per pod, when Prometheus last scraped its agent.
-var timeQuery = fmt.Sprintf("timestamp(%s)", schema.Up)
+// Queries returns the two instant queries of a round: every agent series the store needs, and
+// per pod when Prometheus last scraped its agent (timestamp of hsds_agent_up). With namespaces,
+// both select only series whose nsLabel is one of them; empty namespaces select all.
+func Queries(nsLabel string, namespaces []string) (series, times string) {
+	matcher := ""
+	if len(namespaces) > 0 {
+		quoted := make([]string, len(namespaces))
+		for i, ns := range namespaces {
+			quoted[i] = regexp.QuoteMeta(ns)
+		}
+		matcher = fmt.Sprintf(",%s=~%s", nsLabel, strconv.Quote(strings.Join(quoted, "|")))
+	}
+	series = fmt.Sprintf(`{__name__=~"%s|%s|%s|%s|%s|%s|%s"%s}`, schema.Responses, schema.InFlight,
+		schema.InFlightLimit, schema.NodeState, schema.NodeCount, schema.Up, schema.Info, matcher)
+	if matcher != "" {
+		matcher = "{" + matcher[1:] + "}"
+	}
+	return series, fmt.Sprintf("timestamp(%s%s)", schema.Up, matcher)
+}
 
 // Source is a collector.Rounder reading from the Prometheus HTTP API.
 type Source struct {
@@ -41,7 +57,10 @@ type Source struct {
 	Timeout time.Duration
 	// PodLabel and NamespaceLabel name the target labels Prometheus attaches ("pod", "namespace").
 	PodLabel, NamespaceLabel string
-	Metrics                  *collector.Metrics
+	// Namespaces restricts both queries to these values of NamespaceLabel (the namespaces the
+	// service watches, --hsds-namespaces); empty reads every namespace.
+	Namespaces []string
+	Metrics    *collector.Metrics
 }
 
 // Round queries Prometheus once and records a reading or a failure for every target.
@@ -49,8 +68,9 @@ func (s *Source) Round(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	start := s.Clock.Now()
-	series, errS := s.query(ctx, seriesQuery, start)
-	times, errT := s.query(ctx, timeQuery, start)
+	seriesQ, timesQ := Queries(s.NamespaceLabel, s.Namespaces)
+	series, errS := s.query(ctx, seriesQ, start)
+	times, errT := s.query(ctx, timesQ, start)
 	if s.Metrics != nil {
 		s.Metrics.ScrapeDuration.Observe(s.Clock.Since(start).Seconds())
 	}

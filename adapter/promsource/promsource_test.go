@@ -37,12 +37,14 @@ type fakeProm struct {
 	series []series
 	times  map[string]float64 // pod -> scrape time (unix seconds)
 	broken bool
+	asked  []string // the queries received, in order
 }
 
 func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.asked = append(f.asked, r.Form.Get("query"))
 	if f.broken {
 		http.Error(w, `{"status":"error","errorType":"internal","error":"boom"}`, http.StatusInternalServerError)
 		return
@@ -105,7 +107,7 @@ func TestPromSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &promsource.Source{API: promv1.NewAPI(c), Sink: st, Clock: clk, Timeout: 2 * time.Second,
-		PodLabel: "pod", NamespaceLabel: "namespace", Metrics: m}
+		PodLabel: "pod", NamespaceLabel: "namespace", Namespaces: []string{"ns"}, Metrics: m}
 	sec := float64(t0.Unix())
 
 	steps := []struct {
@@ -139,6 +141,13 @@ func TestPromSource(t *testing.T) {
 	if b.Known {
 		t.Errorf("pod b has no series in Prometheus but is known: %+v", b)
 	}
+	seriesQ, timesQ := promsource.Queries("namespace", []string{"ns"})
+	fp.mu.Lock()
+	wantAsked := []string{seriesQ, timesQ, seriesQ, timesQ, seriesQ, timesQ, seriesQ, timesQ}
+	if diff := cmp.Diff(wantAsked, fp.asked); diff != "" {
+		t.Errorf("queries (-want +got):\n%s", diff)
+	}
+	fp.mu.Unlock()
 	if _, reason, _ := st.Health("ns", "b"); reason != promsource.ReadFailureMissing {
 		t.Errorf("pod b reason = %q, want missing", reason)
 	}
@@ -152,5 +161,27 @@ func TestPromSource(t *testing.T) {
 	}
 	if _, reason, _ := st.Health("ns", "a"); reason != promsource.ReadFailureQuery {
 		t.Errorf("reason = %q, want query", reason)
+	}
+}
+
+// TestQueries: with namespaces both queries match only their series (names quoted as regexp
+// literals); without, every namespace.
+func TestQueries(t *testing.T) {
+	names := `{__name__=~"hsds_agent_responses_total|hsds_agent_in_flight|hsds_agent_in_flight_limit|hsds_agent_node_state|hsds_agent_data_nodes|hsds_agent_up|hsds_agent_info"`
+	for _, tc := range []struct {
+		label      string
+		namespaces []string
+		series     string
+		times      string
+	}{
+		{"namespace", nil, names + "}", "timestamp(hsds_agent_up)"},
+		{"namespace", []string{"data"}, names + `,namespace=~"data"}`, `timestamp(hsds_agent_up{namespace=~"data"})`},
+		{"kubernetes_namespace", []string{"a", "b.c"}, names + `,kubernetes_namespace=~"a|b\\.c"}`,
+			`timestamp(hsds_agent_up{kubernetes_namespace=~"a|b\\.c"})`},
+	} {
+		series, times := promsource.Queries(tc.label, tc.namespaces)
+		if series != tc.series || times != tc.times {
+			t.Errorf("Queries(%q, %q) =\n  %s\n  %s\nwant\n  %s\n  %s", tc.label, tc.namespaces, series, times, tc.series, tc.times)
+		}
 	}
 }
