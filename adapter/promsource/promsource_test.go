@@ -3,9 +3,9 @@ package promsource_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +31,8 @@ type series struct {
 	value  string
 }
 
-// fakeProm answers /api/v1/query like Prometheus: the series query, or timestamp(...).
+// fakeProm answers /api/v1/query like Prometheus answers promsource.Query: the series, and the
+// scrape times labelled promsource.ScrapeTimeLabel.
 type fakeProm struct {
 	mu     sync.Mutex
 	series []series
@@ -54,14 +55,11 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Value  [2]any            `json:"value"`
 	}
 	var res []result
-	if strings.HasPrefix(r.Form.Get("query"), "timestamp(") {
-		for pod, ts := range f.times {
-			res = append(res, result{map[string]string{"namespace": "ns", "pod": pod}, [2]any{1e9, ftoa(ts)}})
-		}
-	} else {
-		for _, s := range f.series {
-			res = append(res, result{s.labels, [2]any{1e9, s.value}})
-		}
+	for pod, ts := range f.times {
+		res = append(res, result{map[string]string{promsource.ScrapeTimeLabel: promsource.ScrapeTimeValue, "namespace": "ns", "pod": pod}, [2]any{1e9, ftoa(ts)}})
+	}
+	for _, s := range f.series {
+		res = append(res, result{s.labels, [2]any{1e9, s.value}})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"resultType": "vector", "result": res}})
@@ -141,9 +139,9 @@ func TestPromSource(t *testing.T) {
 	if b.Known {
 		t.Errorf("pod b has no series in Prometheus but is known: %+v", b)
 	}
-	seriesQ, timesQ := promsource.Queries("namespace", []string{"ns"})
+	q := promsource.Query("namespace", []string{"ns"})
 	fp.mu.Lock()
-	wantAsked := []string{seriesQ, timesQ, seriesQ, timesQ, seriesQ, timesQ, seriesQ, timesQ}
+	wantAsked := []string{q, q, q, q}
 	if diff := cmp.Diff(wantAsked, fp.asked); diff != "" {
 		t.Errorf("queries (-want +got):\n%s", diff)
 	}
@@ -164,24 +162,23 @@ func TestPromSource(t *testing.T) {
 	}
 }
 
-// TestQueries: with namespaces both queries match only their series (names quoted as regexp
-// literals); without, every namespace.
-func TestQueries(t *testing.T) {
-	names := `{__name__=~"hsds_agent_responses_total|hsds_agent_in_flight|hsds_agent_in_flight_limit|hsds_agent_node_state|hsds_agent_data_nodes|hsds_agent_up|hsds_agent_info"`
+// TestQuery: with namespaces the query matches only their series (names quoted as regexp
+// literals); without, every namespace. The real Prometheus runs it in TestRealPrometheus.
+func TestQuery(t *testing.T) {
+	names := `__name__=~"hsds_agent_responses_total|hsds_agent_in_flight|hsds_agent_in_flight_limit|hsds_agent_node_state|hsds_agent_data_nodes|hsds_agent_up|hsds_agent_info"`
+	times := ` or label_replace(timestamp(hsds_agent_up%s), "hsds_promsource", "scrape_time", "", "")`
 	for _, tc := range []struct {
 		label      string
 		namespaces []string
-		series     string
-		times      string
+		want       string
 	}{
-		{"namespace", nil, names + "}", "timestamp(hsds_agent_up)"},
-		{"namespace", []string{"data"}, names + `,namespace=~"data"}`, `timestamp(hsds_agent_up{namespace=~"data"})`},
-		{"kubernetes_namespace", []string{"a", "b.c"}, names + `,kubernetes_namespace=~"a|b\\.c"}`,
-			`timestamp(hsds_agent_up{kubernetes_namespace=~"a|b\\.c"})`},
+		{"namespace", nil, "{" + names + "}" + fmt.Sprintf(times, "")},
+		{"namespace", []string{"data"}, "{" + names + `,namespace=~"data"}` + fmt.Sprintf(times, `{namespace=~"data"}`)},
+		{"kubernetes_namespace", []string{"a", "b.c"}, "{" + names + `,kubernetes_namespace=~"a|b\\.c"}` +
+			fmt.Sprintf(times, `{kubernetes_namespace=~"a|b\\.c"}`)},
 	} {
-		series, times := promsource.Queries(tc.label, tc.namespaces)
-		if series != tc.series || times != tc.times {
-			t.Errorf("Queries(%q, %q) =\n  %s\n  %s\nwant\n  %s\n  %s", tc.label, tc.namespaces, series, times, tc.series, tc.times)
+		if got := promsource.Query(tc.label, tc.namespaces); got != tc.want {
+			t.Errorf("Query(%q, %q) =\n  %s\nwant\n  %s", tc.label, tc.namespaces, got, tc.want)
 		}
 	}
 }
