@@ -57,7 +57,7 @@ func New(o Options, client kubernetes.Interface, reg prometheus.Registerer, clk 
 	if err != nil {
 		return nil, err
 	}
-	rounder, err := newRounder(o, st, clk, m)
+	rounder, err := NewRounder(o, st, clk, m)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,9 @@ func New(o Options, client kubernetes.Interface, reg prometheus.Registerer, clk 
 	return &Adapter{Store: st, Provider: prov, BodyCache: bodies, Loop: loop, discovery: disc}, nil
 }
 
-func newRounder(o Options, st *store.Store, clk clock.Clock, m *collector.Metrics) (collector.Rounder, error) {
+// NewRounder builds the collection round New uses: the direct collector, or the Prometheus source
+// when o.PrometheusURL is set (restricted to o.Namespaces). Benchmarks measure it as serve runs it.
+func NewRounder(o Options, st *store.Store, clk clock.Clock, m *collector.Metrics) (collector.Rounder, error) {
 	if o.PrometheusURL == "" {
 		return &collector.Collector{Sink: st, Clock: clk, Workers: o.Workers, Path: o.MetricsPath, Metrics: m,
 			Scraper: &collector.Scraper{Client: collector.NewHTTPClient(o.ScrapeTimeout), Timeout: o.ScrapeTimeout, MaxBodyBytes: o.MaxBodyBytes}}, nil
