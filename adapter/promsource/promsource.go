@@ -37,11 +37,15 @@ const (
 	ScrapeTimeValue = "scrape_time"
 )
 
-// Query returns the one instant query of a round: every agent series the store needs, and per
-// pod the time of its last scrape (timestamp(hsds_agent_up), labelled ScrapeTimeLabel). One query,
+// Query returns the one instant query of a round: the agent series the store needs, and per pod
+// the time of its last scrape (timestamp(hsds_agent_up), labelled ScrapeTimeLabel). One query,
 // not two, so that both parts see the same scrapes: a scrape committed between two queries would
-// pair the values of one scrape with the time of the next. With namespaces, only series whose
-// nsLabel is one of them are selected; empty namespaces select all.
+// pair the values of one scrape with the time of the next. Of the node gauges only what the
+// reading uses is selected (the SN's data-node count and its state whose value is 1): 15 series
+// per pod instead of 21 (agentmetrics.FromFamilies reads the same Reading from either; only an
+// invalid value, NaN or negative, in a series not selected goes unseen, where the direct scrape
+// would refuse the reading). With
+// namespaces, only series whose nsLabel is one of them are selected; empty namespaces select all.
 func Query(nsLabel string, namespaces []string) string {
 	matcher := ""
 	if len(namespaces) > 0 {
@@ -49,19 +53,16 @@ func Query(nsLabel string, namespaces []string) string {
 		for i, ns := range namespaces {
 			quoted[i] = regexp.QuoteMeta(ns)
 		}
-		matcher = fmt.Sprintf("%s=~%s", nsLabel, strconv.Quote(strings.Join(quoted, "|")))
+		matcher = fmt.Sprintf(",%s=~%s", nsLabel, strconv.Quote(strings.Join(quoted, "|")))
 	}
-	names := fmt.Sprintf(`__name__=~"%s|%s|%s|%s|%s|%s|%s"`, schema.Responses, schema.InFlight,
-		schema.InFlightLimit, schema.NodeState, schema.NodeCount, schema.Up, schema.Info)
-	series := "{" + names + "}"
-	if matcher != "" {
-		series = "{" + names + "," + matcher + "}"
-	}
+	sn := fmt.Sprintf("{%s=%q%s}", schema.LabelNode, schema.NodeSN, matcher)
 	up := schema.Up
 	if matcher != "" {
-		up += "{" + matcher + "}"
+		up += "{" + matcher[1:] + "}"
 	}
-	return fmt.Sprintf(`%s or label_replace(timestamp(%s), %q, %q, "", "")`, series, up, ScrapeTimeLabel, ScrapeTimeValue)
+	return fmt.Sprintf(`{__name__=~"%s|%s|%s|%s|%s"%s} or %s%s or %s%s == 1 or label_replace(timestamp(%s), %q, %q, "", "")`,
+		schema.Responses, schema.InFlight, schema.InFlightLimit, schema.Up, schema.Info, matcher,
+		schema.NodeCount, sn, schema.NodeState, sn, up, ScrapeTimeLabel, ScrapeTimeValue)
 }
 
 // Source is a collector.Rounder reading from the Prometheus HTTP API.

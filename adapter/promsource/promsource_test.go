@@ -165,17 +165,18 @@ func TestPromSource(t *testing.T) {
 // TestQuery: with namespaces the query matches only their series (names quoted as regexp
 // literals); without, every namespace. The real Prometheus runs it in TestRealPrometheus.
 func TestQuery(t *testing.T) {
-	names := `__name__=~"hsds_agent_responses_total|hsds_agent_in_flight|hsds_agent_in_flight_limit|hsds_agent_node_state|hsds_agent_data_nodes|hsds_agent_up|hsds_agent_info"`
-	times := ` or label_replace(timestamp(hsds_agent_up%s), "hsds_promsource", "scrape_time", "", "")`
+	const want = `{__name__=~"hsds_agent_responses_total|hsds_agent_in_flight|hsds_agent_in_flight_limit|hsds_agent_up|hsds_agent_info"%[1]s}` +
+		` or hsds_agent_data_nodes{node="sn"%[1]s} or hsds_agent_node_state{node="sn"%[1]s} == 1` +
+		` or label_replace(timestamp(hsds_agent_up%[2]s), "hsds_promsource", "scrape_time", "", "")`
 	for _, tc := range []struct {
 		label      string
 		namespaces []string
 		want       string
 	}{
-		{"namespace", nil, "{" + names + "}" + fmt.Sprintf(times, "")},
-		{"namespace", []string{"data"}, "{" + names + `,namespace=~"data"}` + fmt.Sprintf(times, `{namespace=~"data"}`)},
-		{"kubernetes_namespace", []string{"a", "b.c"}, "{" + names + `,kubernetes_namespace=~"a|b\\.c"}` +
-			fmt.Sprintf(times, `{kubernetes_namespace=~"a|b\\.c"}`)},
+		{"namespace", nil, fmt.Sprintf(want, "", "")},
+		{"namespace", []string{"data"}, fmt.Sprintf(want, `,namespace=~"data"`, `{namespace=~"data"}`)},
+		{"kubernetes_namespace", []string{"a", "b.c"},
+			fmt.Sprintf(want, `,kubernetes_namespace=~"a|b\\.c"`, `{kubernetes_namespace=~"a|b\\.c"}`)},
 	} {
 		if got := promsource.Query(tc.label, tc.namespaces); got != tc.want {
 			t.Errorf("Query(%q, %q) =\n  %s\nwant\n  %s", tc.label, tc.namespaces, got, tc.want)

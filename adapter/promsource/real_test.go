@@ -235,7 +235,7 @@ func newSink(stale time.Duration) *recordingSink {
 //     only as old as the scrape; and its age at the round is at most one scrape interval plus
 //     the scrape timeout;
 //   - at rest, the latest figures of both stores are equal (503s by cause, in-flight, limit,
-//     node state), and the 503 rates by cause are positive in the same places;
+//     node state and data-node count), and the 503 rates by cause are positive in the same places;
 //   - namespace filter: Prometheus holds the agent of namespace other, no query returns a series
 //     of it, and that pod (put into the store on purpose) stays unknown (missing);
 //   - counter reset: an agent restarted under load (counters from zero) keeps a positive 503 rate
@@ -330,7 +330,7 @@ func TestRealPrometheus(t *testing.T) {
 		for _, name := range []string{"a", "b", "c"} {
 			dx, px := d[name].Exposed, p[name].Exposed
 			dx.Time, px.Time = time.Time{}, time.Time{}
-			if dx != px || d[name].NodeState != p[name].NodeState {
+			if dx != px || d[name].NodeState != p[name].NodeState || d[name].NodeCount != p[name].NodeCount {
 				k := store.Key{Namespace: "hsds", Name: name}
 				hd, hp := direct.history(k), viaProm.history(k)
 				for _, r := range hd[max(0, len(hd)-10):] {
@@ -354,6 +354,10 @@ func TestRealPrometheus(t *testing.T) {
 		if p["a"].Exposed.Rejected503.Overload == 0 || p["b"].Exposed.Rejected503.NotReady == 0 ||
 			p["a"].Exposed.InFlight < 2 || p["c"].Exposed.InFlight < 4 || p["a"].Exposed.Limit != 3 {
 			t.Errorf("the load did not show: a %+v, b %+v, c %+v", p["a"].Exposed, p["b"].Exposed, p["c"].Exposed)
+		}
+		// The metrics source knows readiness only: a not-ready SN has no state at 1.
+		if p["a"].NodeState != schema.StateReady || p["b"].NodeState == schema.StateReady {
+			t.Errorf("node state via Prometheus: a %q, b %q; want READY, not READY", p["a"].NodeState, p["b"].NodeState)
 		}
 	})
 
