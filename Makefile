@@ -24,7 +24,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export HSDS_K8S_BIN := $(K8S_BIN)
 export HSDS_HELM    := $(HELM)
 
-.PHONY: help build images test unit e2e lint vet fmt-check bench bench-sources demo k8s-bin helm tools fuzz promtool-check clean
+.PHONY: help build images test unit e2e lint vet fmt-check bench demo k8s-bin helm tools fuzz promtool-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -77,6 +77,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 bench: ## replay the traces and generated shapes, for each of SEEDS, through every policy and the frontier; writes bench/out/
 	$(GO) run ./cmd/hsds-bench --out bench/out --seeds "$(SEEDS)" $(if $(TRACES),--traces "$(TRACES)")
 
+.PHONY: bench-sources
 bench-sources: ## one decision round for 10,000 pods, direct scrape beside Prometheus, each in its own process (docs/operations.md, "Big clusters")
 	$(GO) test -run '^$$' -bench 'DecisionRound10000/direct$$' -benchtime 5x -timeout 15m ./adapter/promsource/
 	$(GO) test -run '^$$' -bench 'DecisionRound10000/prometheus$$' -benchtime 5x -timeout 15m ./adapter/promsource/
