@@ -80,6 +80,11 @@ fuzz: ## run every fuzz target for FUZZTIME each
 bench: ## replay the traces and generated shapes, for each of SEEDS, through every policy and the frontier; writes bench/out/
 	$(GO) run ./cmd/hsds-bench --out bench/out --seeds "$(SEEDS)" $(if $(TRACES),--traces "$(TRACES)")
 
+.PHONY: bench-sources
+bench-sources: ## one decision round for 10,000 pods, direct scrape beside Prometheus, each in its own process (docs/operations.md, "Big clusters")
+	$(GO) test -run '^$$' -bench 'DecisionRound10000/direct$$' -benchtime 5x -timeout 15m ./adapter/promsource/
+	$(GO) test -run '^$$' -bench 'DecisionRound10000/prometheus$$' -benchtime 5x -timeout 15m ./adapter/promsource/
+
 demo: k8s-bin build ## the main job on this machine: control plane, fake HSDS pods, agents, the autoscaler, a replayed trace
 	$(GO) run ./deploy/demo --bin $(BIN) --k8s-bin $(K8S_BIN) $(DEMO_FLAGS)
 

@@ -57,7 +57,7 @@ func New(o Options, client kubernetes.Interface, reg prometheus.Registerer, clk 
 	if err != nil {
 		return nil, err
 	}
-	rounder, err := newRounder(o, st, clk, m)
+	rounder, err := NewRounder(o, st, clk, m)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,9 @@ func New(o Options, client kubernetes.Interface, reg prometheus.Registerer, clk 
 	return &Adapter{Store: st, Provider: prov, BodyCache: bodies, Loop: loop, discovery: disc}, nil
 }
 
-func newRounder(o Options, st *store.Store, clk clock.Clock, m *collector.Metrics) (collector.Rounder, error) {
+// NewRounder builds the collection round New uses: the direct collector, or the Prometheus source
+// when o.PrometheusURL is set (restricted to o.Namespaces). Benchmarks measure it as serve runs it.
+func NewRounder(o Options, st *store.Store, clk clock.Clock, m *collector.Metrics) (collector.Rounder, error) {
 	if o.PrometheusURL == "" {
 		return &collector.Collector{Sink: st, Clock: clk, Workers: o.Workers, Path: o.MetricsPath, Metrics: m,
 			Scraper: &collector.Scraper{Client: collector.NewHTTPClient(o.ScrapeTimeout), Timeout: o.ScrapeTimeout, MaxBodyBytes: o.MaxBodyBytes}}, nil
@@ -84,7 +86,7 @@ func newRounder(o Options, st *store.Store, clk clock.Clock, m *collector.Metric
 		return nil, fmt.Errorf("prometheus client for %s: %w", o.PrometheusURL, err)
 	}
 	return &promsource.Source{API: promv1.NewAPI(c), Sink: st, Clock: clk, Timeout: max(o.PrometheusInterval, time.Second),
-		PodLabel: o.PrometheusPodLabel, NamespaceLabel: o.PrometheusNamespaceLabel, Metrics: m}, nil
+		PodLabel: o.PrometheusPodLabel, NamespaceLabel: o.PrometheusNamespaceLabel, Namespaces: o.Namespaces, Metrics: m}, nil
 }
 
 // Start starts the pod informers, waits for them to sync, then runs collection rounds in the

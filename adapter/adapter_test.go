@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +15,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/clock"
 	testclock "k8s.io/utils/clock/testing"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter"
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/collector"
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/discovery"
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/internal/fakeagent"
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/promsource"
+	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
 	"github.com/hsds-autoscaler/hsds-autoscaler/internal/testwait"
 )
 
@@ -68,5 +73,29 @@ func TestAdapterEndToEnd(t *testing.T) {
 	}
 	if v, err := testutil.GatherAndCount(reg, "hsds_adapter_pods"); err != nil || v != 1 {
 		t.Errorf("hsds_adapter_pods series = %d, %v", v, err)
+	}
+}
+
+// TestNewRounderPrometheusNamespaces: in Prometheus mode the round reads only the namespaces the
+// service watches (--hsds-namespaces), so pods of other namespaces never reach the store.
+func TestNewRounderPrometheusNamespaces(t *testing.T) {
+	for _, namespaces := range [][]string{nil, {"data", "hsds"}} {
+		o := adapter.NewOptions()
+		o.PrometheusURL, o.Namespaces = "http://127.0.0.1:9", namespaces
+		m, err := collector.NewMetrics(prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := adapter.NewRounder(*o, store.New(store.Config{}), clock.RealClock{}, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, ok := r.(*promsource.Source)
+		if !ok {
+			t.Fatalf("NewRounder with --prometheus-url = %T, want *promsource.Source", r)
+		}
+		if !slices.Equal(src.Namespaces, namespaces) || src.NamespaceLabel != "namespace" {
+			t.Errorf("source reads namespaces %q by label %q, want %q by namespace", src.Namespaces, src.NamespaceLabel, namespaces)
+		}
 	}
 }

@@ -3,9 +3,9 @@ package promsource_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,18 +31,21 @@ type series struct {
 	value  string
 }
 
-// fakeProm answers /api/v1/query like Prometheus: the series query, or timestamp(...).
+// fakeProm answers /api/v1/query like Prometheus answers promsource.Query: the series, and the
+// scrape times labelled promsource.ScrapeTimeLabel.
 type fakeProm struct {
 	mu     sync.Mutex
 	series []series
 	times  map[string]float64 // pod -> scrape time (unix seconds)
 	broken bool
+	asked  []string // the queries received, in order
 }
 
 func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.asked = append(f.asked, r.Form.Get("query"))
 	if f.broken {
 		http.Error(w, `{"status":"error","errorType":"internal","error":"boom"}`, http.StatusInternalServerError)
 		return
@@ -52,14 +55,11 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Value  [2]any            `json:"value"`
 	}
 	var res []result
-	if strings.HasPrefix(r.Form.Get("query"), "timestamp(") {
-		for pod, ts := range f.times {
-			res = append(res, result{map[string]string{"namespace": "ns", "pod": pod}, [2]any{1e9, ftoa(ts)}})
-		}
-	} else {
-		for _, s := range f.series {
-			res = append(res, result{s.labels, [2]any{1e9, s.value}})
-		}
+	for pod, ts := range f.times {
+		res = append(res, result{map[string]string{promsource.ScrapeTimeLabel: promsource.ScrapeTimeValue, "namespace": "ns", "pod": pod}, [2]any{1e9, ftoa(ts)}})
+	}
+	for _, s := range f.series {
+		res = append(res, result{s.labels, [2]any{1e9, s.value}})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"resultType": "vector", "result": res}})
@@ -105,7 +105,7 @@ func TestPromSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &promsource.Source{API: promv1.NewAPI(c), Sink: st, Clock: clk, Timeout: 2 * time.Second,
-		PodLabel: "pod", NamespaceLabel: "namespace", Metrics: m}
+		PodLabel: "pod", NamespaceLabel: "namespace", Namespaces: []string{"ns"}, Metrics: m}
 	sec := float64(t0.Unix())
 
 	steps := []struct {
@@ -139,6 +139,13 @@ func TestPromSource(t *testing.T) {
 	if b.Known {
 		t.Errorf("pod b has no series in Prometheus but is known: %+v", b)
 	}
+	q := promsource.Query("namespace", []string{"ns"})
+	fp.mu.Lock()
+	wantAsked := []string{q, q, q, q}
+	if diff := cmp.Diff(wantAsked, fp.asked); diff != "" {
+		t.Errorf("queries (-want +got):\n%s", diff)
+	}
+	fp.mu.Unlock()
 	if _, reason, _ := st.Health("ns", "b"); reason != promsource.ReadFailureMissing {
 		t.Errorf("pod b reason = %q, want missing", reason)
 	}
@@ -152,5 +159,27 @@ func TestPromSource(t *testing.T) {
 	}
 	if _, reason, _ := st.Health("ns", "a"); reason != promsource.ReadFailureQuery {
 		t.Errorf("reason = %q, want query", reason)
+	}
+}
+
+// TestQuery: with namespaces the query matches only their series (names quoted as regexp
+// literals); without, every namespace. The real Prometheus runs it in TestRealPrometheus.
+func TestQuery(t *testing.T) {
+	const want = `{__name__=~"hsds_agent_responses_total|hsds_agent_in_flight|hsds_agent_in_flight_limit|hsds_agent_up|hsds_agent_info"%[1]s}` +
+		` or hsds_agent_data_nodes{node="sn"%[1]s} or hsds_agent_node_state{node="sn"%[1]s} == 1` +
+		` or label_replace(timestamp(hsds_agent_up%[2]s), "hsds_promsource", "scrape_time", "", "")`
+	for _, tc := range []struct {
+		label      string
+		namespaces []string
+		want       string
+	}{
+		{"namespace", nil, fmt.Sprintf(want, "", "")},
+		{"namespace", []string{"data"}, fmt.Sprintf(want, `,namespace=~"data"`, `{namespace=~"data"}`)},
+		{"kubernetes_namespace", []string{"a", "b.c"},
+			fmt.Sprintf(want, `,kubernetes_namespace=~"a|b\\.c"`, `{kubernetes_namespace=~"a|b\\.c"}`)},
+	} {
+		if got := promsource.Query(tc.label, tc.namespaces); got != tc.want {
+			t.Errorf("Query(%q, %q) =\n  %s\nwant\n  %s", tc.label, tc.namespaces, got, tc.want)
+		}
 	}
 }
