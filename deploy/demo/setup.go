@@ -40,13 +40,9 @@ func (d *demo) setUp(ctx context.Context, plan replay.Plan) (*env, error) {
 	if err := d.startPods(ctx, e); err != nil {
 		return nil, err
 	}
-	var domains []loadgen.HSDSDomain
-	if d.o.HSDS == HSDSReal {
-		d.say("writing %d domains through %s (h5pyd-like requests: domain GETs, dataset reads, POST selections)", realDomains, e.node.Endpoints()[0].ClientURL)
-		var err error
-		if domains, err = loadgen.CreateHSDSDomains(ctx, e.node.Endpoints()[0].ClientURL, "/home/demo", realDomains); err != nil {
-			return nil, fmt.Errorf("HSDS domains: %w", err)
-		}
+	domains, err := d.writeDomains(ctx, e)
+	if err != nil {
+		return nil, err
 	}
 	d.say("offering the slice's first rate (%.1f req/s) to the pods", plan.Rate(0))
 	l, err := startLoad(ctx, e.node, plan, d.o.Seed, domains)
@@ -142,6 +138,21 @@ func (d *demo) startPods(ctx context.Context, e *env) error {
 	case <-time.After(d.o.RescaleSettle + time.Second):
 	}
 	return nil
+}
+
+// writeDomains writes the domains the load at real pods reads, through the first pod; none for
+// fake pods (they serve any path).
+func (d *demo) writeDomains(ctx context.Context, e *env) ([]loadgen.HSDSDomain, error) {
+	if d.o.HSDS != HSDSReal {
+		return nil, nil
+	}
+	sn := e.node.Endpoints()[0].ClientURL // waitEndpoints: at least one Ready pod
+	d.say("writing %d domains through %s (h5pyd-like requests: domain GETs, dataset reads, POST selections)", realDomains, sn)
+	ds, err := loadgen.CreateHSDSDomains(ctx, sn, "/home/demo", realDomains)
+	if err != nil {
+		return nil, fmt.Errorf("HSDS domains: %w", err)
+	}
+	return ds, nil
 }
 
 // startPrometheus runs Prometheus when its binary exists; without it the demo goes on.
