@@ -12,6 +12,8 @@ HELM_VERSION = $(shell awk '$$1 == "helm.sh/helm/v4" {print $$2}' .ci/helm/go.mo
 FUZZTIME    ?= 10s
 TRACES      ?=
 SEEDS       ?= 1
+# make demo HSDS=real: the demo on real HSDS 0.9.4 pods (root, ../shared/real-hsds/install.sh; docs/demo.md).
+HSDS        ?= fake
 BIN         := $(CURDIR)/bin
 # Release version (the file VERSION) and source revision, stamped into both binaries and images.
 VERSION     := $(shell cat VERSION)
@@ -85,8 +87,8 @@ bench-sources: ## one decision round for 10,000 pods, direct scrape beside Prome
 	$(GO) test -run '^$$' -bench 'DecisionRound10000/direct$$' -benchtime 5x -timeout 15m ./adapter/promsource/
 	$(GO) test -run '^$$' -bench 'DecisionRound10000/prometheus$$' -benchtime 5x -timeout 15m ./adapter/promsource/
 
-demo: k8s-bin build ## the main job on this machine: control plane, fake HSDS pods, agents, the autoscaler, a replayed trace
-	$(GO) run ./deploy/demo --bin $(BIN) --k8s-bin $(K8S_BIN) $(DEMO_FLAGS)
+demo: k8s-bin build ## the main job on this machine: control plane, HSDS pods (HSDS=fake|real), agents, the autoscaler, a replayed trace
+	$(GO) run ./deploy/demo --hsds $(HSDS) --bin $(BIN) --k8s-bin $(K8S_BIN) $(DEMO_FLAGS)
 
 clean: ## remove build outputs (keeps the Kubernetes binary cache)
 	rm -rf $(BIN) bench/out

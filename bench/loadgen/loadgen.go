@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,6 +61,8 @@ func retriable(code int) bool {
 type Request struct {
 	Method string
 	Path   string
+	// Body, when not empty, is sent as application/json (HSDS's POST selections).
+	Body   string
 	Weight float64
 }
 
@@ -77,8 +80,16 @@ type Config struct {
 	// Targets are base URLs ("http://127.0.0.2:5100"); requests go to them round-robin, as a
 	// Kubernetes Service spreads connections.
 	Targets []string
-	Mix     []Request
-	Retry   Retry
+	// TargetFunc, when set, replaces Targets: it is called at every attempt (the pods as they are
+	// now) and each attempt, retries too, goes to the next of them round-robin, as a new connection
+	// through a Service does. An attempt that finds no target fails with status 0.
+	TargetFunc func() []string
+	Mix        []Request
+	// Username and Password, when Username is set, go with every request (HTTP basic auth).
+	Username, Password string
+	// OnAttempt, when set, is called after every HTTP exchange, from the request's goroutine.
+	OnAttempt func(Attempt)
+	Retry     Retry
 	// MaxOutstanding bounds concurrent logical requests (including ones waiting to retry); an
 	// arrival beyond it is counted as Dropped, never queued without bound.
 	MaxOutstanding int
@@ -90,7 +101,7 @@ type Config struct {
 // Validate returns every problem with c.
 func (c Config) Validate() error {
 	var errs []error
-	if len(c.Targets) == 0 {
+	if len(c.Targets) == 0 && c.TargetFunc == nil {
 		errs = append(errs, errors.New("targets: at least one target URL is required"))
 	}
 	var w float64
@@ -110,6 +121,15 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("retry.retries: must be >= 0"))
 	}
 	return errors.Join(errs...)
+}
+
+// Attempt is one HTTP exchange as OnAttempt sees it.
+type Attempt struct {
+	At     time.Time // when it ended
+	Method string
+	Code   int  // HTTP status; 0: no answer (transport error, timeout, no target)
+	Try    int  // 0: the first attempt of its logical request
+	Final  bool // the logical request ended with it (success, not retriable, or retries used up)
 }
 
 // Stats are what the clients saw. Attempts counts every HTTP exchange; Requests every logical
@@ -226,6 +246,15 @@ func (g *Generator) pick() (Request, string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	x := g.rng.Float64() * g.total
+	if g.cfg.TargetFunc != nil { // the target is chosen per attempt (nextTarget)
+		for _, r := range g.cfg.Mix {
+			if x < r.Weight {
+				return r, ""
+			}
+			x -= r.Weight
+		}
+		return g.cfg.Mix[len(g.cfg.Mix)-1], ""
+	}
 	req := g.cfg.Mix[len(g.cfg.Mix)-1]
 	for _, r := range g.cfg.Mix {
 		if x < r.Weight {
@@ -245,19 +274,39 @@ func (g *Generator) count(f func(*Stats)) {
 	f(&g.stats)
 }
 
+// nextTarget is the target of one attempt with TargetFunc ("" when there is none).
+func (g *Generator) nextTarget() string {
+	ts := g.cfg.TargetFunc()
+	if len(ts) == 0 {
+		return ""
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t := ts[g.next%len(ts)]
+	g.next++
+	return t
+}
+
 // do sends one logical request with retries and records the outcome.
 func (g *Generator) do(ctx context.Context, req Request, target string) {
 	begin := time.Now()
 	ok := false
 	for attempt := 0; ; attempt++ {
-		code, retryAfter := g.attempt(ctx, req, target)
-		g.count(func(s *Stats) { s.Attempts++; s.ByStatus[code]++ })
-		if code > 0 && code < 400 {
-			ok = true
-			break
+		if g.cfg.TargetFunc != nil {
+			target = g.nextTarget()
 		}
+		code, retryAfter := 0, time.Duration(0)
+		if target != "" {
+			code, retryAfter = g.attempt(ctx, req, target)
+		}
+		g.count(func(s *Stats) { s.Attempts++; s.ByStatus[code]++ })
+		ok = code > 0 && code < 400
 		canRetry := retriable(code) && (req.Method != http.MethodPost || g.cfg.Retry.RetryPOST)
-		if !canRetry || attempt >= g.cfg.Retry.Retries {
+		final := ok || !canRetry || attempt >= g.cfg.Retry.Retries
+		if g.cfg.OnAttempt != nil && ctx.Err() == nil {
+			g.cfg.OnAttempt(Attempt{At: time.Now(), Method: req.Method, Code: code, Try: attempt, Final: final})
+		}
+		if final {
 			break
 		}
 		wait := g.cfg.Retry.Backoff(attempt + 1)
@@ -284,9 +333,19 @@ func (g *Generator) do(ctx context.Context, req Request, target string) {
 func (g *Generator) attempt(ctx context.Context, req Request, target string) (int, time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, req.Method, target+req.Path, nil)
+	var body io.Reader
+	if req.Body != "" {
+		body = strings.NewReader(req.Body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.Method, target+req.Path, body)
 	if err != nil {
 		return 0, 0
+	}
+	if req.Body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if g.cfg.Username != "" {
+		hr.SetBasicAuth(g.cfg.Username, g.cfg.Password)
 	}
 	rsp, err := g.cfg.Client.Do(hr)
 	if err != nil {

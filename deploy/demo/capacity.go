@@ -6,6 +6,11 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
 )
 
+// realPodCapacity is one real HSDS 0.9.4 pod's capacity in requests/s of loadgen.HSDSMix on 2
+// shared cores (docs/e2e.md, "Real pods"; the real demo policy's
+// podCapacity).
+const realPodCapacity = 120
+
 // Request shape of the demo load (loadgen.DefaultMix: chunk reads, writes and POST selections of
 // 2 chunks each): tasks one request holds at the SN gate and its fan-out workers.
 const (

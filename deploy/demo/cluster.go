@@ -8,7 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 )
@@ -22,13 +21,24 @@ const (
 
 // hsdsDeployment is the demo's HSDS Deployment: label app=hsds only (HSDS finds its data nodes by
 // it), one pod = sn + dn + hsds-agent. The images are never pulled: the fake node runs the pods.
-func hsdsDeployment(replicas int32) *appsv1.Deployment {
+// Real pods (real) run as the ServiceAccount hsds (rbacYAML: HSDS lists the pods) with 5 s to
+// stop, HSDS 0.9.4 and the agent reading its /info.
+func hsdsDeployment(replicas int32, real bool) *appsv1.Deployment {
 	labels := map[string]string{"app": "hsds"}
-	container := func(name string, port int32) corev1.Container {
-		return corev1.Container{Name: name, Image: "hdfgroup/hsds:v1.0.1", Ports: []corev1.ContainerPort{{Name: name, ContainerPort: port}}}
+	image, source := "hdfgroup/hsds:v1.0.1", "--source=metrics"
+	if real {
+		image, source = "hdfgroup/hsds:v0.9.4", "--source=info"
 	}
-	agentC := corev1.Container{Name: "hsds-agent", Image: "ghcr.io/hsds-autoscaler/hsds-agent:0.1.0", Args: []string{"--source=metrics"},
+	container := func(name string, port int32) corev1.Container {
+		return corev1.Container{Name: name, Image: image, Ports: []corev1.ContainerPort{{Name: name, ContainerPort: port}}}
+	}
+	agentC := corev1.Container{Name: "hsds-agent", Image: "ghcr.io/hsds-autoscaler/hsds-agent:0.1.0", Args: []string{source},
 		Ports: []corev1.ContainerPort{{Name: "agent", ContainerPort: 9090}}}
+	spec := corev1.PodSpec{Containers: []corev1.Container{container("sn", 5101), container("dn", 6101), agentC}}
+	if real {
+		grace := int64(5)
+		spec.ServiceAccountName, spec.TerminationGracePeriodSeconds = "hsds", &grace
+	}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: deploymentName, Namespace: namespace, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
@@ -36,14 +46,38 @@ func hsdsDeployment(replicas int32) *appsv1.Deployment {
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{container("sn", 5101), container("dn", 6101), agentC}},
+				Spec:       spec,
 			},
 		},
 	}
 }
 
-func createDeployment(ctx context.Context, client kubernetes.Interface, replicas int) error {
-	_, err := client.AppsV1().Deployments(namespace).Create(ctx, hsdsDeployment(int32(replicas)), metav1.CreateOptions{})
+// rbacYAML lets real HSDS pods list the pods of their namespace (deploy/examples/hsds/rbac.yaml).
+const rbacYAML = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: hsds, namespace: ` + namespace + `}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: hsds-pod-reader, namespace: ` + namespace + `}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: hsds-pod-reader, namespace: ` + namespace + `}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: hsds-pod-reader}
+subjects: [{kind: ServiceAccount, name: hsds, namespace: ` + namespace + `}]
+`
+
+// createDeployment creates the hsds Deployment (and for real pods first what they need to list the
+// pods, rbacYAML).
+func createDeployment(ctx context.Context, c *controlplane.Cluster, replicas int, real bool) error {
+	if real {
+		if _, _, err := c.KubectlInput(ctx, []byte(rbacYAML), "apply", "-f", "-"); err != nil {
+			return fmt.Errorf("HSDS's service account and role: %w", err)
+		}
+	}
+	_, err := c.Client.AppsV1().Deployments(namespace).Create(ctx, hsdsDeployment(int32(replicas), real), metav1.CreateOptions{})
 	if err != nil {
 		return fmt.Errorf("creating deployment %s/%s: %w", namespace, deploymentName, err)
 	}

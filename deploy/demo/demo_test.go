@@ -57,20 +57,60 @@ func TestOptionsValidateReportsEverything(t *testing.T) {
 }
 
 func TestDemoPolicyLoads(t *testing.T) {
-	pf, err := scaler.DecodePolicyFile(demoPolicy, scaler.TargetRequired)
-	if err != nil {
-		t.Fatalf("deploy/demo/policy.yaml: %v", err)
+	for name, file := range map[string][]byte{"policy.yaml": demoPolicy, "policy-real.yaml": demoPolicyReal} {
+		pf, err := scaler.DecodePolicyFile(file, scaler.TargetRequired)
+		if err != nil {
+			t.Fatalf("deploy/demo/%s: %v", name, err)
+		}
+		if got := pf.Spec.Target.String(); got != "Deployment default/hsds" {
+			t.Errorf("%s: target %q, want the demo's Deployment default/hsds", name, got)
+		}
+		p := pf.Spec.Policy
+		if p.PodCapacity <= 0 {
+			t.Errorf("%s: podCapacity %g: the demo sets it (docs/demo.md)", name, p.PodCapacity)
+		}
+		// The scale-down must fit in the replay after a peak at about 1/3 of it.
+		if down := p.StabilizationWindow.Duration + p.DwellDown.Duration; down > time.Minute {
+			t.Errorf("%s: stabilizationWindow + dwellDown = %s, too long for the demo", name, down)
+		}
 	}
-	if got := pf.Spec.Target.String(); got != "Deployment default/hsds" {
-		t.Errorf("target %q, want the demo's Deployment default/hsds", got)
+	if pf, _ := scaler.DecodePolicyFile(demoPolicyReal, scaler.TargetRequired); pf != nil && pf.Spec.Policy.PodCapacity != realPodCapacity {
+		t.Errorf("policy-real.yaml: podCapacity %g, want realPodCapacity %d (the plot's capacity line)", pf.Spec.Policy.PodCapacity, realPodCapacity)
 	}
-	p := pf.Spec.Policy
-	if p.PodCapacity <= 0 {
-		t.Errorf("podCapacity %g: the demo sets it (docs/demo.md)", p.PodCapacity)
+}
+
+func TestRealModeDefaults(t *testing.T) {
+	o := NewOptions()
+	o.HSDS, o.PeakRPS = HSDSReal, 99
+	o.ApplyModeDefaults(func(name string) bool { return name == "peak-rps" })
+	if o.MaxTaskCount != 30 || o.InitialReplicas != 1 || o.PeakRPS != 99 {
+		t.Errorf("real defaults: max-task-count %d, initial-replicas %d, peak-rps %g; want 30, 1 and the flag's 99", o.MaxTaskCount, o.InitialReplicas, o.PeakRPS)
 	}
-	// The scale-down must fit in a 3-minute replay after a peak at about 1/3 of it.
-	if down := p.StabilizationWindow.Duration + p.DwellDown.Duration; down > time.Minute {
-		t.Errorf("stabilizationWindow + dwellDown = %s, too long for the demo", down)
+	f := NewOptions()
+	f.ApplyModeDefaults(func(string) bool { return false })
+	if diff := cmp.Diff(NewOptions(), f); diff != "" {
+		t.Errorf("fake mode changed defaults (-want +got):\n%s", diff)
+	}
+	o.HSDS = "both"
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), `--hsds "both"`) {
+		t.Errorf("bad --hsds: %v", err)
+	}
+}
+
+func TestClientErrorRates(t *testing.T) {
+	var c clientErrors
+	t0 := time.Unix(1000, 0)
+	if r5, r3 := c.rates(t0, map[int]int64{500: 10, 503: 4}); r5 != 0 || r3 != 0 {
+		t.Errorf("first reading: %g, %g; want 0, 0", r5, r3)
+	}
+	c.rates(t0.Add(2*time.Second), map[int]int64{500: 20, 503: 4})
+	if r5, r3 := c.rates(t0.Add(4*time.Second), map[int]int64{500: 30, 503: 12}); r5 != 5 || r3 != 2 {
+		t.Errorf("over 4 s: %g 500/s, %g 503/s; want 5, 2", r5, r3)
+	}
+	// Older readings than rateWindow go: the rate is over the last 5-6 s.
+	c.rates(t0.Add(10*time.Second), map[int]int64{500: 30, 503: 12})
+	if r5, _ := c.rates(t0.Add(11*time.Second), map[int]int64{500: 30, 503: 12}); r5 != 0 {
+		t.Errorf("quiet: %g 500/s, want 0", r5)
 	}
 }
 
@@ -124,7 +164,7 @@ func jsonString(v any) string {
 }
 
 func TestHSDSDeploymentLabels(t *testing.T) {
-	d := hsdsDeployment(3)
+	d := hsdsDeployment(3, false)
 	want := map[string]string{"app": "hsds"}
 	for name, got := range map[string]map[string]string{"deployment": d.Labels, "selector": d.Spec.Selector.MatchLabels, "pod": d.Spec.Template.Labels} {
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -133,6 +173,20 @@ func TestHSDSDeploymentLabels(t *testing.T) {
 	}
 	if *d.Spec.Replicas != 3 {
 		t.Errorf("replicas %d, want 3", *d.Spec.Replicas)
+	}
+}
+
+func TestHSDSDeploymentReal(t *testing.T) {
+	d := hsdsDeployment(1, true)
+	spec := d.Spec.Template.Spec
+	if spec.ServiceAccountName != "hsds" || spec.TerminationGracePeriodSeconds == nil || *spec.TerminationGracePeriodSeconds != 5 {
+		t.Errorf("real pods: service account %q, grace %v; want hsds (it may list the pods), 5 s", spec.ServiceAccountName, spec.TerminationGracePeriodSeconds)
+	}
+	if got := spec.Containers[2].Args; !cmp.Equal(got, []string{"--source=info"}) {
+		t.Errorf("agent args %q, want --source=info (0.9.4 has no /metrics)", got)
+	}
+	if fake := hsdsDeployment(1, false).Spec.Template.Spec; fake.ServiceAccountName != "" || fake.Containers[2].Args[0] != "--source=metrics" {
+		t.Errorf("fake pods: %+v", fake)
 	}
 }
 

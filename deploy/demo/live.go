@@ -38,10 +38,27 @@ type load struct {
 	done  chan struct{}
 }
 
-// startLoad starts the load generator against the node's pods.
-func startLoad(ctx context.Context, node Node, plan replay.Plan, seed uint64) (*load, error) {
-	gen, err := loadgen.New(loadgen.Config{Targets: clientURLs(node.Endpoints()), Retry: loadgen.H5pydRetry(),
-		MaxOutstanding: 5000, Timeout: 30 * time.Second, Seed: seed, Client: loadClient()})
+// realDomains is how many domains the load at real pods reads (as the real-pod e2e tests).
+const realDomains = 8
+
+// loadConfig is the load generator's configuration: loadgen.DefaultMix at the fake pods; with
+// domains (real pods) h5pyd-like requests over them (loadgen.HSDSMix) as admin, each attempt to
+// the next running pod (a new connection through the Service: no keep-alive, HSDS counts idle
+// connections as tasks against its small max_task_count).
+func loadConfig(node Node, seed uint64, domains []loadgen.HSDSDomain) loadgen.Config {
+	c := loadgen.Config{Targets: clientURLs(node.Endpoints()), Retry: loadgen.H5pydRetry(),
+		MaxOutstanding: 5000, Timeout: 30 * time.Second, Seed: seed, Client: loadClient()}
+	if len(domains) > 0 {
+		c.Targets, c.TargetFunc = nil, func() []string { return clientURLs(node.Endpoints()) }
+		c.Mix, c.Username, c.Password = loadgen.HSDSMix(domains), loadgen.HSDSAdmin, loadgen.HSDSAdmin
+		c.Client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	}
+	return c
+}
+
+// startLoad starts the load generator against the node's pods (real pods: over domains).
+func startLoad(ctx context.Context, node Node, plan replay.Plan, seed uint64, domains []loadgen.HSDSDomain) (*load, error) {
+	gen, err := loadgen.New(loadConfig(node, seed, domains))
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +91,8 @@ func (l *load) Stop() error {
 // plan ends or ctx does; it returns the recorded timeline.
 func (d *demo) replay(ctx context.Context, plan replay.Plan, e *env) report.Result {
 	res := report.Result{Plan: plan.Describe()}
-	dist, _ := fakehsds.ParseDistribution(d.o.ServiceTime) // validated by Options.Validate
-	col := newCollector(e.cluster.Client, e.node, e.serveURL,
-		nominalPodCapacity(d.o.MaxTaskCount, demoTasksPerReqst, demoWorkers, dist, d.o.Seed))
+	col := newCollector(e.cluster.Client, e.node, e.serveURL, d.podCapacity())
+	errs := &clientErrors{}
 	duration, warm := d.o.Duration, d.o.Warmup
 	d.say("warm-up %s at the slice's first rate (%.1f req/s), then the replay for %s; Ctrl-C stops and cleans up", warm, plan.Rate(0), duration)
 	began := time.Now()
@@ -91,6 +107,7 @@ func (d *demo) replay(ctx context.Context, plan replay.Plan, e *env) report.Resu
 		if len(eps) > 0 {
 			e.load.gen.SetTargets(clientURLs(eps))
 		}
+		s.Client500, s.Client503 = errs.rates(time.Now(), e.load.gen.Stats().ByStatus)
 		if e.prom != nil {
 			_ = e.prom.UpdateTargets(eps)
 		}
@@ -113,6 +130,41 @@ func (d *demo) replay(ctx context.Context, plan replay.Plan, e *env) report.Resu
 	res.Clients = clients(e.load.gen.Stats())
 	res.Changes = col.changes
 	return res
+}
+
+// podCapacity is the nominal capacity of one READY pod for the view and the plot: the fake pod's
+// from its task limit and service times, a real pod's as measured (realPodCapacity).
+func (d *demo) podCapacity() float64 {
+	if d.o.HSDS == HSDSReal {
+		return realPodCapacity
+	}
+	dist, _ := fakehsds.ParseDistribution(d.o.ServiceTime) // validated by Options.Validate
+	return nominalPodCapacity(d.o.MaxTaskCount, demoTasksPerReqst, demoWorkers, dist, d.o.Seed)
+}
+
+// clientErrors turns the clients' cumulative 500 and 503 counts into rates over rateWindow.
+type clientErrors struct {
+	hist []errCount
+}
+
+type errCount struct {
+	at       time.Time
+	c500, c5 int64
+}
+
+// rates records the counts of byStatus at now and returns the 500/s and 503/s over the last
+// rateWindow (0 until two readings exist).
+func (c *clientErrors) rates(now time.Time, byStatus map[int]int64) (r500, r503 float64) {
+	c.hist = append(c.hist, errCount{at: now, c500: byStatus[http.StatusInternalServerError], c5: byStatus[http.StatusServiceUnavailable]})
+	for len(c.hist) > 2 && now.Sub(c.hist[1].at) >= rateWindow {
+		c.hist = c.hist[1:]
+	}
+	first := c.hist[0]
+	dt := now.Sub(first.at).Seconds()
+	if dt <= 0 {
+		return 0, 0
+	}
+	return float64(byStatus[http.StatusInternalServerError]-first.c500) / dt, float64(byStatus[http.StatusServiceUnavailable]-first.c5) / dt
 }
 
 func clients(s loadgen.Stats) view.Clients {

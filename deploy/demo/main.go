@@ -24,6 +24,7 @@ func main() {
 		}
 		os.Exit(2)
 	}
+	o.ApplyModeDefaults(fs.Changed)
 	if err := o.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "demo: invalid flags:\n%v\n", err)
 		os.Exit(2)

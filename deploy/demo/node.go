@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
+	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
 
@@ -16,7 +17,10 @@ type Endpoint struct {
 	Name, IP  string
 	ClientURL string // where clients send requests (the SN, or the agent's proxy)
 	AgentURL  string // the agent's base URL (/metrics)
-	// SetDNCount tells the pod's HSDS how many data nodes the cluster has (a rescale).
+	// Ready is the pod's Ready condition as the node wrote it (real pods: the SN is READY).
+	Ready bool
+	// SetDNCount tells the pod's fake HSDS how many data nodes the cluster has (a rescale); nil
+	// for real pods, which find their data nodes themselves through the API server.
 	SetDNCount func(n int)
 }
 
@@ -27,18 +31,38 @@ type Node interface {
 	Endpoints() []Endpoint
 }
 
-// fakeNode is a Node backed by deploy/internal/fakekubelet.
-type fakeNode struct{ k *fakekubelet.Kubelet }
+// kubeletNode is a Node backed by deploy/internal/fakekubelet: fake HSDS pods, or real ones.
+type kubeletNode struct{ k *fakekubelet.Kubelet }
 
-func newFakeNode(client kubernetes.Interface, namespace string, o *Options) (*fakeNode, error) {
+// Real pods' network (a bridge and a namespace per pod, named from realPrefix): their own /24 and
+// prefix, apart from the real-pod e2e tests' (10.77.14-24.0/24; fakekubelet removes a killed
+// run's leftovers by prefix at Start), so that the demo and a test never touch each other's.
+const (
+	realPrefix = "hsdsd"
+	realCIDR   = "10.77.60.0/24"
+)
+
+// newNode returns the fake node of the demo's pods: fake HSDS pods, or with --hsds real real
+// HSDS 0.9.4 pods that reach the cluster's API server (c) and keep their logs in <out>/pods.
+func newNode(c *controlplane.Cluster, o *Options) (*kubeletNode, error) {
 	cfg := fakekubelet.DefaultConfig(namespace)
+	if o.HSDS == HSDSReal {
+		cfg = fakekubelet.DefaultRealConfig(namespace, filepath.Join(o.Bin, "hsds-agent"), c.APIServerURL, c.PKI.ServingCA)
+		cfg.Real.Prefix, cfg.Real.CIDR, cfg.Real.MaxTaskCount = realPrefix, realCIDR, o.MaxTaskCount
+		cfg.Real.LogDir = filepath.Join(o.Out, "pods")
+		cfg.Agent.PollInterval = 250 * time.Millisecond // as the real-pod e2e tests
+		if err := os.MkdirAll(cfg.Real.LogDir, 0o755); err != nil {
+			return nil, err
+		}
+	} else {
+		cfg.HSDS = hsdsConfig(o)
+	}
 	cfg.Slots, cfg.ScaleUpDelay = o.Slots, o.ScaleUpDelay
-	cfg.HSDS = hsdsConfig(o)
-	k, err := fakekubelet.New(client, cfg)
+	k, err := fakekubelet.New(c.Client, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &fakeNode{k: k}, nil
+	return &kubeletNode{k: k}, nil
 }
 
 // hsdsConfig is the fake HSDS configuration of every pod.
@@ -51,19 +75,23 @@ func hsdsConfig(o *Options) fakehsds.Config {
 	return c
 }
 
-func (n *fakeNode) Start(ctx context.Context) error { return n.k.Start(ctx) }
-func (n *fakeNode) Stop()                           { n.k.Stop() }
+func (n *kubeletNode) Start(ctx context.Context) error { return n.k.Start(ctx) }
+func (n *kubeletNode) Stop()                           { n.k.Stop() }
 
-func (n *fakeNode) Endpoints() []Endpoint {
+func (n *kubeletNode) Endpoints() []Endpoint {
 	pods := n.k.Pods()
 	out := make([]Endpoint, len(pods))
 	for i, p := range pods {
-		out[i] = Endpoint{Name: p.Name, IP: p.IP, ClientURL: p.ClientURL(), AgentURL: p.AgentURL, SetDNCount: p.HSDS.SetDNCount}
+		out[i] = Endpoint{Name: p.Name, IP: p.IP, ClientURL: p.ClientURL(), AgentURL: p.AgentURL, Ready: p.Ready()}
+		if p.HSDS != nil {
+			out[i].SetDNCount = p.HSDS.SetDNCount
+		}
 	}
 	return out
 }
 
-// runRoster plays HSDS's own cluster membership: whenever the set of running pods changes, every
+// runRoster plays HSDS's own cluster membership for fake pods (real ones list the pods
+// themselves): whenever the set of running pods changes, every
 // pod learns the new data-node count (HSDS 1.0.1: its nodes go WAITING for the rescale settle,
 // then READY). It returns when ctx ends.
 func runRoster(ctx context.Context, node Node, every time.Duration) {
@@ -106,17 +134,26 @@ func rosterChanged(known map[string]bool, eps []Endpoint) bool {
 	return false
 }
 
-// waitEndpoints waits until node runs n pods.
+// waitEndpoints waits until node runs n Ready pods.
 func waitEndpoints(ctx context.Context, node Node, n int) error {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	ready := func() int {
+		r := 0
+		for _, e := range node.Endpoints() {
+			if e.Ready {
+				r++
+			}
+		}
+		return r
+	}
 	for {
-		if len(node.Endpoints()) >= n {
+		if ready() >= n {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d running HSDS pods (have %d): %w", n, len(node.Endpoints()), ctx.Err())
+			return fmt.Errorf("waiting for %d Ready HSDS pods (have %d): %w", n, ready(), ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -14,20 +14,27 @@ import (
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/proc"
 )
 
-// demoPolicy is deploy/demo/policy.yaml.
+// demoPolicy is deploy/demo/policy.yaml, the policy for fake pods.
 //
 //go:embed policy.yaml
 var demoPolicy []byte
 
+// demoPolicyReal is deploy/demo/policy-real.yaml, the policy for real pods (--hsds real).
+//
+//go:embed policy-real.yaml
+var demoPolicyReal []byte
+
 // serveConfig says how to run `hsds-autoscaler serve`.
 type serveConfig struct {
-	Binary      string
-	Kubeconfig  string
-	Policy      string
-	CertDir     string
-	SecurePort  int
-	MetricsPort int
-	Log         string
+	Binary     string
+	Kubeconfig string
+	Policy     string
+	// DefaultPolicy is written and used when Policy is empty.
+	DefaultPolicy []byte
+	CertDir       string
+	SecurePort    int
+	MetricsPort   int
+	Log           string
 }
 
 // serveArgs are serve's flags: adapter on 127.0.0.1:SecurePort with delegated authn/authz to the
@@ -52,12 +59,12 @@ func serveArgs(c serveConfig) []string {
 	}
 }
 
-// startServe writes the policy (when none was given), starts serve and waits until its metrics
+// startServe writes the default policy (when none was given), starts serve and waits until its metrics
 // listener answers.
 func startServe(ctx context.Context, c serveConfig, tmp string) (*proc.Process, error) {
 	if c.Policy == "" {
 		c.Policy = filepath.Join(tmp, "policy.yaml")
-		if err := os.WriteFile(c.Policy, demoPolicy, 0o644); err != nil {
+		if err := os.WriteFile(c.Policy, c.DefaultPolicy, 0o644); err != nil {
 			return nil, fmt.Errorf("writing the demo policy: %w", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/provider"
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/loadgen"
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/replay"
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/demo/internal/view"
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/controlplane"
@@ -39,8 +40,12 @@ func (d *demo) setUp(ctx context.Context, plan replay.Plan) (*env, error) {
 	if err := d.startPods(ctx, e); err != nil {
 		return nil, err
 	}
+	domains, err := d.writeDomains(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	d.say("offering the slice's first rate (%.1f req/s) to the pods", plan.Rate(0))
-	l, err := startLoad(ctx, e.node, plan, d.o.Seed)
+	l, err := startLoad(ctx, e.node, plan, d.o.Seed, domains)
 	if err != nil {
 		return nil, err
 	}
@@ -51,8 +56,12 @@ func (d *demo) setUp(ctx context.Context, plan replay.Plan) (*env, error) {
 		return nil, err
 	}
 	d.say("starting hsds-autoscaler serve (adapter https://127.0.0.1:%d, metrics http://127.0.0.1:%d/metrics)", ports[0], ports[1])
+	policy := demoPolicy
+	if d.o.HSDS == HSDSReal {
+		policy = demoPolicyReal
+	}
 	serve, err := startServe(ctx, serveConfig{Binary: filepath.Join(d.o.Bin, "hsds-autoscaler"), Kubeconfig: e.cluster.Kubeconfig,
-		Policy: d.o.Policy, CertDir: filepath.Join(d.tmp, "serve-certs"), SecurePort: ports[0], MetricsPort: ports[1],
+		Policy: d.o.Policy, DefaultPolicy: policy, CertDir: filepath.Join(d.tmp, "serve-certs"), SecurePort: ports[0], MetricsPort: ports[1],
 		Log: filepath.Join(d.o.Out, "serve.log")}, d.tmp)
 	if err != nil {
 		return nil, err
@@ -88,15 +97,20 @@ func (d *demo) startCluster(ctx context.Context, e *env) error {
 	return nil
 }
 
-// startPods creates the hsds Deployment and the fake node that runs its pods, and keeps HSDS's
-// data-node count in step with the running pods.
+// startPods creates the hsds Deployment and the fake node that runs its pods and, for fake pods,
+// keeps HSDS's data-node count in step with the running pods (real HSDS finds its data nodes
+// itself, through the API server).
 func (d *demo) startPods(ctx context.Context, e *env) error {
-	d.say("creating Deployment %s/%s (%d replicas, label app=hsds); fake node with %d pod slots, cluster autoscaler adds a slot after %s",
-		namespace, deploymentName, d.o.InitialReplicas, d.o.Slots, d.o.ScaleUpDelay)
-	if err := createDeployment(ctx, e.cluster.Client, d.o.InitialReplicas); err != nil {
+	kind := "fake HSDS pods"
+	if d.o.HSDS == HSDSReal {
+		kind = fmt.Sprintf("real HSDS 0.9.4 pods (a network namespace each on %s, logs in %s)", realCIDR, filepath.Join(d.o.Out, "pods"))
+	}
+	d.say("creating Deployment %s/%s (%d replicas, label app=hsds); fake node running %s with %d pod slots, cluster autoscaler adds a slot after %s",
+		namespace, deploymentName, d.o.InitialReplicas, kind, d.o.Slots, d.o.ScaleUpDelay)
+	if err := createDeployment(ctx, e.cluster, d.o.InitialReplicas, d.o.HSDS == HSDSReal); err != nil {
 		return err
 	}
-	node, err := newFakeNode(e.cluster.Client, namespace, d.o)
+	node, err := newNode(e.cluster, d.o)
 	if err != nil {
 		return err
 	}
@@ -110,6 +124,9 @@ func (d *demo) startPods(ctx context.Context, e *env) error {
 	if err := waitEndpoints(wctx, node, min(d.o.InitialReplicas, d.o.Slots)); err != nil {
 		return err
 	}
+	if d.o.HSDS == HSDSReal {
+		return nil
+	}
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { runRoster(rctx, node, 250*time.Millisecond) })
@@ -121,6 +138,21 @@ func (d *demo) startPods(ctx context.Context, e *env) error {
 	case <-time.After(d.o.RescaleSettle + time.Second):
 	}
 	return nil
+}
+
+// writeDomains writes the domains the load at real pods reads, through the first pod; none for
+// fake pods (they serve any path).
+func (d *demo) writeDomains(ctx context.Context, e *env) ([]loadgen.HSDSDomain, error) {
+	if d.o.HSDS != HSDSReal {
+		return nil, nil
+	}
+	sn := e.node.Endpoints()[0].ClientURL // waitEndpoints: at least one Ready pod
+	d.say("writing %d domains through %s (h5pyd-like requests: domain GETs, dataset reads, POST selections)", realDomains, sn)
+	ds, err := loadgen.CreateHSDSDomains(ctx, sn, "/home/demo", realDomains)
+	if err != nil {
+		return nil, fmt.Errorf("HSDS domains: %w", err)
+	}
+	return ds, nil
 }
 
 // startPrometheus runs Prometheus when its binary exists; without it the demo goes on.

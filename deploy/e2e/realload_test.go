@@ -4,11 +4,8 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -24,15 +21,6 @@ import (
 // realDomains is how many domains the real-HSDS load reads (each has one dataset for the POSTs).
 const realDomains = 8
 
-// realPoints is the body of a POST selection: 4 points in 4 chunks, so 4 chunk tasks on the SN.
-const realPoints = `{"points":[1,170,420,990]}`
-
-// realPostShare is the share of POSTs (point selections, as h5pyd sends dataset reads by points).
-const realPostShare = 0.15
-
-// hsdsDomain is one domain the load reads and the dataset its POSTs select from.
-type hsdsDomain struct{ path, dataset string }
-
 // attempt is one HTTP exchange the clients made: when it ended, its status (0: no answer), POST
 // or not, and its retry number (0: first try).
 type attempt struct {
@@ -42,145 +30,75 @@ type attempt struct {
 	try  int
 }
 
-// realLoad is open-loop h5pyd-like traffic at real HSDS pods: Poisson arrivals at a rate that can
-// change at any time, round-robin over every running pod's SN (as the hsds Service of HSDS's
-// shipped manifests, which have no readiness probe, spreads connections), domain GETs retried on
-// 500/502/503/504 with h5pyd's back-off (0, 2, 4, 8 s: 4 retries instead of 10, so retry waves end
-// 14 s after an overload) and POSTs never retried. Every attempt is recorded.
+// realLoad is open-loop h5pyd-like traffic at real HSDS pods (bench/loadgen, loadgen.HSDSMix):
+// Poisson arrivals at a rate that can change at any time, each attempt round-robin over every
+// running pod's SN (as the hsds Service of HSDS's shipped manifests, which have no readiness probe,
+// spreads connections), GETs retried on 500/502/503/504 with h5pyd's back-off (0, 2, 4, 8 s: 4
+// retries instead of 10, so retry waves end 14 s after an overload) and POSTs never retried. Every
+// attempt is recorded.
 type realLoad struct {
-	k       *fakekubelet.Kubelet
-	domains []hsdsDomain
-	client  *http.Client
-	retry   loadgen.Retry
-	rate    atomic.Uint64 // math.Float64bits of requests/s
-	next    atomic.Uint64
-	dropped atomic.Int64
+	gen  *loadgen.Generator
+	rate atomic.Uint64 // math.Float64bits of requests/s
 
 	mu       sync.Mutex
 	attempts []attempt
 	failures []attempt // logical requests that failed for good (last attempt), by end time
 	requests int
-	rng      *rand.Rand
 }
 
 // startRealLoad starts the load at rate; it stops at the end of the test.
-func startRealLoad(t *testing.T, k *fakekubelet.Kubelet, domains []hsdsDomain, rate float64) *realLoad {
+func startRealLoad(t *testing.T, k *fakekubelet.Kubelet, domains []loadgen.HSDSDomain, rate float64) *realLoad {
 	t.Helper()
 	retry := loadgen.H5pydRetry()
 	retry.Retries = 4
-	l := &realLoad{k: k, domains: domains, retry: retry, rng: rand.New(rand.NewPCG(14, 2)),
+	l := &realLoad{}
+	gen, err := loadgen.New(loadgen.Config{
+		TargetFunc: func() []string {
+			pods := k.Pods()
+			out := make([]string, len(pods))
+			for i, p := range pods {
+				out[i] = p.SNURL
+			}
+			return out
+		},
+		Mix: loadgen.HSDSMix(domains), Username: loadgen.HSDSAdmin, Password: loadgen.HSDSAdmin,
+		Retry: retry, MaxOutstanding: 400, Timeout: 10 * time.Second, Seed: 14, OnAttempt: l.record,
 		// No keep-alive: HSDS counts idle connections as tasks against max_task_count.
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+		Client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.gen = gen
 	l.set(rate)
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	wg.Go(func() { l.run(ctx, &wg) })
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		gen.Run(ctx, 24*time.Hour, func(time.Duration) float64 { return l.get() })
+	}()
 	return l
 }
 
 func (l *realLoad) set(rate float64) { l.rate.Store(math.Float64bits(rate)) }
 func (l *realLoad) get() float64     { return math.Float64frombits(l.rate.Load()) }
 
-// run makes arrivals until ctx ends; at most 400 requests are outstanding (more are dropped).
-func (l *realLoad) run(ctx context.Context, wg *sync.WaitGroup) {
-	sem := make(chan struct{}, 400)
-	for ctx.Err() == nil {
-		r := l.get()
-		if r <= 0 {
-			loadgen.Sleep(ctx, 100*time.Millisecond)
-			continue
-		}
-		l.mu.Lock()
-		gap := time.Duration(l.rng.ExpFloat64() / r * float64(time.Second))
-		x := l.rng.Float64()
-		kind := reqDomain
-		switch {
-		case x < realPostShare:
-			kind = reqPost
-		case x < realPostShare+(1-realPostShare)/2:
-			kind = reqSlab
-		}
-		d := l.domains[l.rng.IntN(len(l.domains))]
-		l.mu.Unlock()
-		if !loadgen.Sleep(ctx, gap) {
-			return
-		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			l.dropped.Add(1)
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			l.do(ctx, d, kind)
-		})
-	}
-}
+// dropped is how many arrivals found 400 requests outstanding and were not sent.
+func (l *realLoad) dropped() int64 { return l.gen.Stats().Dropped }
 
-// Kinds of request of the load.
-const (
-	reqDomain = iota // GET /?domain=: the domain's JSON from its DN (h5pyd.File(..., "r"))
-	reqSlab          // GET .../value?select=[0:1000]: all 10 chunks of a dataset (dset[:])
-	reqPost          // POST .../value {"points": ...}: a point selection in 4 chunks (never retried)
-)
-
-// do sends one logical request: retries as h5pyd (GET only).
-func (l *realLoad) do(ctx context.Context, d hsdsDomain, kind int) {
-	post := kind == reqPost
-	for try := 0; ; try++ {
-		pods := l.k.Pods()
-		if len(pods) == 0 {
-			return
-		}
-		sn := pods[int(l.next.Add(1))%len(pods)].SNURL
-		code := l.send(ctx, sn, d, kind)
-		if ctx.Err() != nil {
-			return
-		}
-		a := attempt{at: time.Now(), code: code, post: post, try: try}
-		retriable := code == 500 || code == 502 || code == 503 || code == 504
-		final := post || !retriable || try >= l.retry.Retries
-		l.mu.Lock()
-		l.attempts = append(l.attempts, a)
-		if final {
-			l.requests++
-			if code < 200 || code > 299 {
-				l.failures = append(l.failures, a)
-			}
-		}
-		l.mu.Unlock()
-		if final || !loadgen.Sleep(ctx, l.retry.Backoff(try+1)) {
-			return
+// record keeps one attempt (loadgen.Config.OnAttempt).
+func (l *realLoad) record(a loadgen.Attempt) {
+	r := attempt{at: a.At, code: a.Code, post: a.Method == http.MethodPost, try: a.Try}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.attempts = append(l.attempts, r)
+	if a.Final {
+		l.requests++
+		if a.Code < 200 || a.Code > 299 {
+			l.failures = append(l.failures, r)
 		}
 	}
-}
-
-func (l *realLoad) send(ctx context.Context, sn string, d hsdsDomain, kind int) int {
-	post := kind == reqPost
-	method, url, body := http.MethodGet, sn+"/?domain="+d.path, ""
-	switch kind {
-	case reqSlab:
-		url = sn + "/datasets/" + d.dataset + "/value?select=[0:1000]&domain=" + d.path
-	case reqPost:
-		method, url, body = http.MethodPost, sn+"/datasets/"+d.dataset+"/value?domain="+d.path, realPoints
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		return 0
-	}
-	req.SetBasicAuth("admin", "admin")
-	if post {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return 0
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode
 }
 
 // between returns the attempts that ended in [from, to).
@@ -269,52 +187,21 @@ func formatCodes(m map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-// createDomains writes realDomains domains under /home/real through sn, each with a 1-D dataset of
-// 1000 integers in chunks of 100 (unwritten: selections read fill values through the DNs), and checks
-// that a GET and a POST selection of each answer 200.
-func createDomains(ctx context.Context, t *testing.T, sn string) []hsdsDomain {
+// createDomains writes the load's domains through sn (loadgen.CreateHSDSDomains) or fails the test.
+func createDomains(ctx context.Context, t *testing.T, sn string) []loadgen.HSDSDomain {
 	t.Helper()
-	hsdsDo(ctx, t, http.MethodPut, sn+"/?domain=/home", `{"folder":true}`, nil)
-	hsdsDo(ctx, t, http.MethodPut, sn+"/?domain=/home/real", `{"folder":true}`, nil)
-	var out []hsdsDomain
-	for i := range realDomains {
-		d := hsdsDomain{path: fmt.Sprintf("/home/real/d%d.h5", i)}
-		hsdsDo(ctx, t, http.MethodPut, sn+"/?domain="+d.path, "", nil)
-		var ds struct {
-			ID string `json:"id"`
-		}
-		hsdsDo(ctx, t, http.MethodPost, sn+"/datasets?domain="+d.path, `{"type":"H5T_STD_I32LE","shape":[1000],"creationProperties":{"layout":{"class":"H5D_CHUNKED","dims":[100]}}}`, &ds)
-		d.dataset = ds.ID
-		hsdsDo(ctx, t, http.MethodGet, sn+"/?domain="+d.path, "", nil)
-		hsdsDo(ctx, t, http.MethodPost, sn+"/datasets/"+d.dataset+"/value?domain="+d.path, realPoints, nil)
-		hsdsDo(ctx, t, http.MethodGet, sn+"/datasets/"+d.dataset+"/value?select=[0:1000]&domain="+d.path, "", nil)
-		out = append(out, d)
+	ds, err := loadgen.CreateHSDSDomains(ctx, sn, "/home/real", realDomains)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return ds
 }
 
-// hsdsDo sends one request as admin and fails the test unless it answers 200 or 201; the JSON
-// answer is decoded into v when v is not nil.
+// hsdsDo sends one request as admin (loadgen.HSDSDo) and fails the test unless it answers 200 or
+// 201; the JSON answer is decoded into v when v is not nil.
 func hsdsDo(ctx context.Context, t *testing.T, method, url, body string, v any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
+	if err := loadgen.HSDSDo(ctx, method, url, body, v); err != nil {
 		t.Fatal(err)
-	}
-	req.SetBasicAuth("admin", "admin")
-	req.Close = true
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-		t.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, b)
-	}
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("%s %s: %v", method, url, err)
-		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/bench/loadgen"
 	"github.com/hsds-autoscaler/hsds-autoscaler/deploy/internal/fakekubelet"
 )
 
@@ -56,7 +57,7 @@ func realPolicy(t *testing.T, ns string, policy, guards map[string]any) string {
 // realWorkload is a Deployment of real HSDS pods with domains to read, the agents watched.
 type realWorkload struct {
 	*workload
-	domains []hsdsDomain
+	domains []loadgen.HSDSDomain
 	agents  *agentWatch
 }
 
@@ -214,7 +215,7 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 			t.Logf("FLAP: %s, %.1fs after the scale-down, the SNs' gates still held shut by the departed DN", c, c.at.Sub(down.at).Seconds())
 		}
 	}
-	t.Logf("replica changes: %v; dropped arrivals: %d", changes, l.dropped.Load())
+	t.Logf("replica changes: %v; dropped arrivals: %d", changes, l.dropped())
 	t.Logf("serve's acting decisions:\n%s", strings.Join(decisionLines(s), "\n"))
 	t.Logf("decisions by reason: %v", decisionReasons(ctx, t, s))
 	checkNoOverloadWhileSettling(t, s, changes, 20*time.Second)

@@ -18,10 +18,11 @@ var (
 	colRejected = color.RGBA{R: 214, G: 39, B: 40, A: 255}
 	colCapacity = color.RGBA{R: 255, G: 127, B: 14, A: 255}
 	colPending  = color.RGBA{R: 148, G: 103, B: 189, A: 255}
+	col500      = color.RGBA{R: 140, G: 86, B: 75, A: 255}
 )
 
 // WritePlot draws r as a PNG at path (bench/report.WritePNG, the writer bench's plots use too):
-// offered load, served and 503 rates and the nominal capacity on top (req/s), spec.replicas, ready
+// offered load, served and 503 rates, the 500s the clients saw and the nominal capacity on top (req/s), spec.replicas, ready
 // and pending pods below, over minutes of replay.
 func WritePlot(path string, r Result) error {
 	line := func(name string, c color.Color, width float64, dashed bool, f func(Sample) float64) benchreport.Line {
@@ -36,6 +37,7 @@ func WritePlot(path string, r Result) error {
 			line("offered load (trace)", colOffered, 1.6, false, func(s Sample) float64 { return s.Offered }),
 			line("served", colServed, 1, false, func(s Sample) float64 { return math.Max(0, s.Attempts-sum(s.Rejected)) }),
 			line("503/s (all causes)", colRejected, 1, false, func(s Sample) float64 { return sum(s.Rejected) }),
+			line("500/s (clients)", col500, 1, true, func(s Sample) float64 { return s.Client500 }),
 			line("capacity of ready pods (nominal)", colCapacity, 1.4, true, func(s Sample) float64 { return s.Capacity }),
 		},
 		Adjust: func(p *plot.Plot) { p.Y.Min = 0 },

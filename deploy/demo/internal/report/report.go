@@ -16,6 +16,7 @@ type Sample struct {
 	T                           float64 // seconds since the replay started
 	Offered, Attempts, Capacity float64 // req/s
 	Rejected                    map[string]float64
+	Client500, Client503        float64 // answers/s the clients saw (retries included)
 	Desired, Spec, Ready        float64 // NaN when unknown
 	Pending                     float64
 }
@@ -27,7 +28,7 @@ func FromSnapshot(s view.Snapshot) Sample {
 		rej[k] = v
 	}
 	return Sample{T: s.Elapsed.Seconds(), Offered: s.Offered, Attempts: s.Attempts, Capacity: s.Capacity,
-		Rejected: rej, Desired: s.Desired, Spec: s.Spec, Ready: s.Ready, Pending: s.Pending}
+		Rejected: rej, Client500: s.Client500, Client503: s.Client503, Desired: s.Desired, Spec: s.Spec, Ready: s.Ready, Pending: s.Pending}
 }
 
 // Change is one replica change the scaler made (its Rescaled Event).
@@ -100,12 +101,20 @@ func Summary(r Result) string {
 	first, peak, last := replicaRange(r.Samples)
 	w("replicas: spec.replicas %s at start, %s at most, %s at the end", first, peak, last)
 	w("changes:  %d up, %d down", r.count(1), r.count(-1))
-	for _, c := range r.Changes {
+	for i, c := range r.Changes {
 		dir := "down"
 		if c.To > c.From {
 			dir = "up  "
 		}
-		w("  t=%4.0fs  %s %d -> %d  (%s)", c.T, dir, c.From, c.To, c.Reason)
+		end := c.T + ChangeCostWindow
+		if i+1 < len(r.Changes) {
+			end = math.Min(end, r.Changes[i+1].T)
+		}
+		if n := len(r.Samples); n > 0 {
+			end = math.Max(c.T, math.Min(end, r.Samples[n-1].T))
+		}
+		c500, c503 := changeCost(r.Samples, c.T, end)
+		w("  t=%4.0fs  %s %d -> %d  (%s); clients in the next %.0fs: %.0f 500s, %.0f 503s", c.T, dir, c.From, c.To, c.Reason, end-c.T, c500, c503)
 	}
 	failed := 0.0
 	if r.Clients.Requests > 0 {
@@ -116,6 +125,8 @@ func Summary(r Result) string {
 	tot := integrate(r.Samples)
 	w("503s:     overload %.0f, not_ready %.0f, upstream %.0f (agents' rates integrated over the replay)",
 		tot["overload"], tot["not_ready"], tot["upstream"])
+	w("errors:   %.0f 500s, %.0f 503s seen by the clients (attempts, retries included; rates integrated over the replay)",
+		integrateOf(r.Samples, func(s Sample) float64 { return s.Client500 }), integrateOf(r.Samples, func(s Sample) float64 { return s.Client503 }))
 	w("load:     peak offered %.1f req/s, mean %.1f req/s; peak capacity %.1f req/s", peakOf(r.Samples, func(s Sample) float64 { return s.Offered }),
 		meanOf(r.Samples, func(s Sample) float64 { return s.Offered }), peakOf(r.Samples, func(s Sample) float64 { return s.Capacity }))
 	w("verdict:  scaled up: %s, scaled down: %s", yesNo(r.ScaledUp()), yesNo(r.ScaledDown()))
@@ -140,6 +151,24 @@ func replicaRange(ss []Sample) (first, peak, last string) {
 	return f(known[0]), f(p), f(known[len(known)-1])
 }
 
+// ChangeCostWindow is how long after a replica change the summary counts the clients' 500s and 503s
+// as that change's cost (shorter when the next change comes first): a real 0.9.4 scale-down jams
+// the remaining SNs ~30 s (docs/e2e.md, "Real pods").
+const ChangeCostWindow = 30.0
+
+// changeCost integrates the clients' 500 and 503 rates over the samples in (from, to].
+func changeCost(ss []Sample, from, to float64) (c500, c503 float64) {
+	for i := 1; i < len(ss); i++ {
+		if ss[i].T <= from || ss[i].T > to {
+			continue
+		}
+		dt := ss[i].T - math.Max(ss[i-1].T, from)
+		c500 += ss[i].Client500 * dt
+		c503 += ss[i].Client503 * dt
+	}
+	return c500, c503
+}
+
 // integrate sums rate x interval per cause (each sample's rate stands for the span since the
 // previous sample).
 func integrate(ss []Sample) map[string]float64 {
@@ -151,6 +180,15 @@ func integrate(ss []Sample) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// integrateOf sums f x interval like integrate.
+func integrateOf(ss []Sample, f func(Sample) float64) float64 {
+	t := 0.0
+	for i := 1; i < len(ss); i++ {
+		t += f(ss[i]) * (ss[i].T - ss[i-1].T)
+	}
+	return t
 }
 
 func peakOf(ss []Sample, f func(Sample) float64) float64 {

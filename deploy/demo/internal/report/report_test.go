@@ -24,7 +24,7 @@ func result() Result {
 			{T: -1, Offered: 18, Attempts: 18, Capacity: 45, Rejected: map[string]float64{}, Spec: nan, Desired: nan, Ready: nan},
 			{T: 0, Offered: 18, Attempts: 18, Capacity: 45, Rejected: map[string]float64{}, Spec: 2, Desired: 2, Ready: 2},
 			{T: 1, Offered: 40, Attempts: 50, Capacity: 45, Rejected: map[string]float64{"overload": 10}, Spec: 2, Desired: 4, Ready: 2},
-			{T: 3, Offered: 40, Attempts: 44, Capacity: 90, Rejected: map[string]float64{"not_ready": 2}, Spec: 4, Desired: 4, Ready: 4, Pending: 1},
+			{T: 3, Offered: 40, Attempts: 44, Capacity: 90, Rejected: map[string]float64{"not_ready": 2}, Client500: 3, Client503: 2, Spec: 4, Desired: 4, Ready: 4, Pending: 1},
 			{T: 4, Offered: 8, Attempts: 8, Capacity: 22.5, Rejected: map[string]float64{}, Spec: 1, Desired: 1, Ready: 1},
 		},
 		Changes: []Change{{T: 1, From: 2, To: 4, Reason: "overload"}, {T: 4, From: 4, To: 1, Reason: "scale-down-stable"}},

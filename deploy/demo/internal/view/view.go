@@ -35,7 +35,10 @@ type Snapshot struct {
 	// agents counted (retries included); Rejected the 503/s by cause.
 	Offered, Attempts float64
 	Rejected          map[string]float64
-	Clients           Clients
+	// Client500 and Client503 are the 500 and 503 answers/s the clients saw (retries included):
+	// real HSDS answers a rescale with 500s (keys of another partition), which no agent counts.
+	Client500, Client503 float64
+	Clients              Clients
 	// Capacity is the nominal capacity of the serving pods (req/s).
 	Capacity float64
 	// Replicas as serve's metrics report them (NaN until the scaler runs): desired after guards,
@@ -71,6 +74,7 @@ func Frame(h Header, s Snapshot, width int) string {
 	line("load      offered %5.1f req/s   attempts %5.1f/s   served %5.1f/s   capacity %5.1f req/s",
 		s.Offered, s.Attempts, served(s), s.Capacity)
 	line("503/s     %s   total %5.1f/s", causes(s.Rejected), total(s.Rejected))
+	line("errors    500 %5.1f/s   503 %5.1f/s   (what the clients saw, retries included)", s.Client500, s.Client503)
 	line("clients   %d requests: %d ok, %d failed after retries, %d dropped", s.Clients.Requests, s.Clients.Succeeded, s.Clients.Failed, s.Clients.Dropped)
 	line("replicas  desired %s   spec %s   ready %s   pending %s", num(s.Desired), num(s.Spec), num(s.Ready), num(s.Pending))
 	line("scaler    last decision %s   guards %s", orDash(s.Decision), orDash(strings.Join(s.Guards, ",")))
@@ -95,8 +99,8 @@ func Line(s Snapshot) string {
 	for i, k := range Causes {
 		c[i] = fmt.Sprintf("%s=%.1f", k, s.Rejected[k])
 	}
-	return fmt.Sprintf("t=%s offered=%.1f attempts=%.1f served=%.1f capacity=%.1f 503/s[%s] replicas desired=%s spec=%s ready=%s pending=%s decision=%s guards=%s",
-		secs(s.Elapsed), s.Offered, s.Attempts, served(s), s.Capacity, strings.Join(c, " "),
+	return fmt.Sprintf("t=%s offered=%.1f attempts=%.1f served=%.1f capacity=%.1f 503/s[%s] clients[500=%.1f 503=%.1f] replicas desired=%s spec=%s ready=%s pending=%s decision=%s guards=%s",
+		secs(s.Elapsed), s.Offered, s.Attempts, served(s), s.Capacity, strings.Join(c, " "), s.Client500, s.Client503,
 		num(s.Desired), num(s.Spec), num(s.Ready), num(s.Pending), orDash(s.Decision), orDash(strings.Join(s.Guards, ",")))
 }
 

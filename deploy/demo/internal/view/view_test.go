@@ -19,7 +19,8 @@ func snapshot() Snapshot {
 	return Snapshot{
 		Elapsed: 72 * time.Second, Duration: 3 * time.Minute,
 		Offered: 38.25, Attempts: 45.5,
-		Rejected: map[string]float64{"overload": 4.5, "not_ready": 1},
+		Rejected:  map[string]float64{"overload": 4.5, "not_ready": 1},
+		Client500: 2.5, Client503: 5.25,
 		Clients:  Clients{Requests: 2412, Succeeded: 2390, Failed: 22, Dropped: 0},
 		Capacity: 90.4,
 		Desired:  6, Spec: 6, Ready: 4, Pending: 2,
