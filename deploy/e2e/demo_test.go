@@ -22,20 +22,39 @@ import (
 // suite's; it runs about 4 minutes.
 func TestMakeDemo(t *testing.T) {
 	out := t.TempDir()
-	s, took := runMakeDemo(t, out)
+	s, took := runMakeDemo(t, out, true)
 	t.Logf("make demo took %s:\n%s", took.Round(time.Second), s)
 }
 
 // TestMakeDemoReal runs `make demo HSDS=real` (root, real HSDS installed; docs/demo.md): the same
 // promises on real HSDS 0.9.4 pods, a network namespace each, under h5pyd-like requests; the pods'
 // logs are kept in the output directory, the summary counts the 500s the clients saw, and nothing
-// of the demo's pod network (prefix hsdsd) is left afterwards. About 5 minutes. It needs the real
-// pod to saturate under the flash crowd, which it did on a loaded 2-core machine; on an idle one a
-// pod served 250 req/s without a 503 and the demo did not scale (docs/demo.md, "Real HSDS pods").
+// of the demo's pod network (prefix hsdsd) is left afterwards; the scaler decided on the real pods'
+// figures (serve.log: decisions with a non-zero attempt rate read from the agents). About 5
+// minutes. Whether it scales depends on the machine, and the test does not require it: on a loaded
+// 2-core machine the real pod saturated under the flash crowd and the demo scaled up and down (3
+// of 3 runs); on an idle one a pod served 250 req/s without a 503 (HSDS 0.9.4's task count does
+// not see requests queued for a busy SN) and the scaler, by its signals, rightly kept one pod
+// (docs/demo.md, "Real HSDS pods"). The fake demo, TestMakeDemo, holds the scale-up and down.
 func TestMakeDemoReal(t *testing.T) {
 	requireRealKubelet(t)
 	out := t.TempDir()
-	s, took := runMakeDemo(t, out, "HSDS=real")
+	s, took := runMakeDemo(t, out, false, "HSDS=real")
+	serveLog, err := os.ReadFile(filepath.Join(out, "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := regexp.MustCompile(`attempts ([0-9.]+)/s`).FindAllStringSubmatch(string(serveLog), -1)
+	busy := 0
+	for _, m := range seen {
+		if m[1] != "0.00" {
+			busy++
+		}
+	}
+	if busy == 0 {
+		t.Errorf("serve.log: no decision on a non-zero attempt rate (%d decisions with figures): the real pods' figures never reached the scaler", len(seen))
+	}
+	t.Logf("%d of %d decisions in serve.log on a non-zero attempt rate; scaled: %v", busy, len(seen), regexp.MustCompile(`(?m)^verdict:.*$`).FindString(s))
 	if !regexp.MustCompile(`(?m)^errors:   \d+ 500s, \d+ 503s seen by the clients`).MatchString(s) {
 		t.Errorf("summary lacks the clients' 500s and 503s:\n%s", s)
 	}
@@ -47,9 +66,10 @@ func TestMakeDemoReal(t *testing.T) {
 	t.Logf("make demo HSDS=real took %s:\n%s", took.Round(time.Second), s)
 }
 
-// runMakeDemo runs `make demo` with vars into out, checks its exit status, summary and plot, and
-// returns the summary and the wall time.
-func runMakeDemo(t *testing.T, out string, vars ...string) (string, time.Duration) {
+// runMakeDemo runs `make demo` with vars into out, checks its exit status, summary and plot (and,
+// with wantScale, a scale-up under the load first and a scale-down after it), and returns the
+// summary and the wall time.
+func runMakeDemo(t *testing.T, out string, wantScale bool, vars ...string) (string, time.Duration) {
 	t.Helper()
 	ctx := testContext(t, 12*time.Minute)
 	var stdout bytes.Buffer
@@ -72,12 +92,18 @@ func runMakeDemo(t *testing.T, out string, vars ...string) (string, time.Duratio
 		t.Fatal(err)
 	}
 	s := string(summary)
-	if !strings.Contains(s, "verdict:  scaled up: yes, scaled down: yes") || strings.Contains(s, "ENDED EARLY") {
-		t.Errorf("summary does not show a scale-up and a scale-down:\n%s", s)
+	if strings.Contains(s, "ENDED EARLY") || !strings.Contains(s, "verdict:") {
+		t.Errorf("summary ended early or has no verdict:\n%s", s)
 	}
 	changes := regexp.MustCompile(`(?m)^  t=\s*-?\d+s  (up  |down) (\d+) -> (\d+)`).FindAllStringSubmatch(s, -1)
-	if len(changes) == 0 || changes[0][1] != "up  " {
+	if wantScale && !strings.Contains(s, "verdict:  scaled up: yes, scaled down: yes") {
+		t.Errorf("summary does not show a scale-up and a scale-down:\n%s", s)
+	}
+	if len(changes) > 0 && changes[0][1] != "up  " {
 		t.Errorf("the first change is not a scale-up under load: %q", changes)
+	}
+	if wantScale && len(changes) == 0 {
+		t.Errorf("no replica change in the summary")
 	}
 	if !strings.Contains(stdout.String(), s) {
 		t.Errorf("make demo did not print the summary it wrote")
