@@ -75,6 +75,16 @@ func TestStuckPodRemedyRendersTheComponent(t *testing.T) {
 	diffObjects(t, kustomize(t, "deploy/examples/stuck-pod-remedy"), render(t, Release, "--set", "stuckPodRemedy.enabled=true"))
 }
 
+// TestHSDSAutoscalersRendersTheExample: policy.enabled=false with two namespaces and a target in
+// each (hsdsAutoscalers.targets) renders deploy/examples/hsds-autoscalers: no policy file, serve
+// --policy="", and a Role per namespace resizing only the target named there.
+func TestHSDSAutoscalersRendersTheExample(t *testing.T) {
+	diffObjects(t, kustomize(t, "deploy/examples/hsds-autoscalers"), render(t, Release, "--set", "policy.enabled=false",
+		"--set", "hsds.namespaces={hsds,hsds-b}",
+		"--set", "hsdsAutoscalers.targets[0].namespace=hsds,hsdsAutoscalers.targets[0].name=hsds",
+		"--set", "hsdsAutoscalers.targets[1].namespace=hsds-b,hsdsAutoscalers.targets[1].name=hsds"))
+}
+
 // TestRBACFollowsNamespacesAndTarget: one Role per watched namespace, the scale grant only in the
 // target's, for the target's name and kind (also when the target comes from policy.file); with
 // no namespaces, reading is cluster-wide and the scale grant still names the target only.
@@ -126,6 +136,40 @@ func TestRBACFollowsNamespacesAndTarget(t *testing.T) {
 		}
 		if diff := cmp.Diff(rule("apps", "deployments/scale", "hsds"), scaleRule(t, objs, "Role", "hsds", Release+"-scale")); diff != "" {
 			t.Errorf("scale Role (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("targets of HSDSAutoscaler objects", func(t *testing.T) {
+		objs := render(t, Release, "--set", "hsds.namespaces={hsds,data}",
+			"--set", "hsdsAutoscalers.targets[0].namespace=data,hsdsAutoscalers.targets[0].name=a",
+			"--set", "hsdsAutoscalers.targets[1].namespace=data,hsdsAutoscalers.targets[1].name=b",
+			"--set", "hsdsAutoscalers.targets[2].namespace=data,hsdsAutoscalers.targets[2].name=dn,hsdsAutoscalers.targets[2].kind=StatefulSet",
+			"--set", "hsdsAutoscalers.targets[3].namespace=hsds,hsdsAutoscalers.targets[3].name=hsds")
+		want := append(rule("apps", "deployments/scale", "a"), rule("apps", "statefulsets/scale", "dn")...)
+		want[0].(map[string]any)["resourceNames"] = []any{"a", "b"}
+		inNS := func(ns string) []unstructured.Unstructured {
+			var in []unstructured.Unstructured
+			for _, o := range objs {
+				if o.GetNamespace() == ns {
+					in = append(in, o)
+				}
+			}
+			return in
+		}
+		if diff := cmp.Diff(want, scaleRule(t, inNS("data"), "Role", "data", Release)); diff != "" {
+			t.Errorf("scale rules in data (-want +got):\n%s", diff)
+		}
+		// The policy's target (hsds/hsds) named again: one rule, one name.
+		if diff := cmp.Diff(rule("apps", "deployments/scale", "hsds"), scaleRule(t, inNS("hsds"), "Role", "hsds", Release)); diff != "" {
+			t.Errorf("scale rules in hsds (-want +got):\n%s", diff)
+		}
+		none := render(t, Release, "--set", "policy.enabled=false")
+		if got := scaleRule(t, none, "Role", "hsds", Release); len(got) != 0 {
+			t.Errorf("policy.enabled=false and no targets: scale rules %v, want none", got)
+		}
+		every := render(t, Release, "--set", "hsds.namespaces=null,policy.enabled=false",
+			"--set", "hsdsAutoscalers.targets[0].namespace=x,hsdsAutoscalers.targets[0].name=hsds")
+		if diff := cmp.Diff(rule("apps", "deployments/scale", "hsds"), scaleRule(t, every, "Role", "x", Release+"-scale")); diff != "" {
+			t.Errorf("every namespace: scale Role (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("target from policy.file", func(t *testing.T) {
@@ -365,6 +409,10 @@ func TestBadValuesRefused(t *testing.T) {
 		{"policy.target.kind=", "/policy/target/kind"},
 		{"hsds.namespaces={data}", `policy.target.namespace "hsds" is not among hsds.namespaces`},
 		{"stuckPodRemedy.enabled=yes", "/stuckPodRemedy/enabled"},
+		{"hsdsAutoscalers.targets[0].namespace=data,hsdsAutoscalers.targets[0].name=hsds", `namespace "data" is not among hsds.namespaces`},
+		{"hsdsAutoscalers.targets[0].namespace=hsds", "/hsdsAutoscalers/targets/0"},
+		{"hsdsAutoscalers.targets[0].namespace=hsds,hsdsAutoscalers.targets[0].name=x,hsdsAutoscalers.targets[0].kind=ReplicaSet", "/hsdsAutoscalers/targets/0/kind"},
+		{"policy.enabled=no", "/policy/enabled"},
 	} {
 		t.Run(c.set, func(t *testing.T) {
 			_, err := template(t, Release, "--set", c.set)
