@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,10 +196,13 @@ func routeToHost(ctx context.Context, t *testing.T, ns, service string, port int
 // ServiceAccount with the chart's RBAC alone; the chart's APIServices, routed to that process,
 // turn Available with TLS verified against the chart's CA; then, as in
 // TestDeployRBACSufficesForServe, hsds_503_rate is served through the aggregator and an
-// overload scales the target up.
+// overload scales the target up. Then helm upgrade switches to HSDSAutoscaler objects only, in
+// the workload's namespace and a second one (policy.enabled=false, hsds.namespaces,
+// hsdsAutoscalers.targets), and serve, restarted from the upgraded Deployment as the same
+// ServiceAccount, scales the targets of two objects, one in each (checkTwoAutoscalers).
 func TestHelmChartScalesTarget(t *testing.T) {
-	ctx := testContext(t, 4*time.Minute)
-	const ns = "e2e-helm"
+	ctx := testContext(t, 7*time.Minute)
+	const ns, nsB = "e2e-helm", "e2e-helm-b"
 	w := newWorkload(ctx, t, ns, 1, nil)
 	policy, err := os.ReadFile(policyFile(t, ns, nil, nil))
 	if err != nil {
@@ -242,15 +246,50 @@ func TestHelmChartScalesTarget(t *testing.T) {
 	}
 	checkServeScalesUp(ctx, t, w, l, s, user)
 
-	// An upgrade keeps the certificate the install made. (It also takes the APIServices' port
-	// back from routeToHost: helm applies server-side, hence --force-conflicts.)
+	// Upgraded to HSDSAutoscaler objects only, in the workload's namespace and a second one.
+	s.stop()
+	if _, err := cluster.Kubectl(ctx, "scale", "deployment", "-n", ns, "hsds", "--replicas=1"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitRunning(ctx, t, 1)
+	wb := newWorkload(ctx, t, nsB, 1, nil) // the namespace first: the chart's Role goes there
+	wb.startLoad(t, lightRate)
+	d = helmUpgradeToObjects(ctx, t, ns, nsB)
+	args = hostArgs(ctx, t, d, pods[0].Name)
+	for _, want := range []string{"--policy=", "--hsds-namespaces=" + ns + "," + nsB} {
+		if !slices.Contains(args, want) {
+			t.Fatalf("the upgraded Deployment runs serve %v, want %s among the arguments", args, want)
+		}
+	}
+	s2 := startServe(t, "serve-2", append(args, append(impersonationArgs(kubeconfig), "--leader-elect-identity=helm-test-2")...)...)
+	waitLeader(ctx, t, helmNamespace, "helm-test-2", 30*time.Second)
+	routeToHost(ctx, t, helmNamespace, helm.Release, s2.securePort)
+	waitAPIServicesAvailable(ctx, t)
+	checkTwoAutoscalers(ctx, t, s2, user, w, wb, l)
+}
+
+// helmUpgradeToObjects upgrades the release to HSDSAutoscaler objects only in namespaces ns and
+// nsB (policy.enabled=false, hsds.namespaces, the Deployment hsds of each in
+// hsdsAutoscalers.targets, so the Role of each grants its scale), checks that the upgrade kept
+// the certificate the install made, and returns the upgraded Deployment. (The upgrade also takes
+// the APIServices' port back from routeToHost: helm applies server-side, hence --force-conflicts.)
+func helmUpgradeToObjects(ctx context.Context, t *testing.T, ns, nsB string) *appsv1.Deployment {
+	t.Helper()
 	before := secretData(ctx, t, helmNamespace, helm.Release+"-tls")
-	if err := helmCluster(ctx, t, "upgrade", helm.Release, helm.ChartDir(repoRoot(t)), "--reuse-values", "--set", "replicas=3", "--force-conflicts"); err != nil {
+	if err := helmCluster(ctx, t, "upgrade", helm.Release, helm.ChartDir(repoRoot(t)), "--reuse-values", "--force-conflicts",
+		"--set", "replicas=3,policy.enabled=false", "--set", "hsds.namespaces={"+ns+","+nsB+"}",
+		"--set", "hsdsAutoscalers.targets[0].namespace="+ns+",hsdsAutoscalers.targets[0].name=hsds",
+		"--set", "hsdsAutoscalers.targets[1].namespace="+nsB+",hsdsAutoscalers.targets[1].name=hsds"); err != nil {
 		t.Fatal(err)
 	}
 	if after := secretData(ctx, t, helmNamespace, helm.Release+"-tls"); !maps.EqualFunc(before, after, bytes.Equal) {
 		t.Error("helm upgrade replaced the self-signed certificate")
 	}
+	d, err := cluster.Client.AppsV1().Deployments(helmNamespace).Get(ctx, helm.Release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func secretData(ctx context.Context, t *testing.T, ns, name string) map[string][]byte {

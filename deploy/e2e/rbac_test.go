@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -104,16 +102,7 @@ func checkServeScalesUp(ctx context.Context, t *testing.T, w *workload, l *load,
 	up := rec.waitChangeWhere(ctx, t, armed, 30*time.Second, "a scale-up", func(c change) bool { return c.to > c.from })
 	waitEvent(ctx, t, w.ns, "Rescaled", 10*time.Second)
 	l.set(0)
-
-	log, err := os.ReadFile(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(log), "\n") {
-		if strings.Contains(strings.ToLower(line), "forbidden") {
-			t.Errorf("serve, as %s: %s", user, line)
-		}
-	}
+	noForbidden(t, s, user)
 	t.Logf("as %s: leader, hsds_503_rate %v, scaled %d -> %d", user, got, up.from, up.to)
 }
 

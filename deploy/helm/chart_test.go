@@ -79,24 +79,6 @@ func TestStuckPodRemedyRendersTheComponent(t *testing.T) {
 // target's, for the target's name and kind (also when the target comes from policy.file); with
 // no namespaces, reading is cluster-wide and the scale grant still names the target only.
 func TestRBACFollowsNamespacesAndTarget(t *testing.T) {
-	scaleRule := func(t *testing.T, objs []unstructured.Unstructured, kind, ns, name string) []any {
-		t.Helper()
-		r := find(t, objs, kind, name)
-		if r.GetNamespace() != ns {
-			t.Errorf("%s %s in namespace %q, want %q", kind, name, r.GetNamespace(), ns)
-		}
-		rules, _, _ := unstructured.NestedSlice(r.Object, "rules")
-		var scale []any
-		for _, x := range rules {
-			if res, _ := x.(map[string]any)["resources"].([]any); len(res) == 1 && strings.HasSuffix(res[0].(string), "/scale") {
-				scale = append(scale, x)
-			}
-		}
-		return scale
-	}
-	rule := func(group, resource, name string) []any {
-		return []any{map[string]any{"apiGroups": []any{group}, "resources": []any{resource}, "resourceNames": []any{name}, "verbs": []any{"get", "update"}}}
-	}
 	t.Run("two namespaces", func(t *testing.T) {
 		objs := render(t, Release, "--set", "hsds.namespaces={data,store},policy.target.namespace=store,policy.target.kind=StatefulSet,policy.target.name=hsds-dn")
 		roles := 0
@@ -365,6 +347,10 @@ func TestBadValuesRefused(t *testing.T) {
 		{"policy.target.kind=", "/policy/target/kind"},
 		{"hsds.namespaces={data}", `policy.target.namespace "hsds" is not among hsds.namespaces`},
 		{"stuckPodRemedy.enabled=yes", "/stuckPodRemedy/enabled"},
+		{"hsdsAutoscalers.targets[0].namespace=data,hsdsAutoscalers.targets[0].name=hsds", `namespace "data" is not among hsds.namespaces`},
+		{"hsdsAutoscalers.targets[0].namespace=hsds", "/hsdsAutoscalers/targets/0"},
+		{"hsdsAutoscalers.targets[0].namespace=hsds,hsdsAutoscalers.targets[0].name=x,hsdsAutoscalers.targets[0].kind=ReplicaSet", "/hsdsAutoscalers/targets/0/kind"},
+		{"policy.enabled=no", "/policy/enabled"},
 	} {
 		t.Run(c.set, func(t *testing.T) {
 			_, err := template(t, Release, "--set", c.set)

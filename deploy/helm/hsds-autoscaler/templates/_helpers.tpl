@@ -63,9 +63,10 @@ form). */}}
 {{- end }}
 {{- end }}
 
-{{/* The policy's spec.target as YAML: from policy.file when set, else policy.target. The
-namespaced RBAC grants resizing this object only. */}}
+{{/* The policy's spec.target as YAML: from policy.file when set, else policy.target; empty
+with policy.enabled=false. */}}
 {{- define "hsds-autoscaler.target" -}}
+{{- if .Values.policy.enabled }}
 {{- $t := .Values.policy.target }}
 {{- if .Values.policy.file }}
 {{- $t = (.Values.policy.file | fromYaml).spec.target }}
@@ -79,6 +80,43 @@ namespaced RBAC grants resizing this object only. */}}
 {{- end }}
 {{- end }}
 {{- toYaml $t }}
+{{- end }}
+{{- end }}
+
+{{/* The objects the scaler may resize, as YAML {namespace: [rule, ...]}: the policy's target and
+hsdsAutoscalers.targets, one scale rule per namespace and kind naming them (resourceNames). A
+target outside a non-empty hsds.namespaces fails the render. */}}
+{{- define "hsds-autoscaler.scaleRules" -}}
+{{- $targets := list }}
+{{- with include "hsds-autoscaler.target" . | fromYaml }}
+{{- $group := "" }}
+{{- if contains "/" .apiVersion }}{{ $group = index (splitList "/" .apiVersion) 0 }}{{ end }}
+{{- $targets = append $targets (dict "group" $group "kind" .kind "namespace" .namespace "name" .name) }}
+{{- end }}
+{{- range .Values.hsdsAutoscalers.targets }}
+{{- if and $.Values.hsds.namespaces (not (has .namespace $.Values.hsds.namespaces)) }}
+{{- fail (printf "hsdsAutoscalers.targets: namespace %q is not among hsds.namespaces %v: serve would not watch the HSDSAutoscaler objects there" .namespace $.Values.hsds.namespaces) }}
+{{- end }}
+{{- $targets = append $targets (dict "group" "apps" "kind" (default "Deployment" .kind) "namespace" .namespace "name" .name) }}
+{{- end }}
+{{- $byNS := dict }}
+{{- range $targets }}
+{{- $rules := get $byNS .namespace | default dict }}
+{{- $res := printf "%ss/scale" (lower .kind) }}
+{{- $rule := get $rules $res | default (dict "apiGroups" (list .group) "resources" (list $res) "resourceNames" list "verbs" (list "get" "update")) }}
+{{- if not (has .name $rule.resourceNames) }}
+{{- $_ := set $rule "resourceNames" (append $rule.resourceNames .name) }}
+{{- end }}
+{{- $_ := set $rules $res $rule }}
+{{- $_ := set $byNS .namespace $rules }}
+{{- end }}
+{{- $out := dict }}
+{{- range $ns, $rules := $byNS }}
+{{- $list := list }}
+{{- range $res := keys $rules | sortAlpha }}{{ $list = append $list (get $rules $res) }}{{ end }}
+{{- $_ := set $out $ns $list }}
+{{- end }}
+{{- toYaml $out }}
 {{- end }}
 
 {{/* The ScalingPolicy file: policy.file verbatim, else built from policy.target, selector,
