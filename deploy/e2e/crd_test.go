@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -194,6 +195,11 @@ func TestHSDSAutoscalerObjects(t *testing.T) {
 	})
 	if after.Status.Learned == nil || after.Status.Learned.PodCapacity <= 0 {
 		t.Errorf("status.learned after the restart = %+v", after.Status.Learned)
+	}
+	// The first decision after the restart sizes with the saved capacity (light load: nothing new
+	// is learned), as the last one before the stop did.
+	if want := fmt.Sprintf("pod capacity c1 %.2f req/s", saved.PodCapacity); !strings.Contains(after.Status.LastDecision.Message, want) {
+		t.Errorf("first decision after the restart: %q, want it to size with %q", after.Status.LastDecision.Message, want)
 	}
 	t.Logf("learned podCapacity saved %v at %s, restored %v; after the restart %+v", saved.PodCapacity, saved.At, got, after.Status.Learned)
 
