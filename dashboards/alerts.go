@@ -47,8 +47,9 @@ func hsdsAlerts(o RuleOptions) []Alert {
 		Description: "The " + "{{ $labels.node }} node of pod {{ $labels.namespace }}/{{ $labels.pod }} has not been READY " +
 			"(WAITING or TERMINATING) for " + dur(o.NotReadyFor) + " while its agent reads it fine: it answers 503 " +
 			"to everything. On HSDS 0.9.x this is issue 423 (stuck WAITING after a restart).",
-		Response: "Restart the stuck pod's containers (kubectl delete pod, or enable the scaler's stuck-pod remedy). " +
-			"Scaling does not fix it.",
+		Response: "Any change of the pod set releases it on 0.9.4 (HSDS issue 423): the scaler's default remedy " +
+			"(guards.releaseStuck) changes the replica count by one after guards.stuckNotReady; if it is off or held " +
+			"(bounds pinned, settling, Pending pods), delete the pod (kubectl delete pod).",
 		Test: AlertTest{
 			Firing: []Series{
 				{`hsds_agent_node_state{namespace="hsds", pod="hsds-1", node="sn", state="READY"}`, "0x60"},
