@@ -21,10 +21,14 @@ type pod struct {
 	// idle keep-alive client connection (docs/hsds.md).
 	idle int
 
-	inFlight int     // SN task count, idle tasks included
-	release  []int32 // tasks finishing at tick (index = tick mod len)
-	counts   counters
-	agent    podAgent
+	inFlight int // SN task count, idle and hung tasks included
+	// hung are tasks of requests hanging on a departed DN's vanished IP until hungUntil (a gate
+	// jam after a scale-down, Window.GateJamFraction).
+	hung      int
+	hungUntil float64
+	release   []int32 // tasks finishing at tick (index = tick mod len)
+	counts    counters
+	agent     podAgent
 }
 
 func (p *pod) started() bool { return p.startedAt >= 0 }

@@ -342,3 +342,71 @@ func TestRescaleValidate(t *testing.T) {
 		t.Error("RescalePreset(nope) succeeded")
 	}
 }
+
+// docs/hsds.md ("What the simulator's kubernetes rescale preset should become"): on real pods
+// without a preStop sleep a scale-down jams the remaining SNs' gates for 28-32 s: requests routed
+// to the departed DN hang until HSDS's timeout and hold every task slot, so the SNs shed everything
+// with overload 503s; then they serve again.
+func TestGateJamAfterScaleDown(t *testing.T) {
+	sc := oneKey("kubernetes-no-prestop")
+	sc.Rescale.Down.GateJamFraction = 1
+	sc.Rescale.Down.KeyErrorFraction = 0
+	sc.Retries = 0
+	s := newSim(t, sc, constLoad(40), 4)
+	run(s, 20)
+	s.SetSpec(3)
+	for _, p := range s.endpoints {
+		if p.hung != sc.MaxTaskCount || p.inFlight < sc.MaxTaskCount {
+			t.Fatalf("pod %s after the scale-down: hung %d, in-flight %d; want the gate held shut (%d hung)", p.name, p.hung, p.inFlight, sc.MaxTaskCount)
+		}
+	}
+	b := mark(s)
+	run(s, 20)
+	in := mark(s).since(b)
+	if in.attempts == 0 || in.overload != in.attempts || in.e500 != 0 {
+		t.Errorf("jam: %d attempts, %d overload 503s, %d 500s; want every attempt an overload 503", in.attempts, in.overload, in.e500)
+	}
+	// The agents see why: the /info task sample (info source) and the in-flight gauge (exact) at
+	// or above the limit.
+	for _, p := range s.endpoints {
+		if p.agent.numTasks < float64(sc.MaxTaskCount) {
+			t.Errorf("pod %s: /info num_tasks %g during the jam, want >= %d", p.name, p.agent.numTasks, sc.MaxTaskCount)
+		}
+	}
+	run(s, 13) // past the longest window (32 s)
+	for _, p := range s.endpoints {
+		if p.hung != 0 || p.inFlight > sc.MaxTaskCount/2 {
+			t.Errorf("pod %s after the window: hung %d, in-flight %d", p.name, p.hung, p.inFlight)
+		}
+	}
+	b = mark(s)
+	run(s, 10)
+	if in := mark(s).since(b); in.overload*20 > in.attempts {
+		t.Errorf("after the jam: %d overload 503s of %d attempts", in.overload, in.attempts)
+	}
+}
+
+// The jam hits each SN with chance GateJamFraction, and "kubernetes" (a preStop sleep) has none.
+func TestGateJamFraction(t *testing.T) {
+	for _, tc := range []struct {
+		preset   string
+		fraction float64
+		lo, hi   int
+	}{{"kubernetes", 0, 0, 0}, {"kubernetes-no-prestop", 0.9, 120, 160}, {"kubernetes-no-prestop", 0.5, 60, 100}} {
+		sc := oneKey(tc.preset)
+		sc.PodsPerNode, sc.MaxReplicas = 200, 200
+		sc.Rescale.Down.GateJamFraction = tc.fraction
+		s := newSim(t, sc, constLoad(0), 161)
+		run(s, 1)
+		s.SetSpec(160)
+		jammed := 0
+		for _, p := range s.endpoints {
+			if p.hung > 0 {
+				jammed++
+			}
+		}
+		if jammed < tc.lo || jammed > tc.hi {
+			t.Errorf("%s, gateJamFraction %g: %d of 160 SNs jammed, want %d-%d", tc.preset, tc.fraction, jammed, tc.lo, tc.hi)
+		}
+	}
+}

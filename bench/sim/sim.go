@@ -105,6 +105,10 @@ func (s *Sim) Tick() {
 	for _, p := range s.endpoints {
 		p.inFlight -= int(p.release[slot])
 		p.release[slot] = 0
+		if p.hung > 0 && t >= p.hungUntil {
+			p.inFlight -= p.hung
+			p.hung = 0
+		}
 	}
 	s.stepTraffic(t)
 	s.account(t)
