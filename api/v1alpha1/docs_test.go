@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"sigs.k8s.io/yaml"
 )
 
 var update = flag.Bool("update", false, "rewrite the CRD reference in docs/operations.md")
@@ -23,27 +21,11 @@ const (
 // schema (fix: go test ./api/v1alpha1 -run TestDocsCRDReference -update).
 func TestDocsCRDReference(t *testing.T) {
 	root := repoRoot(t)
-	data, err := os.ReadFile(filepath.Join(root, "deploy/base/crd/hsds-autoscaler.io_hsdsautoscalers.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var crd struct {
-		Spec struct {
-			Versions []struct {
-				Schema struct {
-					OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
-				} `json:"schema"`
-			} `json:"versions"`
-		} `json:"spec"`
-	}
-	if err := yaml.Unmarshal(data, &crd); err != nil {
-		t.Fatal(err)
-	}
-	props := crd.Spec.Versions[0].Schema.OpenAPIV3Schema["properties"].(map[string]any)
+	props := schemaProps(t) // the CRD schema's top level: spec, status
 	var b strings.Builder
 	b.WriteString(refBegin + "\n\n| field | type | default | validation | meaning |\n|---|---|---|---|---|\n")
 	for _, top := range []string{"spec", "status"} {
-		writeRows(&b, top, props[top].(map[string]any))
+		writeRows(&b, top, props[top])
 	}
 	b.WriteString("\n" + refEnd)
 	want := b.String()
