@@ -56,14 +56,7 @@ func TestRealStuckWaitingReportedAndReleased(t *testing.T) {
 	}
 	deleted := waitEventAt(ctx, t, ns, "StuckPodDeleted", 60*time.Second)
 	msgs, _ := events(ctx, ns, "StuckPodDeleted")
-	pods := waitConverged(ctx, t, w.kubelet, 3)
-	released := time.Now()
-	served, ok := l.waitServed(ctx, 60*time.Second)
-	if !ok {
-		t.Errorf("clients not served again 60 s after the release")
-	}
-	end := served.Add(3 * time.Second)
-	time.Sleep(time.Until(end))
+	pods, released, served, end := w.waitReleased(ctx, t, l, 3)
 
 	t.Logf("scaled 2 -> 3 at t=0 (processes %s after the IP); old nodes WAITING at t+%.1fs", stuckDelay, stuckAt.Sub(scaled).Seconds())
 	t.Logf("PodStuckNotReady Event at t+%.1fs (%.1fs after WAITING), hsds_scaler_stuck_pods >= 1 seen at t+%.1fs",
@@ -118,14 +111,7 @@ func TestRealStuckReleasedByScaleDown(t *testing.T) {
 	reported := waitEventAt(ctx, t, ns, "PodStuckNotReady", 90*time.Second)
 	releasedBy := waitEventAt(ctx, t, ns, "RescaledForStuck", 60*time.Second)
 	msgs, _ := events(ctx, ns, "RescaledForStuck")
-	pods := waitConverged(ctx, t, w.kubelet, 2)
-	released := time.Now()
-	served, ok := l.waitServed(ctx, 60*time.Second)
-	if !ok {
-		t.Errorf("clients not served again 60 s after the release")
-	}
-	end := served.Add(3 * time.Second)
-	time.Sleep(time.Until(end))
+	pods, released, _, end := w.waitReleased(ctx, t, l, 2)
 
 	t.Logf("scaled 2 -> 3 at t=0 (processes %s after the IP); old nodes WAITING at t+%.1fs", stuckDelay, stuckAt.Sub(scaled).Seconds())
 	t.Logf("PodStuckNotReady at t+%.1fs; RescaledForStuck at t+%.1fs: %q; every node READY with node_count 2 at t+%.1fs (%.1fs after the change); pods %v",
@@ -144,6 +130,22 @@ func TestRealStuckReleasedByScaleDown(t *testing.T) {
 	if n, _, _ := s.metric(ctx, "hsds_scaler_stuck_pods_deleted_total", nil); n != 0 {
 		t.Errorf("hsds_scaler_stuck_pods_deleted_total = %g, want 0 (deletion is opt-in)", n)
 	}
+}
+
+// waitReleased waits until n pods are READY with node_count n (the stuck nodes released) and the
+// clients are served again, then 3 s more for the logs; it returns the pods, when they converged,
+// when clients were served again and the end of the logged window.
+func (w *realWorkload) waitReleased(ctx context.Context, t *testing.T, l *realLoad, n int) (pods []*fakekubelet.Pod, released, served, end time.Time) {
+	t.Helper()
+	pods = waitConverged(ctx, t, w.kubelet, n)
+	released = time.Now()
+	served, ok := l.waitServed(ctx, 60*time.Second)
+	if !ok {
+		t.Errorf("clients not served again 60 s after the release")
+	}
+	end = served.Add(3 * time.Second)
+	time.Sleep(time.Until(end))
+	return pods, released, served, end
 }
 
 // waitOldWaiting waits until an agent of the old pods says WAITING (issue 423) and returns when
