@@ -60,7 +60,8 @@ func startProxy(t testing.TB, snURL, dnURL string, cfg ProxyConfig, clk clock.Pa
 // as overload and none is called not_ready; in-flight returns to 0. Some of the rejections here
 // come from fan-out workers, not connections, and then the only evidence is the /info task
 // sample, which the last admitted request of a poll interval overwrites: the cause is inferred
-// (75-100 % over eight runs; asserted >= 70 %). The >= 95 % goal of issue 10 is for the
+// (75-100 % over eight runs; asserted >= 70 %). The test polls every 10 ms: at 50 ms, beside other CPU
+// load (a CI rehearsal's parallel packages), 2 of 10 runs fell to 55-60 %; at 10 ms 12 of 12 gave 85-100 %. The >= 95 % goal of issue 10 is for the
 // connection-driven bursts of TestRealGateBurst, on the real server.
 func TestProxyExactAgainstFake(t *testing.T) {
 	cfg := fakehsds.DefaultConfig()
@@ -74,7 +75,7 @@ func TestProxyExactAgainstFake(t *testing.T) {
 		defer close(polled)
 		for pollCtx.Err() == nil {
 			src.Poll(pollCtx)
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond)
 		}
 	}()
 
