@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -78,6 +79,7 @@ type Node struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
+	want bool // started and not stopped since: an exit is a failure
 	log  *syncBuffer
 }
 
@@ -112,6 +114,14 @@ func (n *Node) Running() bool {
 	}
 }
 
+// died reports whether the process exited without being stopped (e.g. its port was taken).
+func (n *Node) died() bool {
+	n.mu.Lock()
+	want := n.want
+	n.mu.Unlock()
+	return want && !n.Running()
+}
+
 // start runs the node's process in its own process group.
 func (n *Node) start() error {
 	n.mu.Lock()
@@ -124,7 +134,7 @@ func (n *Node) start() error {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	n.cmd, n.done = cmd, done
+	n.cmd, n.done, n.want = cmd, done, true
 	return nil
 }
 
@@ -132,6 +142,7 @@ func (n *Node) start() error {
 func (n *Node) Stop() {
 	n.mu.Lock()
 	cmd, done := n.cmd, n.done
+	n.want = false
 	n.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
 		return
@@ -177,10 +188,14 @@ type Cluster struct {
 	Pods []*Pod
 	opts Options
 	dir  string
+	pick func(testing.TB) int // free ports; freePort unless a test says otherwise
 }
 
 // Start starts a cluster, waits until every SN is READY with node_count == Pods, and stops every
-// process when the test ends.
+// process when the test ends. The ports are picked free a moment before HSDS binds them; when a
+// node exits during the start (another test's server took its port in between: once on CI a fake
+// HSDS answered in place of a real SN), the whole cluster is started again on new ports, at most
+// three times.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	dir := Require(t)
@@ -190,23 +205,60 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if opts.MaxTaskCount <= 0 {
 		opts.MaxTaskCount = 100
 	}
-	c := &Cluster{Root: t.TempDir(), opts: opts, dir: dir}
-	t.Cleanup(c.Stop)
-	c.Head = c.node("head", freePort(t), 0)
-	if err := c.Head.start(); err != nil {
-		t.Fatal(err)
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		c := &Cluster{Root: t.TempDir(), opts: opts, dir: dir, pick: freePort}
+		if err = c.start(t); err == nil {
+			t.Cleanup(c.Stop)
+			return c
+		}
+		logs := c.Logs()
+		c.Stop()
+		if !errors.Is(err, errNodeDied) {
+			t.Fatalf("%v\n%s", err, logs)
+		}
+		t.Logf("attempt %d: %v; starting again on new ports\n%s", attempt, err, logs)
 	}
-	for range opts.Pods {
-		if _, err := c.AddPod(freePort(t), freePort(t)); err != nil {
-			t.Fatal(err)
+	t.Fatalf("real HSDS did not start in 3 attempts: %v", err)
+	return nil
+}
+
+func (c *Cluster) start(t testing.TB) error {
+	c.Head = c.node("head", c.pick(t), 0)
+	if err := c.Head.start(); err != nil {
+		return err
+	}
+	for range c.opts.Pods {
+		sn := c.pick(t)
+		if _, err := c.AddPod(sn, c.pick(t)); err != nil {
+			return err
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := c.WaitReady(ctx, opts.Pods); err != nil {
-		t.Fatalf("%v\n%s", err, c.Logs())
+	if err := c.WaitReady(ctx, c.opts.Pods); err != nil {
+		return err
 	}
-	return c
+	// A node that lost its port may still have been starting while another server answered for it.
+	time.Sleep(500 * time.Millisecond)
+	return c.checkAlive()
+}
+
+// errNodeDied marks a node that exited without being stopped.
+var errNodeDied = errors.New("exited without being stopped")
+
+// checkAlive returns an error naming the first node (head included) that died.
+func (c *Cluster) checkAlive() error {
+	nodes := []*Node{c.Head}
+	for _, p := range c.Pods {
+		nodes = append(nodes, p.SN, p.DN)
+	}
+	for _, n := range nodes {
+		if n != nil && n.died() {
+			return fmt.Errorf("%s :%d %w", n.Role, n.Port, errNodeDied)
+		}
+	}
+	return nil
 }
 
 func (c *Cluster) node(role string, port, headPort int) *Node {
@@ -299,6 +351,9 @@ func ReadInfo(ctx context.Context, base string) (Info, error) {
 func (c *Cluster) WaitReady(ctx context.Context, nodeCount int) error {
 	var last string
 	for {
+		if err := c.checkAlive(); err != nil {
+			return err
+		}
 		last = ""
 		for _, p := range c.Pods {
 			for _, n := range []*Node{p.SN, p.DN} {
