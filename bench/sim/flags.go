@@ -41,7 +41,7 @@ func (s *Scenario) AddFlags(fs *pflag.FlagSet) {
 	f(&s.ServiceMedianSeconds, "service-median-seconds", "median request service time")
 	f(&s.ServiceSigma, "service-sigma", "log-normal sigma of the service time")
 	f(&s.ServiceMaxSeconds, "service-max-seconds", "cap of the service time")
-	fs.Var(rescaleFlag{&s.Rescale}, "sim-rescale", "rescale cost preset: kubernetes (HSDS 0.9.4 in Kubernetes mode, with a preStop sleep), kubernetes-no-prestop (without: scale-downs jam the gates), head (0.9.4 head node), notready (1.0.1)")
+	fs.Var(rescaleFlag{&s.Rescale}, "sim-rescale", "rescale cost preset: kubernetes (HSDS 0.9.4 in Kubernetes mode as deployed, no preStop sleep: scale-downs jam the gates ~30 s), kubernetes-prestop (with a preStop sleep: 500s instead of the jam), head (0.9.4 head node), notready (1.0.1)")
 	f(&s.Rescale.NotReadySeconds, "not-ready-seconds", "cluster-wide not-ready 503s after each change (rescale notready)")
 	f(&s.Rescale.StuckChance, "stuck-chance", "chance a pod starting leaves an old pod stuck WAITING (rescale partition)")
 	i(&s.BackgroundTasks, "background-tasks", "SN tasks of its own, counted by the gate")

@@ -53,28 +53,28 @@ type Window struct {
 }
 
 // RescalePresets are the measured cost models by name (docs/hsds.md; ../shared/real-hsds/k8s.md):
-//   - "kubernetes" (the default; HSDS 0.9.4 as users run it): a scale-up 10-12 s with 40-75 500s
-//     of ~220 domain GETs (0.15), a scale-down 9-20 s with 51-88 500s of 180-400 (0.25), and 1
-//     scale-up in 6 leaves an old pod stuck WAITING;
+//   - "kubernetes" (the default; HSDS 0.9.4 in Kubernetes mode as users deploy it, pods without a
+//     preStop sleep, as our real-pod e2e and `make demo HSDS=real` measured it): a scale-up 10-12 s
+//     at 0.02 500s (5 of 7 scale-ups had none), a scale-down a 28-32 s gate jam on 9 SNs in 10 (8 of
+//     9 measured) with 0.005 500s, and 1 scale-up in 6 leaves an old pod stuck WAITING;
+//   - "kubernetes-prestop" (0.9.4 in Kubernetes mode with a preStop sleep longer than
+//     node_sleep_time, the set-up docs/e2e.md recommends; k8s.md's figures): a scale-up 10-12 s
+//     with 40-75 500s of ~220 domain GETs (0.15), a scale-down 9-20 s with 51-88 500s of 180-400
+//     (0.25), no jam, 1 in 6 stuck (the preset of record before the issue-14 re-run);
 //   - "head" (0.9.4 with a head node): a scale-up costs a few 500s (none in docs/hsds.md; 2-18
 //     per change at 40 req/s in TestRealRescaleHeadNode, which holds the preset against the
 //     real server), a scale-down 10-24 s of 500s for the departed DN's keys (24 s in
 //     docs/hsds.md, 12-22 s in TestRealRescaleHeadNode);
-//   - "kubernetes-no-prestop" (0.9.4 in Kubernetes mode as our real-pod e2e and `make demo
-//     HSDS=real` measured it, pods without a preStop sleep): a scale-up 10-12 s at 0.02 (5 of 7
-//     scale-ups had no 500), a scale-down a 28-32 s gate jam on 9 SNs in 10 (8 of 9 measured) with
-//     0.005 500s; 1 in 6 stuck as "kubernetes". Not the default yet: the bench's tables of record
-//     were made with "kubernetes", the figures of a preStop sleep longer than node_sleep_time;
 //   - "notready" (1.0.1+): 10 s of cluster-wide not-ready 503s after every change.
 func RescalePresets() map[string]Rescale {
 	return map[string]Rescale{
 		"kubernetes": {Mode: RescalePartition,
-			Up:          Window{MinSeconds: 10, MaxSeconds: 12, KeyErrorFraction: 0.15},
-			Down:        Window{MinSeconds: 9, MaxSeconds: 20, KeyErrorFraction: 0.25},
-			StuckChance: 1.0 / 6},
-		"kubernetes-no-prestop": {Mode: RescalePartition,
 			Up:          Window{MinSeconds: 10, MaxSeconds: 12, KeyErrorFraction: 0.02},
 			Down:        Window{MinSeconds: 28, MaxSeconds: 32, KeyErrorFraction: 0.005, GateJamFraction: 0.9},
+			StuckChance: 1.0 / 6},
+		"kubernetes-prestop": {Mode: RescalePartition,
+			Up:          Window{MinSeconds: 10, MaxSeconds: 12, KeyErrorFraction: 0.15},
+			Down:        Window{MinSeconds: 9, MaxSeconds: 20, KeyErrorFraction: 0.25},
 			StuckChance: 1.0 / 6},
 		"head": {Mode: RescalePartition,
 			Up:   Window{MinSeconds: 5, MaxSeconds: 10, KeyErrorFraction: 0.03},
@@ -87,7 +87,11 @@ func RescalePresets() map[string]Rescale {
 func RescalePreset(name string) (Rescale, error) {
 	r, ok := RescalePresets()[name]
 	if !ok {
-		return Rescale{}, fmt.Errorf("rescale preset %q: want kubernetes, kubernetes-no-prestop, head or notready", name)
+		hint := ""
+		if name == "kubernetes-no-prestop" {
+			hint = " (kubernetes-no-prestop is now the default, named kubernetes; the former kubernetes is kubernetes-prestop)"
+		}
+		return Rescale{}, fmt.Errorf("rescale preset %q: want kubernetes, kubernetes-prestop, head or notready%s", name, hint)
 	}
 	return r, nil
 }

@@ -49,7 +49,7 @@ func TestPartitionMismatch(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sc := oneKey("kubernetes")
+			sc := oneKey("kubernetes-prestop")
 			sc.Mix = tc.mix
 			sc.Retries = 0
 			s := newSim(t, sc, constLoad(60), 3)
@@ -107,7 +107,7 @@ func TestHeadNodeRescale(t *testing.T) {
 // set changes again; its DN's keys 503 through the other SNs (cause upstream). The readiness
 // probe on the node state takes it out of the Service after 15 s.
 func TestStuckWaiting(t *testing.T) {
-	sc := oneKey("kubernetes")
+	sc := oneKey("kubernetes-prestop")
 	sc.Rescale.StuckChance = 1
 	sc.Rescale.Up.KeyErrorFraction = 0
 	sc.Retries = 0
@@ -163,7 +163,7 @@ func TestStuckWaiting(t *testing.T) {
 // k8s.md: any change of the pod set releases a stuck pod, also one that adds a pod (the default
 // remedy guards.releaseStuck relies on it).
 func TestStuckReleasedByScaleUp(t *testing.T) {
-	sc := oneKey("kubernetes")
+	sc := oneKey("kubernetes-prestop")
 	sc.Rescale.StuckChance = 1
 	sc.PodsPerNode = 8
 	s := newSim(t, sc, constLoad(80), 3)
@@ -251,7 +251,7 @@ func TestLoadSkew(t *testing.T) {
 // overload only while the gate is seen busy (an upper bound of the true count, most of it).
 func TestAgentInfoSource(t *testing.T) {
 	t.Run("rescale 500s are not overload", func(t *testing.T) {
-		sc := oneKey("kubernetes")
+		sc := oneKey("kubernetes-prestop")
 		s := newSim(t, sc, constLoad(40), 3)
 		run(s, 20)
 		s.SetSpec(2)
@@ -284,7 +284,7 @@ func TestAgentInfoSource(t *testing.T) {
 		}
 	})
 	t.Run("stuck SN is not_ready, in-flight absent when idle", func(t *testing.T) {
-		sc := oneKey("kubernetes")
+		sc := oneKey("kubernetes-prestop")
 		sc.Rescale.StuckChance, sc.Rescale.Up.KeyErrorFraction, sc.Retries = 1, 0, 0
 		s := newSim(t, sc, constLoad(40), 3)
 		run(s, 20)
@@ -312,7 +312,7 @@ func TestRetryOn500(t *testing.T) {
 		k          kind
 		wantFailed int64
 	}{{kindPost, 1}, {kindSmall, 0}} {
-		sc := oneKey("kubernetes")
+		sc := oneKey("kubernetes-prestop")
 		s := newSim(t, sc, constLoad(0), 2)
 		s.mismatch = mismatch{until: s.Seconds() + sc.TickSeconds/2, keyFraction: 1} // this attempt only
 		s.stats = newStats()
@@ -348,7 +348,7 @@ func TestRescaleValidate(t *testing.T) {
 // to the departed DN hang until HSDS's timeout and hold every task slot, so the SNs shed everything
 // with overload 503s; then they serve again.
 func TestGateJamAfterScaleDown(t *testing.T) {
-	sc := oneKey("kubernetes-no-prestop")
+	sc := oneKey("kubernetes")
 	sc.Rescale.Down.GateJamFraction = 1
 	sc.Rescale.Down.KeyErrorFraction = 0
 	sc.Retries = 0
@@ -386,13 +386,13 @@ func TestGateJamAfterScaleDown(t *testing.T) {
 	}
 }
 
-// The jam hits each SN with chance GateJamFraction, and "kubernetes" (a preStop sleep) has none.
+// The jam hits each SN with chance GateJamFraction, and "kubernetes-prestop" (a preStop sleep) has none.
 func TestGateJamFraction(t *testing.T) {
 	for _, tc := range []struct {
 		preset   string
 		fraction float64
 		lo, hi   int
-	}{{"kubernetes", 0, 0, 0}, {"kubernetes-no-prestop", 0.9, 120, 160}, {"kubernetes-no-prestop", 0.5, 60, 100}} {
+	}{{"kubernetes-prestop", 0, 0, 0}, {"kubernetes", 0.9, 120, 160}, {"kubernetes", 0.5, 60, 100}} {
 		sc := oneKey(tc.preset)
 		sc.PodsPerNode, sc.MaxReplicas = 200, 200
 		sc.Rescale.Down.GateJamFraction = tc.fraction
