@@ -254,8 +254,11 @@ func capacitySample(s Signals, u float64, p Policy) (float64, bool) {
 // The sample itself is perPod / u = limit / that time, so bounding the time by
 // MaxRequestTaskTime is bounding the sample below by limit / MaxRequestTaskTime.
 //
-// A request cannot hold the gate for long (HSDS gives up on a DN after its `timeout`, 30 s), so
-// a time far above the measured ones is in-flight that no request accounts for: idle keep-alive
+// It is tasks x seconds, not a wall-clock time: a request fanning out to 34 workers for 1 s holds
+// 34 task-seconds, so HSDS's `timeout` (30 s, after which it gives up on a DN) does not bound
+// it. What the default rests on is measurement: 0.05-0.4 task-seconds on real 0.9.4 pods, 5-13 in
+// the bench's mix (docs/policy.md, maxRequestTaskTime). A time far above those is in-flight that
+// no request accounts for: idle keep-alive
 // connections (HSDS counts each as a task, docs/hsds.md), a 0.9.x task figure frozen high, or
 // requests hung on a departed DN until that timeout (the gate jam after a scale-down, counted as
 // overload). Such a sample is discarded, not clamped: it carries no capacity figure, and a

@@ -65,8 +65,10 @@ type Policy struct {
 	// not clamped: the gate is held by tasks that are no request's (HSDS counts every idle
 	// keep-alive connection as a task; a 0.9.x task figure frozen high; requests hung on a departed
 	// DN), so it says nothing about capacity. Hence a learned c1 is never below (limit -
-	// BackgroundTasks) / MaxRequestTaskTime per pod from such load. Default: HSDS's `timeout`
-	// (30 s, admin/config/config.yml), ~100x the measured 0.05-0.4 task-seconds (docs/hsds.md).
+	// BackgroundTasks) / MaxRequestTaskTime per pod from such load. Default 30 s, HSDS's `timeout`
+	// (admin/config/config.yml): ~100x the 0.05-0.4 task-seconds measured on real pods
+	// (docs/hsds.md), 2-6x the bench's 5-13. Task-seconds are not wall-clock time (a request with
+	// 34 workers for 1 s holds 34): raise it for workloads whose requests hold the gate longer.
 	MaxRequestTaskTime Duration `json:"maxRequestTaskTime"`
 	// CapacityHalfLife is the half-life of the learned capacity's EWMA.
 	CapacityHalfLife Duration `json:"capacityHalfLife"`
