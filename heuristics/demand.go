@@ -26,6 +26,9 @@ type Signals struct {
 	// BackgroundTasks; ok false when none.
 	Utilization   float64
 	UtilizationOK bool
+	// PodLimit is the mean task limit, net of BackgroundTasks, of the pods whose figures make up
+	// Utilization (0 when none): Utilization x PodLimit is their mean in-flight count.
+	PodLimit float64
 	// Overloaded is true when overload 503s exceed both thresholds (and not settling).
 	Overloaded bool
 }
@@ -41,6 +44,7 @@ func isCapacity(p PodSample) bool {
 func Measure(snap Snapshot, p Policy) Signals {
 	s := Signals{Current: snap.SpecReplicas, Pods: len(snap.Pods)}
 	var inFlight, limit float64
+	gated := 0 // pods in inFlight and limit
 	for i := range snap.Pods {
 		pod := &snap.Pods[i]
 		if pod.Phase == PodPending {
@@ -69,6 +73,7 @@ func Measure(snap Snapshot, p Policy) Signals {
 				f, l := netOfBackground(f, pod.Limit, p.BackgroundTasks)
 				inFlight += f
 				limit += l
+				gated++
 			}
 		}
 	}
@@ -80,6 +85,7 @@ func Measure(snap Snapshot, p Policy) Signals {
 	s.Offered = UniqueDemand(s.Attempts, s.RejectRatio, p.RetriableShare, p.ClientRetries)
 	if limit > 0 {
 		s.Utilization, s.UtilizationOK = inFlight/limit, true
+		s.PodLimit = limit / float64(gated)
 	}
 	pressure := s.Overload503 + p.UpstreamWeight*s.Upstream503
 	s.Overloaded = !snap.Settling && s.Attempts > 0 && pressure > p.OverloadMinRate &&
@@ -222,7 +228,8 @@ func ceilReplicas(x float64) int32 {
 // reading that swings by a whole request's tasks (up to 16 x DNs each), so dividing a
 // window-averaged rate by one reading selected for being high (>= learnU) would bias c1 low.
 // ok is false unless the cluster is busy enough for the figure to mean something (smoothed
-// utilization >= learnU, or overload).
+// utilization >= learnU, or overload), and false when the figure implies a mean request
+// task-time above MaxRequestTaskTime (see requestTaskTime).
 func capacitySample(s Signals, u float64, p Policy) (float64, bool) {
 	if s.Capacity == 0 || s.Served <= 0 || !s.UtilizationOK {
 		return 0, false
@@ -234,6 +241,28 @@ func capacitySample(s Signals, u float64, p Policy) (float64, bool) {
 	if s.Overloaded {
 		u = 1 // shedding: the SNs serve all they can
 	}
-	perPod := s.Served / float64(s.Capacity) / u
-	return perPod * fanoutDivisor(p.FanoutShare, s.Capacity), true
+	perPod := s.Served / float64(s.Capacity)
+	if requestTaskTime(perPod, u, s.PodLimit) > p.MaxRequestTaskTime.Seconds() {
+		return 0, false
+	}
+	return perPod / u * fanoutDivisor(p.FanoutShare, s.Capacity), true
+}
+
+// requestTaskTime is the mean gate task-time of a request (task-seconds) that a capacity sample
+// implies, by Little's law: a pod holding u x limit tasks while it serves perPod req/s holds each
+// request's tasks for u x limit / perPod seconds in all (u = 1 under overload: the gate is full).
+// The sample itself is perPod / u = limit / that time, so bounding the time by
+// MaxRequestTaskTime is bounding the sample below by limit / MaxRequestTaskTime.
+//
+// It is tasks x seconds, not a wall-clock time: a request fanning out to 34 workers for 1 s holds
+// 34 task-seconds, so HSDS's `timeout` (30 s, after which it gives up on a DN) does not bound
+// it. What the default rests on is measurement: 0.05-0.4 task-seconds on real 0.9.4 pods, 5-13 in
+// the bench's mix (docs/policy.md, maxRequestTaskTime). A time far above those is in-flight that
+// no request accounts for: idle keep-alive
+// connections (HSDS counts each as a task, docs/hsds.md), a 0.9.x task figure frozen high, or
+// requests hung on a departed DN until that timeout (the gate jam after a scale-down, counted as
+// overload). Such a sample is discarded, not clamped: it carries no capacity figure, and a
+// clamped one would still pull c1 down to the floor.
+func requestTaskTime(perPod, u, limit float64) float64 {
+	return u * limit / perPod
 }

@@ -116,7 +116,7 @@ func TestMeasure(t *testing.T) {
 		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 1, Pending: 1,
 		Attempts: 104, Served: 84, Overload503: 10, NotReady503: 6, Upstream503: 4,
 		// Utilization net of the 2 background tasks: (80-2)/(100-2) on each capacity pod.
-		RejectRatio: 20.0 / 104, Utilization: 78.0 / 98, UtilizationOK: true, Overloaded: true,
+		RejectRatio: 20.0 / 104, Utilization: 78.0 / 98, UtilizationOK: true, PodLimit: 98, Overloaded: true,
 	}
 	want.Offered = UniqueDemand(104, 20.0/104, p.RetriableShare, p.ClientRetries)
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
@@ -179,6 +179,15 @@ func TestCapacitySample(t *testing.T) {
 		{"busy", Signals{Capacity: 4, Served: 40, Utilization: 0.8, UtilizationOK: true}, 16.25, true},
 		{"overloaded: served is the capacity", Signals{Capacity: 4, Served: 40, Utilization: 0.3, UtilizationOK: true, Overloaded: true}, 13, true},
 		{"no capacity pods", Signals{Served: 40, Utilization: 0.9, UtilizationOK: true}, 0, false},
+		// Idle keep-alive connections hold the gate: 0.5 req/s per pod at u 0.9 of 98 tasks is
+		// 176 task-seconds per request (> maxRequestTaskTime 30 s): no sample, not 0.56 x 1.3.
+		{"idle keep-alive tasks", Signals{Capacity: 4, Served: 2, Utilization: 0.9, UtilizationOK: true, PodLimit: 98}, 0, false},
+		// 2 req/s per pod at u 0.6 of 98: 29.4 task-seconds, inside the bound: 2/0.6 x 1.3.
+		{"slow requests inside the bound", Signals{Capacity: 4, Served: 8, Utilization: 0.6, UtilizationOK: true, PodLimit: 98}, 2 / 0.6 * 1.3, true},
+		// A gate jammed by requests hung on a departed DN sheds everything while serving 0.25
+		// req/s per pod: 392 task-seconds per request, no capacity figure.
+		{"overloaded, gate held by hung requests", Signals{Capacity: 4, Served: 1, Utilization: 1, UtilizationOK: true, PodLimit: 98, Overloaded: true}, 0, false},
+		{"overloaded, served is the capacity, inside the bound", Signals{Capacity: 4, Served: 40, Utilization: 1, UtilizationOK: true, PodLimit: 98, Overloaded: true}, 13, true},
 	}
 	for _, tc := range tests {
 		got, ok := capacitySample(tc.s, tc.s.Utilization, p)

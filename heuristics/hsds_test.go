@@ -325,3 +325,63 @@ func TestHSDSCapacityLearning(t *testing.T) {
 		})
 	}
 }
+
+// TestHSDSIdleKeepAliveIssue13 is issue 13's case: 4 pods serving 0.5 req/s each for 20 min while
+// idle keep-alive connections hold ~60 of their 100 task slots (utilization 0.6, in the band).
+// Before maxRequestTaskTime each snapshot taught c1 = 0.5 / 0.6 = 0.83 req/s, and the next burst
+// sized 40 req/s at 0.83 x 0.6 per pod: panic to maxReplicas. Each such sample implies 118
+// task-seconds per request (> 30 s): it is discarded, so c1 is never below the floor
+// (100 - 2) / 30 = 3.27 req/s; nothing is learned from scratch, and a c1 learned before stays.
+func TestHSDSIdleKeepAliveIssue13(t *testing.T) {
+	keepAlive := podLoad{inFlight: 61, limit: 100, rate: 0.5} // (61-2)/98 = 0.60
+	busy := podLoad{inFlight: 75, limit: 100, rate: 15}       // c1 = 15 x 98/73 = 20.1
+	burst := podLoad{inFlight: 95, limit: 100, rate: 10}      // 40 req/s, utilization 0.95
+	floor := (100 - 2) / 30.0
+	for _, tc := range []struct {
+		name    string
+		learned float64 // c1 before the idle phase, 0: nothing
+	}{
+		{"nothing learned before", 0},
+		{"c1 learned before", 15 * 98.0 / 73},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := DefaultPolicy() // learns c1
+			h := mustHSDS(p)
+			var steps []step
+			start := 0.0
+			if tc.learned > 0 {
+				steps = every(0, 600, 15, func(now time.Time) Snapshot { return uniform(4, busy, now) })
+				start = 615
+			}
+			idleEnd := start + 20*60
+			steps = append(steps, every(start, idleEnd, 15, func(now time.Time) Snapshot { return uniform(4, keepAlive, now) })...)
+			var env envelope
+			for _, s := range steps {
+				h.Recommend(env.fill(s.snap))
+				if c1, ok := h.capacity.Value(); ok && c1 < floor {
+					t.Fatalf("t=%gs: c1 %.2f req/s below the floor %.2f", s.t, c1, floor)
+				}
+			}
+			c1, ok := h.capacity.Value()
+			switch {
+			case tc.learned == 0 && ok:
+				t.Errorf("c1 %.2f learned from idle keep-alive load", c1)
+			case tc.learned > 0 && (!ok || math.Abs(c1-tc.learned) > 1e-9):
+				t.Errorf("c1 %.3f (%t) after 20 min of idle keep-alive load, want %.3f unchanged", c1, ok, tc.learned)
+			}
+			// The burst: 40 req/s offered against a stable ~2, panic. The burst itself teaches c1
+			// (~15.6 req/s from scratch, 16.7 with the c1 before), and the panic rule sizes the need
+			// of the trend's forecast (70-100 req/s): 7-11 pods. With the idle phase's 0.83 req/s
+			// it asked for 80: maxReplicas (20).
+			top := int32(0)
+			for t1 := idleEnd + 5; t1 <= idleEnd+30; t1 += 5 {
+				d := h.Recommend(env.fill(uniform(4, burst, at(t1))))
+				top = max(top, d.Replicas)
+			}
+			if want := int32(12); top > want {
+				t.Errorf("burst sized %d replicas, want at most %d (maxReplicas 20)", top, want)
+			}
+			t.Logf("c1 %.2f (%t), burst to %d", c1, ok, top)
+		})
+	}
+}

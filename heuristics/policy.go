@@ -59,6 +59,17 @@ type Policy struct {
 	// CapacityLearnUtilization: the served rate is read as a capacity figure only at or above
 	// this smoothed utilization (or under overload).
 	CapacityLearnUtilization float64 `json:"capacityLearnUtilization"`
+	// MaxRequestTaskTime is the most gate task-time (task-seconds) one request holds on average:
+	// by Little's law in-flight = served rate x task-time per request, so a capacity sample, which
+	// is the pod's (net) limit / that task-time, implies one. A sample implying more is discarded,
+	// not clamped: the gate is held by tasks that are no request's (HSDS counts every idle
+	// keep-alive connection as a task; a 0.9.x task figure frozen high; requests hung on a departed
+	// DN), so it says nothing about capacity. Hence a learned c1 is never below (limit -
+	// BackgroundTasks) / MaxRequestTaskTime per pod from such load. Default 30 s, HSDS's `timeout`
+	// (admin/config/config.yml): ~100x the 0.05-0.4 task-seconds measured on real pods
+	// (docs/hsds.md), 2-6x the bench's 5-13. Task-seconds are not wall-clock time (a request with
+	// 34 workers for 1 s holds 34): raise it for workloads whose requests hold the gate longer.
+	MaxRequestTaskTime Duration `json:"maxRequestTaskTime"`
 	// CapacityHalfLife is the half-life of the learned capacity's EWMA.
 	CapacityHalfLife Duration `json:"capacityHalfLife"`
 	// DemandHalfLife is the half-life of the "stable" offered-load EWMA the panic rule compares with.
@@ -102,6 +113,7 @@ func DefaultPolicy() Policy {
 		PodCapacity:              0,
 		FanoutShare:              0,
 		CapacityLearnUtilization: 0.5,
+		MaxRequestTaskTime:       D(30 * time.Second),
 		CapacityHalfLife:         D(10 * time.Minute),
 		DemandHalfLife:           D(2 * time.Minute),
 		PodStartupTime:           D(60 * time.Second),
@@ -128,6 +140,7 @@ func (p Policy) Validate() error {
 	}{
 		{"shortWindow", p.ShortWindow},
 		{"overloadSustain", p.OverloadSustain}, {"capacityHalfLife", p.CapacityHalfLife},
+		{"maxRequestTaskTime", p.MaxRequestTaskTime},
 		{"demandHalfLife", p.DemandHalfLife}, {"stabilizationWindow", p.StabilizationWindow},
 	} {
 		if d.v.Duration <= 0 {

@@ -2,6 +2,7 @@ package heuristics_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -127,3 +128,85 @@ func TestMeasureProperties(t *testing.T) {
 		}
 	}
 }
+
+// TestHSDSCapacityFloorUnderIdleKeepAlive: idle keep-alive connections (each an SN task, HSDS
+// counts them; docs/hsds.md) hold a random share of every pod's gate while the pods serve little,
+// unevenly and without overload, on any number of pods (1-30), limits 10-200, for up to two
+// hours, with or without fan-out. The property, per snapshot:
+//
+//   - the learned c1 is never below the stated floor (limit - backgroundTasks) /
+//     maxRequestTaskTime (3.27 req/s at the default limit 100 and 30 s);
+//   - a c1 learned before stays within [min(c1 before, floor), max(c1 before, true capacity)]
+//     (true capacity: net limit / the requests' own task-time): idle tasks can never pull it
+//     further down than the floor, i.e. by more than a factor c1 before / floor; and when every
+//     snapshot's idle tasks dominate (implied task-time above the bound) it does not move at all.
+func TestHSDSCapacityFloorUnderIdleKeepAlive(t *testing.T) {
+	for seed := uint64(1); seed <= 60; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 13))
+			p := heuristics.DefaultPolicy()
+			if seed%3 == 0 {
+				p.FanoutShare = 0.1 * r.Float64()
+			}
+			pods := 1 + r.IntN(30)
+			limit := float64(10 + r.IntN(191))
+			net := limit - p.BackgroundTasks
+			floor := net / p.MaxRequestTaskTime.Seconds()
+			w := 0.05 + 4.95*r.Float64() // the requests' own task-seconds: true capacity net / w
+			trueCap := net / w
+			onlyIdle := seed%2 == 0 // served so little that no snapshot implies <= maxRequestTaskTime
+			before := 0.0
+			h, err := heuristics.NewHSDS(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seed%4 < 2 {
+				before = floor * (1 + 9*r.Float64())
+				if err := h.Restore(heuristics.Learned{PodCapacity: before, At: snapshots.T0}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			idle := make([]float64, pods) // idle connections per pod, drifting
+			for i := range idle {
+				idle[i] = net * r.Float64()
+			}
+			env := snapshots.NewEnvelope(1, 30)
+			now := snapshots.T0
+			end := now.Add(time.Duration(10+r.IntN(110)) * time.Minute)
+			for now.Before(end) {
+				now = now.Add(time.Duration(1+r.IntN(20)) * time.Second)
+				snap := heuristics.Snapshot{Time: now, SpecReplicas: int32(pods), StatusReplicas: int32(pods)}
+				for i := range idle {
+					idle[i] = min(net, max(0, idle[i]+net*0.05*r.NormFloat64()))
+					rate := r.Float64() * (net - idle[i]) / w // what fits beside the idle tasks
+					if onlyIdle {
+						// served so low that even the least utilization a sample needs
+						// (capacityLearnUtilization) implies more than maxRequestTaskTime
+						rate = r.Float64() * 0.99 * p.CapacityLearnUtilization * floor
+					}
+					inFlight := p.BackgroundTasks + min(net, idle[i]+rate*w)
+					snap.Pods = append(snap.Pods, snapshots.ReadyPod(i, snapshots.Load{InFlight: inFlight, Limit: limit, Rate: rate}, now))
+				}
+				h.Recommend(env.Fill(snap))
+				l, ok := h.Learned()
+				if !ok {
+					continue
+				}
+				c1 := l.PodCapacity
+				lo, hi := floor, max(before, trueCap*fanoutDivisorAt(p.FanoutShare, pods))
+				if before > 0 {
+					lo = min(before, floor)
+				}
+				if c1 < lo*(1-1e-9) || c1 > hi*(1+1e-9) {
+					t.Fatalf("%s: c1 %.3f outside [%.3f, %.3f] (before %.3f, floor %.3f, %d pods, limit %g)",
+						now.Sub(snapshots.T0), c1, lo, hi, before, floor, pods, limit)
+				}
+				if onlyIdle && before > 0 && math.Abs(c1-before) > 1e-9*before {
+					t.Fatalf("%s: idle tasks only, yet c1 moved %.3f -> %.3f", now.Sub(snapshots.T0), before, c1)
+				}
+			}
+		})
+	}
+}
+
+func fanoutDivisorAt(f float64, n int) float64 { return 1 - f + f*float64(n) }

@@ -93,6 +93,12 @@ type Policy struct {
 	// +kubebuilder:validation:ExclusiveMinimum=true
 	// +kubebuilder:validation:Maximum=1
 	CapacityLearnUtilization float64 `json:"capacityLearnUtilization"`
+	// MaxRequestTaskTime is the most task-seconds one request holds at an SN's gate on average; a
+	// capacity sample implying more (idle keep-alive tasks, not load) is discarded, so a learned
+	// c1 is never below (limit - backgroundTasks) / maxRequestTaskTime per pod from such load.
+	// +optional
+	// +kubebuilder:default="30s"
+	MaxRequestTaskTime PositiveDuration `json:"maxRequestTaskTime"`
 	// CapacityHalfLife is the half-life of the learned capacity's EWMA.
 	// +optional
 	// +kubebuilder:default="10m"

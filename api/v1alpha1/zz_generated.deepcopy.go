@@ -218,6 +218,7 @@ func (in *Policy) DeepCopyInto(out *Policy) {
 	*out = *in
 	out.ShortWindow = in.ShortWindow
 	out.OverloadSustain = in.OverloadSustain
+	out.MaxRequestTaskTime = in.MaxRequestTaskTime
 	out.CapacityHalfLife = in.CapacityHalfLife
 	out.DemandHalfLife = in.DemandHalfLife
 	out.PodStartupTime = in.PodStartupTime
