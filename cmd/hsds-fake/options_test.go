@@ -77,6 +77,24 @@ func TestOptions_Config(t *testing.T) {
 	}
 }
 
+// docs/fake-hsds.md, "The scale-down gate jam": the flags it gives give fakehsds.MeasuredKube094().
+func TestOptions_MeasuredKube094(t *testing.T) {
+	o := parse(t, "--version=0.9.4", "--background-tasks=2", "--loop-cost=500us", "--service-time=fixed:1.5ms",
+		"--rescale-settle=0", "--gate-jam-chance=0.9")
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	got, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := cmp.Comparer(func(a, b fakehsds.Distribution) bool { return cmp.Equal(a, b, cmp.AllowUnexported(a, b)) })
+	// Roster "" is kubernetes (New completes it).
+	if diff := cmp.Diff(fakehsds.MeasuredKube094(), got, opt, cmpopts.IgnoreFields(fakehsds.Config{}, "Clock", "Roster")); diff != "" {
+		t.Errorf("Config (-MeasuredKube094 +flags):\n%s", diff)
+	}
+}
+
 func TestOptions_ValidateReportsAllErrors(t *testing.T) {
 	o := parse(t, "--sn-listen=nope", "--dn-count=0", "--max-task-count=-1", "--state=SCALING",
 		"--metrics", "--no-metrics")
