@@ -335,3 +335,36 @@ func TestMetricsSourceIgnoresOwnScrapes(t *testing.T) {
 		t.Errorf("responses (-want +got):\n%s", diff)
 	}
 }
+
+// TestSourcesGateJamAgainstFake: docs/hsds.md, measured on real 0.9.4 pods in Kubernetes mode (no
+// preStop sleep): after a scale-down the SNs' gates jam and shed everything with 503s that the
+// agents count as overload. Against the fake's model of it (fakehsds Config.GateJamChance), every
+// source counts the jam's 503s as overload, none as not_ready or upstream.
+func TestSourcesGateJamAgainstFake(t *testing.T) {
+	cfg := fakehsds.DefaultConfig()
+	cfg.MaxTaskCount, cfg.DNCount, cfg.RescaleSettle = 20, 3, 0
+	cfg.GateJamChance, cfg.GateJamMin, cfg.GateJamMax = 1, time.Hour, time.Hour // outlasts the test
+	ts := newThreeSources(t, cfg)
+	ts.send(t, 3, "/groups/g")
+	ts.poll()
+	ts.pod.SetDNCount(2)
+	ts.poll()
+	ts.send(t, 10, "/datasets/d/value")
+	ts.poll()
+	truth := ts.pod.Truth()
+	if truth.Rejected[schema.CauseOverload] != 10 || truth.GateJamUntil.IsZero() {
+		t.Fatalf("fake: %+v, want a jam and 10 overload 503s", truth)
+	}
+	for src, st := range ts.stores {
+		got := series(t, st)
+		over := got[schema.Responses+`{cause="overload",code="503"}`]
+		if over < 10 || (src != schema.SourceInfo && over != 10) {
+			t.Errorf("source %s: overload 503s = %g, want 10 (info: an upper bound)", src, over)
+		}
+		for _, cause := range []string{schema.CauseNotReady, schema.CauseUpstream} {
+			if n := got[schema.Responses+`{cause="`+cause+`",code="503"}`]; n != 0 {
+				t.Errorf("source %s: %s 503s = %g in a gate jam, want 0", src, cause, n)
+			}
+		}
+	}
+}

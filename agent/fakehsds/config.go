@@ -80,6 +80,19 @@ type Config struct {
 	// Domains exist from the start; GET /?domain= of any other domain answers 404 until a
 	// PUT /?domain= creates it.
 	Domains []string
+
+	// GateJamChance is the chance that a scale-down (SetDNCount lowering the DN count) jams the
+	// SN's task gate, measured on 0.9.4 in Kubernetes mode with pods without a preStop sleep
+	// (docs/hsds.md, "What the simulator's kubernetes rescale preset should become": 8 of 9
+	// scale-downs): requests the SN routed to the departed DN hang on its vanished IP until
+	// HSDS's timeout, and their tasks fill the gate. A jam adds MaxTaskCount hung tasks to the SN's
+	// live task count for a uniform draw in [GateJamMin, GateJamMax] (seeded), so every gated
+	// request gets the gate's overload 503 while /info and /about still answer. A further
+	// scale-down during a jam may extend it; Restart clears it. 0 (DefaultConfig, Measured094)
+	// turns the jam off; with MaxTaskCount 0 (no gate) there is nothing to jam.
+	GateJamChance float64
+	// GateJamMin and GateJamMax bound how long a jam lasts (measured: 28-32 s).
+	GateJamMin, GateJamMax time.Duration
 }
 
 // Rosters (Config.Roster).
@@ -100,6 +113,17 @@ const (
 	Measured094LoopCost = 500 * time.Microsecond  // event-loop time per pass (calibration)
 )
 
+// The scale-down gate jam measured on 0.9.4 in Kubernetes mode, pods without a preStop sleep
+// (docs/hsds.md, "Measured on the real HSDS 0.9.4", Kubernetes mode under a scaler's load, and
+// "What the simulator's kubernetes rescale preset should become"): in 8 of 9 scale-downs each
+// remaining SN shed ~100 % of its requests with overload 503s for 28-32 s. The simulator's
+// preset kubernetes-no-prestop (bench/sim/rescale.go) uses the same figures.
+const (
+	MeasuredKube094GateJamChance = 0.9
+	MeasuredKube094GateJamMin    = 28 * time.Second
+	MeasuredKube094GateJamMax    = 32 * time.Second
+)
+
 // Measured094 returns a pod configured as the real HSDS 0.9.4 measured here (head-node roster,
 // 2 background tasks, event-loop model, no /metrics); docs/fake-hsds.md "Calibration against
 // real HSDS 0.9.4" gives the figures behind it.
@@ -111,6 +135,23 @@ func Measured094() Config {
 	c.LoopCost = Measured094LoopCost
 	c.ServiceTime = Fixed(Measured094DN)
 	c.Roster = RosterHead
+	return c
+}
+
+// MeasuredKube094 returns Measured094 in Kubernetes mode as users run it, pods without a preStop
+// sleep (docs/hsds.md, "Measured on the real HSDS 0.9.4", Kubernetes mode, and "What the
+// simulator's kubernetes rescale preset should become"): the kubernetes roster (a stopped DN's
+// keys answer 500 for 9-20 s), the scale-down gate jam on (chance 0.9, 28-32 s), and no rescale
+// settle, because in Kubernetes mode the nodes stayed READY through every measured scale-up and
+// scale-down: a settle would turn the jam's first 10 s into not-READY 503s, which the real SNs
+// never gave. A Restart is therefore READY at once too (real pods: READY within ~2 s).
+func MeasuredKube094() Config {
+	c := Measured094()
+	c.Roster = RosterKubernetes
+	c.RescaleSettle = 0
+	c.GateJamChance = MeasuredKube094GateJamChance
+	c.GateJamMin = MeasuredKube094GateJamMin
+	c.GateJamMax = MeasuredKube094GateJamMax
 	return c
 }
 
@@ -193,6 +234,12 @@ func (c Config) Validate() error {
 	case "", RosterKubernetes, RosterHead, RosterStandalone:
 	default:
 		errs = append(errs, fmt.Errorf("roster %q: want %q, %q or %q", c.Roster, RosterKubernetes, RosterHead, RosterStandalone))
+	}
+	if !(c.GateJamChance >= 0 && c.GateJamChance <= 1) {
+		errs = append(errs, fmt.Errorf("gate jam chance %g: must be in [0, 1]", c.GateJamChance))
+	}
+	if c.GateJamMin < 0 || c.GateJamMax < c.GateJamMin {
+		errs = append(errs, fmt.Errorf("gate jam window [%v, %v]: want 0 <= min <= max", c.GateJamMin, c.GateJamMax))
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"time"
 
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -40,6 +41,11 @@ type Pod struct {
 	// made the SN WAITING; dnGen makes a stale drop timer do nothing.
 	dnDown, dnDropped, rosterEmptied bool
 	dnGen                            int
+	// The scale-down gate jam (jam.go): hung tasks added to the SN's count, when they go, and a
+	// generation that makes a stale jam timer do nothing.
+	jamHung  int
+	jamUntil time.Time
+	jamGen   int
 }
 
 // Truth is the fake's exact ground truth, for tests. Requests and Rejected are cumulative over
@@ -51,10 +57,14 @@ type Truth struct {
 	// Rejected counts SN 503s by cause: "overload", "not_ready", "upstream".
 	Rejected map[string]int64 `json:"rejected"`
 	// TasksActive is the live task count of the SN right now, without its background tasks
-	// (what its gate compares is TasksActive + Config.BackgroundTasks).
+	// (what its gate compares is TasksActive + Config.BackgroundTasks); the hung tasks of a gate
+	// jam included.
 	TasksActive int `json:"tasks_active"`
 	// State is the SN state.
 	State string `json:"state"`
+	// GateJamUntil is when the SN's scale-down gate jam ends (Config.GateJamChance); zero when
+	// its gate is not jammed.
+	GateJamUntil time.Time `json:"gate_jam_until,omitzero"`
 }
 
 type truthCounters struct {
@@ -135,7 +145,8 @@ func (p *Pod) SetState(node, state string) error {
 
 // SetDNCount changes the node_count both nodes report, as a 1.0.1 rescale does: nodes that are
 // READY go WAITING for Config.RescaleSettle, then READY again (unless StickyWaiting holds them).
-// n < 1 is refused (logged); the same count is a no-op.
+// A lower count (a scale-down) jams the SN's gate with chance Config.GateJamChance (measured on
+// 0.9.4 in Kubernetes mode; jam.go). n < 1 is refused (logged); the same count is a no-op.
 func (p *Pod) SetDNCount(n int) {
 	if n < 1 {
 		klog.ErrorS(nil, "Fake HSDS: ignoring DN count below 1", "dnCount", n)
@@ -146,8 +157,12 @@ func (p *Pod) SetDNCount(n int) {
 	if n == p.dnCount {
 		return
 	}
+	down := n < p.dnCount
 	p.dnCount = n
 	p.sn.logs.Info++ // "number of dn nodes has changed"
+	if down {
+		p.jamOnScaleDownLocked()
+	}
 	if p.cfg.RescaleSettle <= 0 {
 		return
 	}
@@ -161,12 +176,14 @@ func (p *Pod) SetDNCount(n int) {
 }
 
 // Restart does what restarting the container does: new node ids and start times, HSDS's own
-// counters (req_count, log_stats, /metrics) reset, a sticky WAITING cleared; the nodes are WAITING
-// for Config.RescaleSettle and then READY. Truth keeps counting; open connections stay open.
+// counters (req_count, log_stats, /metrics) reset, a sticky WAITING cleared, a gate jam cleared
+// (the hung requests die with the process); the nodes are WAITING for Config.RescaleSettle and then
+// READY. Truth keeps counting; open connections stay open.
 func (p *Pod) Restart() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.generation++
+	p.clearJamLocked()
 	for _, n := range p.nodes() {
 		n.reset()
 		n.stuck = false
@@ -210,10 +227,11 @@ func (p *Pod) Truth() Truth {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return Truth{
-		Requests:    copyMap(p.truth.requests),
-		Rejected:    copyMap(p.truth.rejected),
-		TasksActive: p.sn.tasks,
-		State:       p.sn.state,
+		Requests:     copyMap(p.truth.requests),
+		Rejected:     copyMap(p.truth.rejected),
+		TasksActive:  p.sn.tasks,
+		State:        p.sn.state,
+		GateJamUntil: p.jamUntil,
 	}
 }
 

@@ -53,7 +53,7 @@ func run(args []string) error {
 	}
 	klog.InfoS("Fake HSDS pod serving", "sn", snURL, "dn", dnURL, "version", cfg.Version,
 		"metrics", cfg.Metrics, "maxTaskCount", cfg.MaxTaskCount, "dnCount", cfg.DNCount,
-		"state", cfg.InitialState, "serviceTime", opts.ServiceTime)
+		"state", cfg.InitialState, "serviceTime", opts.ServiceTime, "gateJamChance", cfg.GateJamChance)
 	<-ctx.Done()
 	klog.InfoS("Fake HSDS pod stopping")
 	pod.Wait()

@@ -32,6 +32,10 @@ type Options struct {
 	Roster          string
 	DNDropAfter     time.Duration
 	Domains         []string
+	// The scale-down gate jam measured on 0.9.4 in Kubernetes mode (docs/fake-hsds.md); off
+	// (chance 0) by default, its window the measured 28-32 s.
+	GateJamChance          float64
+	GateJamMin, GateJamMax time.Duration
 
 	metricsSet bool // --metrics given explicitly
 }
@@ -50,6 +54,8 @@ func NewOptions() *Options {
 		RescaleSettle: d.RescaleSettle,
 		Seed:          d.Seed,
 		NodeID:        d.NodeID,
+		GateJamMin:    fakehsds.MeasuredKube094GateJamMin,
+		GateJamMax:    fakehsds.MeasuredKube094GateJamMax,
 	}
 }
 
@@ -73,6 +79,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Roster, "roster", o.Roster, `how nodes learn the DNs: "kubernetes", "head" or "standalone" (empty: kubernetes)`)
 	fs.DurationVar(&o.DNDropAfter, "dn-drop-after", o.DNDropAfter, "how long a stopped DN (PUT /fake/dn?up=false) stays in the roster, its keys answering 500; 0: the roster's measured default (head 24s, kubernetes 9-20s, standalone never); negative: never")
 	fs.StringSliceVar(&o.Domains, "domain", o.Domains, "a domain that exists from the start (repeatable); GET /?domain= of any other answers 404 until PUT creates it")
+	fs.Float64Var(&o.GateJamChance, "gate-jam-chance", o.GateJamChance, "chance that a scale-down (PUT /fake/dncount to a lower n) jams the SN's gate for a draw in [--gate-jam-min, --gate-jam-max]: every gated request 503s (overload); 0 off (measured 0.9.4 in Kubernetes mode, pods without a preStop sleep: 0.9)")
+	fs.DurationVar(&o.GateJamMin, "gate-jam-min", o.GateJamMin, "shortest scale-down gate jam (measured: 28s)")
+	fs.DurationVar(&o.GateJamMax, "gate-jam-max", o.GateJamMax, "longest scale-down gate jam (measured: 32s)")
 }
 
 // Complete records which flags were set explicitly; call it after parsing.
@@ -133,5 +142,8 @@ func (o *Options) Config() (fakehsds.Config, error) {
 		Roster:          o.Roster,
 		DNDropAfter:     o.DNDropAfter,
 		Domains:         o.Domains,
+		GateJamChance:   o.GateJamChance,
+		GateJamMin:      o.GateJamMin,
+		GateJamMax:      o.GateJamMax,
 	}, err
 }

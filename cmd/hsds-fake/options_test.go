@@ -32,23 +32,32 @@ func TestOptions_Config(t *testing.T) {
 	}{
 		{"defaults: 1.0.1 with metrics", nil, fakehsds.Config{
 			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "1.0.1",
-			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1}},
+			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1, GateJamMin: 28 * time.Second, GateJamMax: 32 * time.Second}},
 		{"0.9.4 has no metrics by default", []string{"--version=0.9.4", "--state=WAITING", "--sticky-waiting",
 			"--service-time=lognormal:2ms,0.5", "--dn-count=3", "--max-task-count=20", "--rescale-settle=0", "--seed=9"},
 			fakehsds.Config{MaxTaskCount: 20, DNCount: 3, ServiceTime: fakehsds.LogNormal(2*time.Millisecond, 0.5),
-				Version: "0.9.4", InitialState: "WAITING", StickyWaiting: true, NodeID: "fake", Seed: 9}},
+				Version: "0.9.4", InitialState: "WAITING", StickyWaiting: true, NodeID: "fake", Seed: 9,
+				GateJamMin: 28 * time.Second, GateJamMax: 32 * time.Second}},
 		{"--metrics forces it on 0.9.4", []string{"--version=0.9.4", "--metrics"}, fakehsds.Config{
 			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "0.9.4",
-			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1}},
+			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1, GateJamMin: 28 * time.Second, GateJamMax: 32 * time.Second}},
 		{"--no-metrics on 1.0.1", []string{"--no-metrics", "--service-time=exp:1ms"}, fakehsds.Config{
 			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Exponential(time.Millisecond), Version: "1.0.1",
-			InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1}},
+			InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1, GateJamMin: 28 * time.Second, GateJamMax: 32 * time.Second}},
 		{"measured 0.9.4 behaviour", []string{"--version=0.9.4", "--background-tasks=2", "--loop-cost=500us",
 			"--roster=head", "--dn-drop-after=30s", "--domain=/home/a.h5", "--domain=/home/b.h5"}, fakehsds.Config{
 			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "0.9.4",
 			InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1,
 			BackgroundTasks: 2, LoopCost: 500 * time.Microsecond, Roster: "head", DNDropAfter: 30 * time.Second,
-			Domains: []string{"/home/a.h5", "/home/b.h5"}}},
+			Domains: []string{"/home/a.h5", "/home/b.h5"}, GateJamMin: 28 * time.Second, GateJamMax: 32 * time.Second}},
+		{"the measured Kubernetes-mode scale-down gate jam", []string{"--gate-jam-chance=0.9"}, fakehsds.Config{
+			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "1.0.1",
+			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1,
+			GateJamChance: 0.9, GateJamMin: 28 * time.Second, GateJamMax: 32 * time.Second}},
+		{"a gate jam of another window", []string{"--gate-jam-chance=1", "--gate-jam-min=5s", "--gate-jam-max=5s"}, fakehsds.Config{
+			MaxTaskCount: 100, DNCount: 1, ServiceTime: fakehsds.Fixed(5 * time.Millisecond), Version: "1.0.1",
+			Metrics: true, InitialState: "READY", NodeID: "fake", RescaleSettle: 10 * time.Second, Seed: 1,
+			GateJamChance: 1, GateJamMin: 5 * time.Second, GateJamMax: 5 * time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,6 +77,24 @@ func TestOptions_Config(t *testing.T) {
 	}
 }
 
+// docs/fake-hsds.md, "The scale-down gate jam": the flags it gives give fakehsds.MeasuredKube094().
+func TestOptions_MeasuredKube094(t *testing.T) {
+	o := parse(t, "--version=0.9.4", "--background-tasks=2", "--loop-cost=500us", "--service-time=fixed:1.5ms",
+		"--rescale-settle=0", "--gate-jam-chance=0.9")
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	got, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := cmp.Comparer(func(a, b fakehsds.Distribution) bool { return cmp.Equal(a, b, cmp.AllowUnexported(a, b)) })
+	// Roster "" is kubernetes (New completes it).
+	if diff := cmp.Diff(fakehsds.MeasuredKube094(), got, opt, cmpopts.IgnoreFields(fakehsds.Config{}, "Clock", "Roster")); diff != "" {
+		t.Errorf("Config (-MeasuredKube094 +flags):\n%s", diff)
+	}
+}
+
 func TestOptions_ValidateReportsAllErrors(t *testing.T) {
 	o := parse(t, "--sn-listen=nope", "--dn-count=0", "--max-task-count=-1", "--state=SCALING",
 		"--metrics", "--no-metrics")
@@ -78,6 +105,13 @@ func TestOptions_ValidateReportsAllErrors(t *testing.T) {
 	for _, want := range []string{"--sn-listen", "dn count", "max task count", "initial state", "--metrics and --no-metrics"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	jam := parse(t, "--gate-jam-chance=1.5", "--gate-jam-min=40s")
+	err = jam.Validate()
+	for _, want := range []string{"gate jam chance 1.5", "gate jam window [40s, 32s]"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad gate jam flags: error %v lacks %q", err, want)
 		}
 	}
 	bad := parse(t, "--service-time=gamma:1ms", "--dn-count=0")

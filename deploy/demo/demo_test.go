@@ -38,14 +38,14 @@ func TestOptionsValidateReportsEverything(t *testing.T) {
 	o.Bin = t.TempDir() // no hsds-autoscaler in it
 	o.Out, o.Duration, o.Compressed, o.PeakRPS = "", 0, 0.5, 0
 	o.Warmup, o.InitialReplicas, o.Slots, o.ScaleUpDelay = -time.Second, 0, 0, -time.Second
-	o.MaxTaskCount, o.ServiceTime, o.RescaleSettle = 0, "gamma:1s", -time.Second
+	o.MaxTaskCount, o.ServiceTime, o.RescaleSettle, o.GateJamChance = 0, "gamma:1s", -time.Second, 1.5
 	o.Policy = filepath.Join(t.TempDir(), "missing.yaml")
 	err := o.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"--bin", "--out", "--warmup", "--initial-replicas", "--slots", "--scale-up-delay",
-		"--max-task-count", "--rescale-settle", "--service-time", "duration 0s", "compression 0.5", "peak rate 0", "--policy"} {
+		"--max-task-count", "--rescale-settle", "--gate-jam-chance", "--service-time", "duration 0s", "compression 0.5", "peak rate 0", "--policy"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
@@ -259,5 +259,22 @@ func TestNominalPodCapacity(t *testing.T) {
 	}
 	if got := nominalPodCapacity(0, 4, 2, fakehsds.Fixed(time.Second), 1); got != 0 {
 		t.Errorf("limit 0: %g, want 0", got)
+	}
+}
+
+// The fake pods' scale-down gate jam (docs/hsds.md, measured on real 0.9.4 pods without a preStop
+// sleep) is off unless --gate-jam-chance asks for it, with the measured 28-32 s window.
+func TestHSDSConfigGateJam(t *testing.T) {
+	o := NewOptions()
+	if c := hsdsConfig(o); c.GateJamChance != 0 {
+		t.Errorf("default: GateJamChance %g, want 0 (off)", c.GateJamChance)
+	}
+	o.GateJamChance = 0.9
+	c := hsdsConfig(o)
+	if c.GateJamChance != 0.9 || c.GateJamMin != 28*time.Second || c.GateJamMax != 32*time.Second {
+		t.Errorf("--gate-jam-chance 0.9: chance %g window [%v, %v], want 0.9 [28s, 32s]", c.GateJamChance, c.GateJamMin, c.GateJamMax)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("--gate-jam-chance 0.9: %v", err)
 	}
 }

@@ -71,6 +71,8 @@ func hsdsConfig(o *Options) fakehsds.Config {
 	c.MaxTaskCount = o.MaxTaskCount
 	c.ServiceTime, _ = fakehsds.ParseDistribution(o.ServiceTime) // validated by Options.Validate
 	c.RescaleSettle = o.RescaleSettle
+	c.GateJamChance = o.GateJamChance
+	c.GateJamMin, c.GateJamMax = fakehsds.MeasuredKube094GateJamMin, fakehsds.MeasuredKube094GateJamMax
 	c.Seed = o.Seed
 	return c
 }
