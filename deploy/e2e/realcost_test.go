@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsds-autoscaler/hsds-autoscaler/agent/fakehsds"
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/sim"
 )
 
@@ -16,7 +17,8 @@ const costLoad = 40.0
 
 // TestRealRescaleCostMatchesPreset holds the simulator's default rescale preset ("kubernetes" in
 // bench/sim, the figures the bench's tables are made with) against real HSDS 0.9.4 pods in
-// Kubernetes mode without a preStop sleep, as TestRealRescaleHeadNode holds "head": the test
+// Kubernetes mode without a preStop sleep, as TestRealRescaleHeadNode holds "head" (and with it
+// the fake HSDS's scale-down jam, fakehsds.MeasuredKube094, which must equal the preset): the test
 // itself scales a Deployment of real pods 2 -> 3 -> 2 -> 3 -> 2 under a steady load (no scaler)
 // and measures each change as the preset models it.
 //   - Scale-down (preset Down: a gate jam of MinSeconds-MaxSeconds on each remaining SN with chance
@@ -37,6 +39,12 @@ func TestRealRescaleCostMatchesPreset(t *testing.T) {
 	preset, err := sim.RescalePreset("kubernetes")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The fake HSDS's measured Kubernetes-mode jam (fakehsds.MeasuredKube094) is the same model:
+	// what this test holds against real pods holds for both.
+	if fk := fakehsds.MeasuredKube094(); fk.GateJamChance != preset.Down.GateJamFraction ||
+		fk.GateJamMin.Seconds() != preset.Down.MinSeconds || fk.GateJamMax.Seconds() != preset.Down.MaxSeconds {
+		t.Fatalf("fakehsds.MeasuredKube094 jam %g %v-%v, the simulator's %+v: keep them equal", fk.GateJamChance, fk.GateJamMin, fk.GateJamMax, preset.Down)
 	}
 	w := newRealWorkload(ctx, t, ns, "hsdsj", "10.77.26.0/24", 2, nil)
 	l := startRealLoad(t, w.kubelet, w.domains, costLoad)
