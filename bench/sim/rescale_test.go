@@ -411,14 +411,14 @@ func TestGateJamFraction(t *testing.T) {
 	}
 }
 
-// TestRealRescaleCostMatchesPreset (e2e, real pods): after a scale-up 20-26 % of attempts were
-// overload 503s for ~8 s, about one SN in three shedding everything; the preset jams each
-// serving SN with chance Up.GateJamFraction for the up window, and never one on "kubernetes-prestop".
+// TestRealRescaleCostMatchesPreset (e2e, real pods): after a scale-up 0-26 % of attempts were
+// overload 503s for ~8 s (mean 0.13 over four); the preset jams each serving SN with chance
+// Up.GateJamFraction for the up window, and never one on "kubernetes-prestop".
 func TestGateJamAfterScaleUp(t *testing.T) {
 	for _, tc := range []struct {
 		preset string
 		lo, hi int
-	}{{"kubernetes", 30, 70}, {"kubernetes-prestop", 0, 0}} {
+	}{{"kubernetes", 12, 38}, {"kubernetes-prestop", 0, 0}} {
 		sc := oneKey(tc.preset)
 		sc.PodsPerNode, sc.MaxReplicas = 200, 200
 		sc.Rescale.StuckChance = 0
