@@ -33,7 +33,7 @@ const (
 // scaleDownUtilization 0.45 above the 0.4 floor of in-flight/limit on 0.9.4 (see realMaxTaskCount),
 // guards.settle 20 s (the one settle time: no change, and no 503 read as overload, for 20 s after
 // a change), dwellUp and dwellDown 30 s. After a scale-down the remaining SNs' requests to the
-// departed DN hang until HSDS's client timeout and hold the task gate shut: 5-24 s of 503s that the
+// departed DN hang until HSDS's client timeout and hold the task gate shut: 28-32 s of 503s that the
 // agents rightly call overload, with in-flight above the limit. The settle time keeps those 503s
 // out of overload; before it also held every change (when the policy had a settleTime of its own
 // beside a 3 s guard) the scaler flapped 3 -> 2 -> 3 after 3.3 s, with dwellUp 20 s after 20.3 s
@@ -123,19 +123,25 @@ func rescaleFigures(msg string) (reason string, overload, notReady, util float64
 	return reason, overload, notReady, util
 }
 
+// downSettle is TestRealScalerOverloadUpThenDown's guards.settle: longer than a scale-down's gate
+// jam (28-32 s: TestRealRescaleCostMatchesPreset). With realSettle (20 s) the scaler read the
+// jam's last seconds as overload and went back 2 -> 3 30.8 s after the scale-down (logged FLAP).
+const downSettle = 40 * time.Second
+
 // TestRealScalerOverloadUpThenDown: one real HSDS 0.9.4 pod under real requests; (a) overload: our
 // scaler scales up on the gate's signals (overload 503s, or the task sample at the limit) with no
 // not_ready 503 in its figures, the new pod's 503s are exported as not_ready, no overload decision
 // falls within guards.settle of a change, and the count does not change again during the rescale;
 // (b) the load drops: it scales down once, with no second scale-down and no change within
-// guards.settle while the errors of that change last (a later scale-up is logged as FLAP).
+// guards.settle (downSettle, longer than the jam) while the errors of that change last (a later
+// scale-up is logged as FLAP).
 func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
 	const ns = "e2e-real-scaler"
 	w := newRealWorkload(ctx, t, ns, "hsdsu", "10.77.21.0/24", 1, nil)
 	logRescalesOnFailure(t, ns)
 	l := startRealLoad(t, w.kubelet, w.domains, realLight)
-	s := startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, nil))...)
+	s := startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, map[string]any{"settle": downSettle.String()}))...)
 	rec := w.record(t)
 	t0 := time.Now()
 	time.Sleep(10 * time.Second) // past the start-up settle; the windows see the light load
@@ -193,7 +199,7 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	if down.to >= down.from {
 		t.Fatalf("change after the drop %d -> %d, want down", down.from, down.to)
 	}
-	time.Sleep(20 * time.Second) // guards.settle: every 503 of this window is the rescale's
+	time.Sleep(20 * time.Second) // every 503 of this window is the rescale's
 	end, served := l.waitServed(ctx, 60*time.Second)
 	if !served {
 		t.Logf("clients not served again %.0fs after the scale-down", end.Sub(down.at).Seconds())
@@ -209,7 +215,7 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	for _, c := range changes {
 		switch {
 		case !c.at.After(down.at):
-		case c.to < c.from || c.at.Sub(down.at) < 20*time.Second:
+		case c.to < c.from || c.at.Sub(down.at) < downSettle:
 			t.Errorf("replicas changed again while the errors of the scale-down lasted: %s (changes %v)", c, changes)
 		default:
 			t.Logf("FLAP: %s, %.1fs after the scale-down, the SNs' gates still held shut by the departed DN", c, c.at.Sub(down.at).Seconds())
@@ -218,7 +224,7 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	t.Logf("replica changes: %v; dropped arrivals: %d", changes, l.dropped())
 	t.Logf("serve's acting decisions:\n%s", strings.Join(decisionLines(s), "\n"))
 	t.Logf("decisions by reason: %v", decisionReasons(ctx, t, s))
-	checkNoOverloadWhileSettling(t, s, changes, 20*time.Second)
+	checkNoOverloadWhileSettling(t, s, changes, downSettle)
 }
 
 // checkNoOverloadWhileSettling fails when serve acted with reason overload within settle of a
