@@ -215,7 +215,11 @@ func rescaleText(r sim.Rescale) string {
 		if w.DepartedShare {
 			share = "the departed DNs' share"
 		}
-		return fmt.Sprintf("%g-%g s at %s", w.MinSeconds, w.MaxSeconds, share)
+		out := fmt.Sprintf("%g-%g s at %s", w.MinSeconds, w.MaxSeconds, share)
+		if w.GateJamFraction > 0 {
+			out += fmt.Sprintf(" with a gate jam on each SN at chance %g", w.GateJamFraction)
+		}
+		return out
 	}
 	return fmt.Sprintf("partition mismatch (HSDS 0.9.4): up %s 500s per touched DN, down %s, stuck-WAITING chance %.3g per pod started",
 		w(r.Up), w(r.Down), r.StuckChance)
