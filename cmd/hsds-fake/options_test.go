@@ -61,16 +61,7 @@ func TestOptions_Config(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := parse(t, tc.args...)
-			if err := o.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
-			got, err := o.Config()
-			if err != nil {
-				t.Fatal(err)
-			}
-			opt := cmp.Comparer(func(a, b fakehsds.Distribution) bool { return cmp.Equal(a, b, cmp.AllowUnexported(a, b)) })
-			if diff := cmp.Diff(tc.want, got, opt, cmpopts.IgnoreFields(fakehsds.Config{}, "Clock")); diff != "" {
+			if diff := configDiff(tc.want, configOf(t, tc.args...), "Clock"); diff != "" {
 				t.Errorf("Config (-want +got):\n%s", diff)
 			}
 		})
@@ -79,18 +70,10 @@ func TestOptions_Config(t *testing.T) {
 
 // docs/fake-hsds.md, "The scale-down gate jam": the flags it gives give fakehsds.MeasuredKube094().
 func TestOptions_MeasuredKube094(t *testing.T) {
-	o := parse(t, "--version=0.9.4", "--background-tasks=2", "--loop-cost=500us", "--service-time=fixed:1.5ms",
+	got := configOf(t, "--version=0.9.4", "--background-tasks=2", "--loop-cost=500us", "--service-time=fixed:1.5ms",
 		"--rescale-settle=0", "--gate-jam-chance=0.9")
-	if err := o.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	got, err := o.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := cmp.Comparer(func(a, b fakehsds.Distribution) bool { return cmp.Equal(a, b, cmp.AllowUnexported(a, b)) })
 	// Roster "" is kubernetes (New completes it).
-	if diff := cmp.Diff(fakehsds.MeasuredKube094(), got, opt, cmpopts.IgnoreFields(fakehsds.Config{}, "Clock", "Roster")); diff != "" {
+	if diff := configDiff(fakehsds.MeasuredKube094(), got, "Clock", "Roster"); diff != "" {
 		t.Errorf("Config (-MeasuredKube094 +flags):\n%s", diff)
 	}
 }
@@ -121,4 +104,24 @@ func TestOptions_ValidateReportsAllErrors(t *testing.T) {
 			t.Errorf("bad --service-time and --dn-count: error %v lacks %q", err, want)
 		}
 	}
+}
+
+// configOf parses args, validates them and returns the pod configuration they give.
+func configOf(t *testing.T, args ...string) fakehsds.Config {
+	t.Helper()
+	o := parse(t, args...)
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	c, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// configDiff compares two pod configurations (distributions by value), ignoring the named fields.
+func configDiff(want, got fakehsds.Config, ignore ...string) string {
+	opt := cmp.Comparer(func(a, b fakehsds.Distribution) bool { return cmp.Equal(a, b, cmp.AllowUnexported(a, b)) })
+	return cmp.Diff(want, got, opt, cmpopts.IgnoreFields(fakehsds.Config{}, ignore...))
 }
