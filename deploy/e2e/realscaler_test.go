@@ -144,7 +144,7 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	s := startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, map[string]any{"settle": downSettle.String()}))...)
 	rec := w.record(t)
 	t0 := time.Now()
-	time.Sleep(10 * time.Second) // past the start-up settle; the windows see the light load
+	time.Sleep(downSettle + 5*time.Second) // past the start-up settle (a start settles like a change); the windows see the light load
 
 	// (a) overload
 	over := rec.arm()
