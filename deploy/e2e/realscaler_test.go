@@ -144,7 +144,11 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 	s := startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, map[string]any{"settle": downSettle.String()}))...)
 	rec := w.record(t)
 	t0 := time.Now()
-	time.Sleep(downSettle + 5*time.Second) // past the start-up settle (a start settles like a change); the windows see the light load
+	// A start settles like a change: the step comes 5 s before the start-up settle ends, so the
+	// first decision allowed reads the overload (after the settle, the light load alone held one
+	// pod near scaleUpUtilization, and a step just after it met a decision on the light load's
+	// figures; 10 s after the start, the scale-up waited 32 s for the settle).
+	time.Sleep(downSettle - 5*time.Second)
 
 	// (a) overload
 	over := rec.arm()
