@@ -81,15 +81,15 @@ type Config struct {
 	// PUT /?domain= creates it.
 	Domains []string
 
-	// GateJamChance is the chance that a scale-down (SetDNCount lowering the DN count) jams the
-	// SN's task gate, measured on 0.9.4 in Kubernetes mode with pods without a preStop sleep
-	// (docs/hsds.md, "What the simulator's kubernetes rescale preset should become": 8 of 9
-	// scale-downs): requests the SN routed to the departed DN hang on its vanished IP until
-	// HSDS's timeout, and their tasks fill the gate. A jam adds MaxTaskCount hung tasks to the SN's
-	// live task count for a uniform draw in [GateJamMin, GateJamMax] (seeded), so every gated
-	// request gets the gate's overload 503 while /info and /about still answer. A further
-	// scale-down during a jam may extend it; Restart clears it. 0 (DefaultConfig, Measured094)
-	// turns the jam off; with MaxTaskCount 0 (no gate) there is nothing to jam.
+	// GateJamChance is the chance that a scale-down (SetDNCount lowering the DN count) jams the SN's
+	// task gate, measured on 0.9.4 in Kubernetes mode with pods without a preStop sleep (docs/hsds.md,
+	// "The simulator's kubernetes rescale preset (the default) comes from these runs": 8 of 9
+	// scale-downs): requests the SN routed to the departed DN hang on its vanished IP until HSDS's
+	// timeout, and their tasks fill the gate. A jam adds MaxTaskCount hung tasks to the SN's live task
+	// count for a uniform draw in [GateJamMin, GateJamMax] (seeded), so every gated request gets the
+	// gate's overload 503 while /info and /about still answer. A further scale-down during a jam may
+	// extend it; Restart clears it. 0 (DefaultConfig, Measured094) turns the jam off; with
+	// MaxTaskCount 0 (no gate) there is nothing to jam.
 	GateJamChance float64
 	// GateJamMin and GateJamMax bound how long a jam lasts (measured: 28-32 s).
 	GateJamMin, GateJamMax time.Duration
@@ -115,9 +115,10 @@ const (
 
 // The scale-down gate jam measured on 0.9.4 in Kubernetes mode, pods without a preStop sleep
 // (docs/hsds.md, "Measured on the real HSDS 0.9.4", Kubernetes mode under a scaler's load, and
-// "What the simulator's kubernetes rescale preset should become"): in 8 of 9 scale-downs each
-// remaining SN shed ~100 % of its requests with overload 503s for 28-32 s. The simulator's
-// preset kubernetes-no-prestop (bench/sim/rescale.go) uses the same figures.
+// "The simulator's kubernetes rescale preset (the default) comes from these runs"): in 8 of 9
+// scale-downs each remaining SN shed ~100 % of its requests with overload 503s for 28-32 s. The
+// simulator's default preset kubernetes (bench/sim/rescale.go) uses the same figures
+// (TestRealRescaleCostMatchesPreset keeps them equal).
 const (
 	MeasuredKube094GateJamChance = 0.9
 	MeasuredKube094GateJamMin    = 28 * time.Second
@@ -139,11 +140,11 @@ func Measured094() Config {
 }
 
 // MeasuredKube094 returns Measured094 in Kubernetes mode as users run it, pods without a preStop
-// sleep (docs/hsds.md, "Measured on the real HSDS 0.9.4", Kubernetes mode, and "What the
-// simulator's kubernetes rescale preset should become"): the kubernetes roster (a stopped DN's
-// keys answer 500 for 9-20 s), the scale-down gate jam on (chance 0.9, 28-32 s), and no rescale
-// settle, because in Kubernetes mode the nodes stayed READY through every measured scale-up and
-// scale-down: a settle would turn the jam's first 10 s into not-READY 503s, which the real SNs
+// sleep (docs/hsds.md, "Measured on the real HSDS 0.9.4", Kubernetes mode, and "The simulator's
+// kubernetes rescale preset (the default) comes from these runs"): the kubernetes roster (a stopped
+// DN's keys answer 500 for 9-20 s), the scale-down gate jam on (chance 0.9, 28-32 s), and no
+// rescale settle, because in Kubernetes mode the nodes stayed READY through every measured scale-up
+// and scale-down: a settle would turn the jam's first 10 s into not-READY 503s, which the real SNs
 // never gave. A Restart is therefore READY at once too (real pods: READY within ~2 s).
 func MeasuredKube094() Config {
 	c := Measured094()

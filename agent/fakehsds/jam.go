@@ -3,12 +3,12 @@ package fakehsds
 import "time"
 
 // The scale-down gate jam (Config.GateJamChance; docs/hsds.md, "Measured on the real HSDS 0.9.4",
-// Kubernetes mode under a scaler's load, and "What the simulator's kubernetes rescale preset
-// should become"). On real 0.9.4 pods without a preStop sleep, the requests an SN routes to a
-// departed DN (until its next pod listing) hang on the DN's vanished IP until HSDS's timeout;
-// their tasks fill the SN's gate, which sheds every gated request with its overload 503 for
-// 28-32 s in 8 of 9 measured scale-downs. The fake models the hung requests as MaxTaskCount hung
-// tasks added to the SN's live task count for the jam: the gate, /info's num_tasks sample,
+// Kubernetes mode under a scaler's load, and "The simulator's kubernetes rescale preset (the
+// default) comes from these runs"). On real 0.9.4 pods without a preStop sleep, the requests an SN
+// routes to a departed DN (until its next pod listing) hang on the DN's vanished IP until HSDS's
+// timeout; their tasks fill the SN's gate, which sheds every gated request with its overload 503
+// for 28-32 s in 8 of 9 measured scale-downs. The fake models the hung requests as MaxTaskCount
+// hung tasks added to the SN's live task count for the jam: the gate, /info's num_tasks sample,
 // /metrics hsds_tasks_active and Truth all see them, as they see the real hung tasks. The hung
 // requests themselves are not client requests of the fake (no responses, no req_count).
 

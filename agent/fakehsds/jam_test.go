@@ -17,8 +17,8 @@ import (
 // under a scaler's load ("scale-down: a gate jam of up to ~30 s, 503s, not 500s": requests the SNs
 // route to the departed DN hang on its vanished IP until HSDS's timeout and their tasks hold the
 // remaining SNs' gates shut, 28-32 s of ~100 % 503s, counted as overload), and "What the
-// simulator's kubernetes rescale preset should become" (a jam in 8 of 9 scale-downs: chance 0.9,
-// 28-32 s, as bench/sim's preset kubernetes-no-prestop).
+// simulator's kubernetes rescale preset (the default) comes from these runs" (a jam in 8 of 9
+// scale-downs: chance 0.9, 28-32 s, as bench/sim's default preset kubernetes).
 
 const jamLimit = 10 // MaxTaskCount of the jam tests
 

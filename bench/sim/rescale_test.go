@@ -343,10 +343,10 @@ func TestRescaleValidate(t *testing.T) {
 	}
 }
 
-// docs/hsds.md ("What the simulator's kubernetes rescale preset should become"): on real pods
-// without a preStop sleep a scale-down jams the remaining SNs' gates for 28-32 s: requests routed
-// to the departed DN hang until HSDS's timeout and hold every task slot, so the SNs shed everything
-// with overload 503s; then they serve again.
+// docs/hsds.md ("The simulator's kubernetes rescale preset (the default) comes from these runs"):
+// on real pods without a preStop sleep a scale-down jams the remaining SNs' gates for 28-32 s:
+// requests routed to the departed DN hang until HSDS's timeout and hold every task slot, so the SNs
+// shed everything with overload 503s; then they serve again.
 func TestGateJamAfterScaleDown(t *testing.T) {
 	sc := oneKey("kubernetes")
 	sc.Rescale.Down.GateJamFraction = 1
