@@ -3,47 +3,25 @@ package v1alpha1_test
 import (
 	"encoding/json"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/api/v1alpha1"
 	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/crdschema"
 )
 
 // schemaProps returns the properties of the object at path (property names) in the CRD's schema.
 func schemaProps(t *testing.T, path ...string) map[string]map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/base/crd/hsds-autoscaler.io_hsdsautoscalers.yaml"))
+	props, err := crdschema.Props(repoRoot(t), path...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var crd struct {
-		Spec struct {
-			Versions []struct {
-				Schema struct {
-					OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
-				} `json:"schema"`
-			} `json:"versions"`
-		} `json:"spec"`
-	}
-	if err := yaml.Unmarshal(data, &crd); err != nil {
-		t.Fatal(err)
-	}
-	node := crd.Spec.Versions[0].Schema.OpenAPIV3Schema
-	for _, p := range path {
-		node = node["properties"].(map[string]any)[p].(map[string]any)
-	}
-	out := map[string]map[string]any{}
-	for k, v := range node["properties"].(map[string]any) {
-		out[k] = v.(map[string]any)
-	}
-	return out
+	return props
 }
 
 // schemaDefaults is the object the schema's defaults of the properties at path make.

@@ -2,15 +2,14 @@ package autoscalers_test
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/yaml"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/api/v1alpha1"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/crdschema"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler"
 	"github.com/hsds-autoscaler/hsds-autoscaler/scaler/autoscalers"
 )
@@ -27,38 +26,18 @@ func guardsFrom(g scaler.Guards) v1alpha1.Guards {
 // TestCRDGuardsDefaultsAreTheFileDefaults: an HSDSAutoscaler with no spec.guards (the CRD's
 // defaults applied by the apiserver) runs scaler.DefaultGuards, with the policy file's bounds.
 func TestCRDDefaultsAreTheFileDefaults(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "deploy/base/crd/hsds-autoscaler.io_hsdsautoscalers.yaml"))
+	props, err := crdschema.Props(filepath.Join("..", ".."), "spec")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var crd struct {
-		Spec struct {
-			Versions []struct {
-				Schema struct {
-					OpenAPIV3Schema struct {
-						Properties struct {
-							Spec struct {
-								Properties map[string]struct {
-									Default    any `json:"default"`
-									Properties map[string]struct {
-										Default any `json:"default"`
-									} `json:"properties"`
-								} `json:"properties"`
-							} `json:"spec"`
-						} `json:"properties"`
-					} `json:"openAPIV3Schema"`
-				} `json:"schema"`
-			} `json:"versions"`
-		} `json:"spec"`
-	}
-	if err := yaml.Unmarshal(data, &crd); err != nil {
+	guardProps, err := crdschema.Props(filepath.Join("..", ".."), "spec", "guards")
+	if err != nil {
 		t.Fatal(err)
 	}
-	props := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties.Spec.Properties
-	spec := map[string]any{"scaleTarget": map[string]any{"name": "hsds"}, "minReplicas": props["minReplicas"].Default, "maxReplicas": props["maxReplicas"].Default}
+	spec := map[string]any{"scaleTarget": map[string]any{"name": "hsds"}, "minReplicas": props["minReplicas"]["default"], "maxReplicas": props["maxReplicas"]["default"]}
 	guards := map[string]any{}
-	for name, p := range props["guards"].Properties {
-		guards[name] = p.Default
+	for name, p := range guardProps {
+		guards[name] = p["default"]
 	}
 	spec["guards"] = guards
 	b, err := json.Marshal(map[string]any{"metadata": map[string]any{"namespace": "hsds"}, "spec": spec})
