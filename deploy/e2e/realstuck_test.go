@@ -32,10 +32,7 @@ func TestRealStuckWaitingReportedAndReleased(t *testing.T) {
 	w := newRealWorkload(ctx, t, ns, "hsdsw", "10.77.22.0/24", 2, nil)
 	logRescalesOnFailure(t, ns)
 	l := startRealLoad(t, w.kubelet, w.domains, realLight)
-	old := w.kubelet.Pods()
-	w.kubelet.SetStartDelayAfterIP(stuckDelay)
-	scaleTo(ctx, t, ns, 3)
-	scaled := time.Now()
+	old, scaled := w.scaleUpSlowly(ctx, t, 3)
 	pol := realPolicy(t, ns, map[string]any{"minReplicas": 3, "maxReplicas": 3},
 		map[string]any{"stuckNotReady": "20s", "deleteStuckPods": true, "stuckRemedyInterval": "60s"})
 	s := startServe(t, "serve", serveArgs(ns, pol)...)
@@ -90,10 +87,7 @@ func TestRealStuckReleasedByScaleDown(t *testing.T) {
 	w := newRealWorkload(ctx, t, ns, "hsdsr", "10.77.25.0/24", 2, nil)
 	logRescalesOnFailure(t, ns)
 	l := startRealLoad(t, w.kubelet, w.domains, realLight)
-	old := w.kubelet.Pods()
-	w.kubelet.SetStartDelayAfterIP(stuckDelay)
-	scaleTo(ctx, t, ns, 3)
-	scaled := time.Now()
+	old, scaled := w.scaleUpSlowly(ctx, t, 3)
 	pol := realPolicy(t, ns, map[string]any{"minReplicas": 2, "maxReplicas": 3}, map[string]any{"stuckNotReady": "20s"})
 	s := startServe(t, "serve", serveArgs(ns, pol)...)
 	var fresh string
@@ -146,6 +140,17 @@ func (w *realWorkload) waitReleased(ctx context.Context, t *testing.T, l *realLo
 	end = served.Add(3 * time.Second)
 	time.Sleep(time.Until(end))
 	return pods, released, served, end
+}
+
+// scaleUpSlowly scales the Deployment to n with the new pods' processes starting stuckDelay after
+// their IPs are published (the real kubelet's order that leaves the old nodes WAITING, issue 423)
+// and returns the pods from before and when it scaled.
+func (w *realWorkload) scaleUpSlowly(ctx context.Context, t *testing.T, n int) ([]*fakekubelet.Pod, time.Time) {
+	t.Helper()
+	old := w.kubelet.Pods()
+	w.kubelet.SetStartDelayAfterIP(stuckDelay)
+	scaleTo(ctx, t, w.ns, n)
+	return old, time.Now()
 }
 
 // waitOldWaiting waits until an agent of the old pods says WAITING (issue 423) and returns when
