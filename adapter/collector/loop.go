@@ -34,6 +34,7 @@ type Loop struct {
 	lastTick atomic.Int64  // unix nanoseconds of the last round start, 0 before the first
 	rounds   atomic.Int64  // completed rounds
 	done     chan struct{} // closed when the current round completes, then replaced (under mu)
+	first    chan struct{} // closed when the first round completes (under mu)
 }
 
 // NewLoop returns a loop; seed makes the jitter reproducible.
@@ -81,9 +82,32 @@ func (l *Loop) NextRound() <-chan struct{} {
 	return l.done
 }
 
+// FirstRound returns a channel that is closed once the first collection round has completed
+// (at once when one has): before it the store holds no pod's figures, and a decision would be
+// no-data for every target.
+func (l *Loop) FirstRound() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first == nil {
+		l.first = make(chan struct{})
+		if l.rounds.Load() > 0 {
+			close(l.first)
+		}
+	}
+	return l.first
+}
+
 func (l *Loop) roundDone() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.first == nil {
+		l.first = make(chan struct{})
+	}
+	select {
+	case <-l.first:
+	default:
+		close(l.first)
+	}
 	if l.done != nil {
 		close(l.done)
 		l.done = nil

@@ -91,3 +91,40 @@ func TestLoopNextRound(t *testing.T) {
 		t.Error("NextRound returned the closed channel again")
 	}
 }
+
+// FirstRound is closed when the first round completes and stays closed; asked for after it, it is
+// closed at once (the scaler waits on it before its first decisions).
+func TestLoopFirstRound(t *testing.T) {
+	clk := testclock.NewFakeClock(t0)
+	g := gate{started: make(chan struct{}), finish: make(chan struct{})}
+	l := collector.NewLoop(g, clk, time.Second, 0.1, 1)
+	first := l.FirstRound()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	<-g.started
+	select {
+	case <-first:
+		t.Fatal("FirstRound closed during the first round")
+	default:
+	}
+	g.finish <- struct{}{}
+	select {
+	case <-first:
+	case <-time.After(5 * time.Second):
+		t.Fatal("FirstRound not closed after the first round")
+	}
+	for !clk.HasWaiters() {
+		time.Sleep(time.Millisecond)
+	}
+	clk.Step(1100 * time.Millisecond)
+	<-g.started
+	g.finish <- struct{}{} // a second round: the channel stays closed, no double close
+	select {
+	case <-l.FirstRound():
+	default:
+		t.Error("FirstRound asked for after the first round is not closed")
+	}
+}

@@ -205,6 +205,7 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, m *s
 		return errors.New("nothing to scale: no --policy, and no HSDSAutoscaler CRD installed (deploy/base/crd)")
 	}
 	run := func(ctx context.Context) error {
+		waitFirstRound(ctx, a.Loop.FirstRound(), firstRoundWait)
 		g, ctx := errgroup.WithContext(ctx)
 		for _, loop := range loops {
 			g.Go(func() error { return loop(ctx) })
@@ -219,6 +220,25 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, m *s
 	err = kube.RunWithLeaderElection(ctx, kube.LeaderElectionConfig{Client: live.Client, Options: o.scaler.LeaderElection, OnLeaderChange: m.SetLeader},
 		func(ctx context.Context) { runErr = run(ctx) })
 	return errors.Join(err, runErr)
+}
+
+// firstRoundWait bounds how long the scaler waits for the first collection round before its
+// first decisions.
+const firstRoundWait = 30 * time.Second
+
+// waitFirstRound waits until first is closed (the first collection round completed), at most
+// limit: decisions before it would all be no-data (and each HSDSAutoscaler's status would show
+// that after every restart). After limit the loops start anyway (their guards hold on no data);
+// when ctx ends first, they start and stop at once.
+func waitFirstRound(ctx context.Context, first <-chan struct{}, limit time.Duration) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-first:
+	case <-ctx.Done():
+	case <-t.C:
+		klog.InfoS("No complete collection round yet; the scaler starts without one", "waited", limit)
+	}
 }
 
 // objectsLoop is the loop of the HSDSAutoscaler objects in the watched namespaces, or nil when
