@@ -28,6 +28,7 @@ type HSDS struct {
 	demand      *window.EWMA     // "stable" offered load for the panic rule
 	capacity    *window.EWMA     // learned one-pod capacity c1
 	utilization *window.EWMA     // smoothed utilization, the divisor of capacity samples
+	utilWin     *window.Series   // utilization over UtilizationWindow, read by the band rules
 	downRecs    *window.Extremum // max recommendation over StabilizationWindow
 }
 
@@ -46,6 +47,7 @@ func NewHSDS(p Policy) (*HSDS, error) {
 		demand:      window.NewEWMA(p.DemandHalfLife.Duration),
 		capacity:    window.NewEWMA(p.CapacityHalfLife.Duration),
 		utilization: window.NewEWMA(p.ShortWindow.Duration / 2),
+		utilWin:     window.NewSeries(p.UtilizationWindow.Duration),
 		downRecs:    window.NewMax(p.StabilizationWindow.Duration),
 	}, nil
 }
@@ -91,6 +93,9 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	h.demand.Update(now, sig.Offered)
 	if sig.UtilizationOK {
 		h.utilization.Update(now, sig.Utilization)
+		if !settling {
+			h.utilWin.Record(now, sig.Utilization)
+		}
 	}
 	if c1, ok := h.capacitySampleAt(sig, now, settling); ok {
 		h.capacity.Update(now, c1)
@@ -119,6 +124,7 @@ type evaluation struct {
 	min, max          int32     // the snapshot's bounds, for sizing
 	lastChange        time.Time // the snapshot's last replica change, for the dwell times
 	stable            float64   // offered-load EWMA before this snapshot
+	util              float64   // utilization the band rules read: the window's mean (or this snapshot's)
 	hadStable         bool
 	peak, forecast    float64 // offered load: short-window peak, and peak + trend over start-up
 	c1                float64 // one-pod capacity (policy or learned), 0 if unknown
@@ -150,8 +156,12 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 			e.need, e.needOK = e.max, true // demand beyond any cluster size: as many as allowed
 		}
 	}
+	e.util = sig.Utilization
+	if m, ok := h.utilWin.Mean(now); ok && sig.UtilizationOK && p.UtilizationWindow.Duration > 0 {
+		e.util = m
+	}
 	if sig.UtilizationOK {
-		e.prop, e.propOK = ReplicasForUtilization(sig.Utilization, sig.Capacity, p.FanoutShare, p.TargetUtilization)
+		e.prop, e.propOK = ReplicasForUtilization(e.util, sig.Capacity, p.FanoutShare, p.TargetUtilization)
 		if !e.propOK {
 			e.prop, e.propOK = e.max, true
 		}
@@ -169,7 +179,7 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 func (h *HSDS) recommendation(e evaluation) int32 {
 	cur := e.sig.Current
 	rec := cur
-	if e.propOK && (e.sig.Utilization > h.p.ScaleUpUtilization || e.sig.Utilization < h.p.ScaleDownUtilization) {
+	if e.propOK && (e.util > h.p.ScaleUpUtilization || e.util < h.p.ScaleDownUtilization) {
 		rec = e.prop
 	}
 	if e.sig.Overloaded {

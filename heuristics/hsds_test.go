@@ -88,6 +88,18 @@ func TestHSDSNoDataAndInvalid(t *testing.T) {
 	}
 }
 
+// hotFrom is 4 calm pods before from (seconds), hot ones from it on.
+func hotFrom(from float64) func(time.Time) Snapshot {
+	return func(now time.Time) Snapshot {
+		if now.Before(at(from)) {
+			return uniform(4, calm, now)
+		}
+		return uniform(4, hot, now)
+	}
+}
+
+func window30(p *Policy) { p.UtilizationWindow = D(30 * time.Second) }
+
 func TestHSDSRules(t *testing.T) {
 	snap := func(n int, l podLoad) func(time.Time) Snapshot {
 		return func(now time.Time) Snapshot { return uniform(n, l, now) }
@@ -114,6 +126,13 @@ func TestHSDSRules(t *testing.T) {
 		// Fan-out 0.05: n' = 3.6*0.95 / (0.6*1.15 - 0.18) = 6.71 -> 7, one more than without.
 		{"utilization up with fan-out", func(p *Policy) { p.FanoutShare = 0.05 }, every(0, 0, 5, snap(4, hot)),
 			[]got{{true, 7, CodeUtilization}}},
+		// utilizationWindow 30 s (six readings): one hot reading (88/98 = 0.90 net of background)
+		// after calm ones (58/98 = 0.59) is 0.64 on average, in band; read alone (window 0) it
+		// scales up. Four hot of six are 0.796, still in band; five are 0.847: up.
+		{"one hot reading is averaged out", window30, every(0, 60, 5, hotFrom(60)), []got{{true, 4, CodeInBand}}},
+		{"one hot reading alone at window 0", nil, every(0, 60, 5, hotFrom(60)), []got{{true, 6, CodeUtilization}}},
+		{"hot over most of the window", window30, every(0, 80, 5, hotFrom(60)),
+			[]got{{true, 4, CodeInBand}, {true, 4, CodeInBand}, {true, 6, CodeUtilization}}},
 		{"not_ready 503s never overload", nil,
 			every(0, 60, 5, snap(4, podLoad{inFlight: 60, limit: 100, rate: 25, rej: ByCause{NotReady: 20}})),
 			[]got{{true, 4, CodeInBand}}},
@@ -164,6 +183,29 @@ func TestHSDSPanic(t *testing.T) {
 	// 50 + 0.2308*60 = 63.85; need ceil(63.85/6) = 11, beyond the step limit (8) and dwellUp.
 	if diff := cmp.Diff(got{true, 11, CodePanic}, last(g)); diff != "" {
 		t.Errorf("panic (-want +got):\n%s", diff)
+	}
+}
+
+// TestHSDSNoPanicOnARescalesRates: the same burst read while a pod is not READY, or while the
+// rates hold not_ready 503s, is no evidence of new demand (the catch-up retries of a rescale's
+// not-ready window look like a jump of the offered load): no panic, the step-limited rules act.
+func TestHSDSNoPanicOnARescalesRates(t *testing.T) {
+	burst := podLoad{inFlight: 100, limit: 100, rate: 15, rej: ByCause{Overload: 3}}
+	for name, spoil := range map[string]func(*Snapshot){
+		"a pod not READY":   func(s *Snapshot) { s.Pods[3].NodeState = "WAITING" },
+		"not_ready 503s":    func(s *Snapshot) { s.Pods[0].Rejected503.NotReady = 2 },
+		"clean (it panics)": nil,
+	} {
+		steps := every(0, 120, 5, func(now time.Time) Snapshot { return uniform(4, calm, now) })
+		s := uniform(4, burst, at(125))
+		if spoil != nil {
+			spoil(&s)
+		}
+		steps = append(steps, step{t: 125, snap: s})
+		d := last(run(mustHSDS(testPolicy()), steps))
+		if panicked := d.Reason == CodePanic; panicked != (spoil == nil) {
+			t.Errorf("%s: got %+v", name, d)
+		}
 	}
 }
 
@@ -241,7 +283,10 @@ func TestHSDSScaleDown(t *testing.T) {
 	})
 	t.Run("holds the window's highest recommendation", func(t *testing.T) {
 		steps := append([]step{}, base...)
-		steps[30].snap = uniform(10, podLoad{inFlight: 45, limit: 100, rate: 2}, at(steps[30].t)) // in band: rec 10
+		// In band for the whole utilizationWindow (30 s: the snapshots at 435 and 450): rec 10.
+		for _, i := range []int{29, 30} {
+			steps[i].snap = uniform(10, podLoad{inFlight: 45, limit: 100, rate: 2}, at(steps[i].t))
+		}
 		if diff := cmp.Diff(got{true, 10, CodeHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

@@ -42,6 +42,12 @@ type Policy struct {
 	TargetUtilization    float64 `json:"targetUtilization"`
 	ScaleUpUtilization   float64 `json:"scaleUpUtilization"`
 	ScaleDownUtilization float64 `json:"scaleDownUtilization"`
+	// UtilizationWindow: the band and the proportional rule read the mean utilization of the
+	// snapshots of this window (settling ones excluded), not one reading: the in-flight gauge is
+	// an instant's count that jumps by a whole request's tasks (up to 16 x DNs), so on a few pods
+	// one reading crosses the band by chance. 0 (the default) reads the snapshot alone: in the
+	// bench 30 s made fewer changes and fewer pods but more failures (docs/policy.md).
+	UtilizationWindow Duration `json:"utilizationWindow"`
 
 	// RetriableShare is the share of requests clients retry on 503 (h5pyd retries GET/PUT/DELETE,
 	// never POST); ClientRetries the retries per request (h5pyd default 10).
@@ -108,6 +114,7 @@ func DefaultPolicy() Policy {
 		TargetUtilization:        0.6,
 		ScaleUpUtilization:       0.8,
 		ScaleDownUtilization:     0.4,
+		UtilizationWindow:        D(0),
 		RetriableShare:           0.8,
 		ClientRetries:            10,
 		PodCapacity:              0,
@@ -151,7 +158,7 @@ func (p Policy) Validate() error {
 		name string
 		v    Duration
 	}{
-		{"podStartupTime", p.PodStartupTime},
+		{"podStartupTime", p.PodStartupTime}, {"utilizationWindow", p.UtilizationWindow},
 		{"dwellUp", p.DwellUp}, {"dwellDown", p.DwellDown},
 	} {
 		if d.v.Duration < 0 {

@@ -17,18 +17,18 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 	if e.overloadedFor >= p.OverloadSustain.Duration {
 		return h.saturationRule(e, now)
 	}
-	if e.propOK && e.sig.Utilization > p.ScaleUpUtilization {
+	if e.propOK && e.util > p.ScaleUpUtilization {
 		to := min(e.prop, e.upLimit, e.max)
-		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.sig.Utilization, p.ScaleUpUtilization))
+		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.util, p.ScaleUpUtilization))
 	}
 	if !e.sig.UtilizationOK {
 		return h.decision(e, cur, CodeNoCapacity, "no Ready, READY pod to measure utilization on")
 	}
-	if e.sig.Utilization < p.ScaleDownUtilization {
+	if e.util < p.ScaleDownUtilization {
 		return h.downRule(e, now)
 	}
 	return h.decision(e, cur, CodeInBand, fmt.Sprintf("utilization %.2f in [%.2f, %.2f]",
-		e.sig.Utilization, p.ScaleDownUtilization, p.ScaleUpUtilization))
+		e.util, p.ScaleDownUtilization, p.ScaleUpUtilization))
 }
 
 // panicRule: the offered load jumped past PanicFactor x its stable figure while the cluster is
@@ -36,9 +36,12 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 // settle guard still holds it, so the figures after a change are the cluster's own).
 func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 	p := h.p
-	pressure := e.sig.Overloaded || (e.sig.UtilizationOK && e.sig.Utilization > p.ScaleUpUtilization)
+	pressure := e.sig.Overloaded || (e.sig.UtilizationOK && e.util > p.ScaleUpUtilization)
 	if !e.hadStable || !pressure || e.stable <= 0 || e.sig.Offered < p.PanicFactor*e.stable {
 		return Decision{}, false
+	}
+	if e.sig.NotReady503 > 0 || e.sig.Capacity < e.sig.Known {
+		return Decision{}, false // a rescale's rates: its catch-up retries are no new demand
 	}
 	to := e.upLimit
 	if e.needOK {
@@ -64,8 +67,8 @@ func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 		to = cur // the pods still Pending are the extra pod; only the offered load's need adds more
 		why = fmt.Sprintf("%s, %d pods Pending", why, e.sig.Pending)
 	}
-	if e.needOK {
-		to = max(to, e.need)
+	if e.needOK && e.sig.NotReady503 == 0 && e.sig.Capacity == e.sig.Known {
+		to = max(to, e.need) // not from a rescale's rates: their catch-up retries are no new demand
 	}
 	to = min(to, e.upLimit, e.max)
 	return h.up(e, now, to, CodeOverload, why)
@@ -95,7 +98,7 @@ func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
 	p := h.p
 	cur := e.sig.Current
 	win := p.StabilizationWindow.Duration
-	why := fmt.Sprintf("utilization %.2f < %.2f", e.sig.Utilization, p.ScaleDownUtilization)
+	why := fmt.Sprintf("utilization %.2f < %.2f", e.util, p.ScaleDownUtilization)
 	switch {
 	case e.sig.Capacity < e.sig.Known:
 		return h.decision(e, cur, CodeHoldNotReady, fmt.Sprintf("%s, but only %d of %d scraped pods are Ready and READY",
@@ -123,6 +126,6 @@ func (h *HSDS) decision(e evaluation, to int32, reason, why string) Decision {
 		"503 overload %.2f/s not_ready %.2f/s upstream %.2f/s, utilization %.2f on %d capacity pods, "+
 		"pod capacity c1 %.2f req/s, need %d, proportional %d",
 		why, s.Offered, e.peak, e.forecast, e.stable, s.Attempts, s.Overload503, s.NotReady503, s.Upstream503,
-		s.Utilization, s.Capacity, e.c1, e.need, e.prop)
+		e.util, s.Capacity, e.c1, e.need, e.prop)
 	return Decision{Valid: true, Current: s.Current, Replicas: to, Reason: reason, Message: msg}
 }

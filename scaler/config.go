@@ -28,8 +28,10 @@ type Guards struct {
 	// the pod set releases a node stuck WAITING on HSDS 0.9.4, ../shared/real-hsds/k8s.md): one
 	// pod fewer when above minReplicas and no figures are stale (the ReplicaSet removes a pod
 	// that is not Ready first: the stuck one, when the readiness probe follows the node state),
-	// else one more. It waits for the settle time and for Pending pods (changes of the pod set
-	// on their way), stays within the bounds, and repeats for the same stuck pods only after
+	// else one more. It waits for the settle time and for pods on their way (Pending within
+	// PendingTimeout, or Running and not yet READY nor stuck): the ReplicaSet would remove such a
+	// pod first, not the stuck one, and its joining the roster releases the stuck nodes anyway.
+	// It stays within the bounds, and repeats for the same stuck pods only after
 	// StuckRemedyInterval (a pod that a change does not release is not HSDS issue 423).
 	ReleaseStuck bool `json:"releaseStuck"`
 	// DeleteStuckPods enables the opt-in remedy: delete a stuck pod (one at a time; needs pods

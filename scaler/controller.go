@@ -190,6 +190,7 @@ func (c *Controller) Step(ctx context.Context) (Outcome, error) {
 		Settling:    snap.Settling,
 		PendingHold: pendingHold(counts, now, c.cfg.Guards.PendingTimeout.Duration),
 		Release:     o.release,
+		Starting:    starting(counts, len(c.notReadySince), len(o.Stuck), now, c.cfg.Guards.PendingTimeout.Duration),
 	})
 	o.Desired, o.Reason = g.Desired, g.Reason
 	o.Guards = append(o.Guards, g.Active...)

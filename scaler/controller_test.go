@@ -402,6 +402,32 @@ func TestStepStuckReleaseForNewOccurrence(t *testing.T) {
 	}
 }
 
+// TestStepStuckReleaseWaitsForStartingPods: while another pod is on its way (scheduled and
+// Pending, then Running but not yet READY) the remedy waits: one pod fewer would remove that pod
+// (the ReplicaSet deletes Pending and not-Ready pods first, the newest first), not the stuck one,
+// and its joining the roster releases the stuck node anyway. Once no pod is starting, it acts.
+func TestStepStuckReleaseWaitsForStartingPods(t *testing.T) {
+	cfg := testConfig()
+	cfg.MinReplicas, cfg.MaxReplicas = 2, 5
+	r := newRig(t, cfg, hold())
+	r.pods.pods[0].NodeState = "WAITING"
+	r.pods.pods = append(r.pods.pods, heuristics.PodSample{Name: "new", Phase: heuristics.PodPending, Scheduled: true})
+	if o := r.stepFor(t, 90*time.Second); len(o.Stuck) != 1 || len(r.scales.writes) != 0 {
+		t.Fatalf("a Pending pod: want stuck a and no write, got stuck %v, writes %v", o.Stuck, r.scales.writes)
+	}
+	r.pods.pods[len(r.pods.pods)-1] = with(pod("new"), func(p *heuristics.PodSample) { p.NodeState = "WAITING" })
+	r.clock.Step(time.Second)
+	if o := r.stepFor(t, 30*time.Second); len(o.Stuck) != 1 || len(r.scales.writes) != 0 {
+		t.Fatalf("a starting pod (not READY for 30 s): want no write, got stuck %v, writes %v", o.Stuck, r.scales.writes)
+	}
+	r.pods.pods = r.pods.pods[:len(r.pods.pods)-1] // it went away; a is still stuck
+	r.clock.Step(time.Second)
+	o := r.step(t)
+	if !o.Released || o.Desired != o.Current-1 {
+		t.Fatalf("nothing starting: want one pod fewer, got %+v", o)
+	}
+}
+
 // TestStepStuckReleaseOff: with releaseStuck off and no deletion, stuck pods are only reported.
 func TestStepStuckReleaseOff(t *testing.T) {
 	cfg := testConfig()

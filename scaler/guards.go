@@ -19,8 +19,9 @@ import (
 //     and a remedy runs: a change of the pod set by one pod (guards.releaseStuck, the default:
 //     when the guarded recommendation changes nothing it becomes current-1 when above the minimum
 //     and no figures are stale, else current+1 within the maximum, reason ReasonStuckRelease; the
-//     settle and pending guards still hold it; a change the policy wants either way changes the
-//     pod set too) or, opt-in, a deletion one at a time.
+//     settle and pending guards still hold it, and it waits while another pod is starting; a
+//     change the policy wants either way changes the pod set too) or, opt-in, a deletion one at
+//     a time.
 //  4. GuardBounds: the recommendation is clamped to [min, max].
 //  5. GuardStaleData: no scale-down while any running pod's figures are missing or old.
 //  6. GuardSettling: no change while the last rescale settles.
@@ -140,6 +141,13 @@ func pendingHold(c podCounts, now time.Time, timeout time.Duration) bool {
 	return c.Unscheduled > 0 && now.Sub(c.OldestUnscheduled) < timeout
 }
 
+// starting reports whether a pod besides the stuck ones is on its way: scheduled and Pending,
+// unscheduled within the pending timeout, or Running and not READY for less than the stuck
+// threshold (notReady counts the pods not READY, stuck those past the threshold).
+func starting(c podCounts, notReady, stuck int, now time.Time, pendingTimeout time.Duration) bool {
+	return c.Pending > c.Unscheduled || pendingHold(c, now, pendingTimeout) || notReady > stuck
+}
+
 // clamp limits n to [lo, hi].
 func clamp(n, lo, hi int32) int32 {
 	return max(lo, min(n, hi))
@@ -155,6 +163,11 @@ type guardInput struct {
 	PendingHold bool
 	// Release asks for a change of the pod set by one pod (the stuck-pod remedy), within the bounds.
 	Release bool
+	// Starting is true while a pod other than the stuck ones is on its way (Pending and not past
+	// the pending timeout, or Running and not yet READY nor stuck): the remedy waits for it. The
+	// ReplicaSet would remove that pod first, not a stuck one, and its joining the roster is the
+	// change that releases the stuck nodes anyway.
+	Starting bool
 }
 
 // guardResult is the replica count to write and which guards changed or held it.
@@ -188,7 +201,7 @@ func applyGuards(in guardInput) guardResult {
 	// A change either way releases stuck nodes; the remedy's own only when nothing else changes:
 	// one pod fewer (the ReplicaSet removes the stuck pod itself when it is not Ready: no start, so
 	// no new stuck pod, and no pod to drain later), never on stale data; else one more.
-	if in.Release && desired == in.Current {
+	if in.Release && desired == in.Current && !in.Starting {
 		switch {
 		case in.Current > in.Min && !in.Stale:
 			desired, reason = in.Current-1, ReasonStuckRelease

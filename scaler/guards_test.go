@@ -217,6 +217,8 @@ func TestApplyGuards(t *testing.T) {
 			guardResult{Desired: 9, Reason: ReasonStuckRelease}},
 		{"stuck: min == max, stale: nothing", guardInput{Current: 3, Recommended: rec(3), Min: 3, Max: 3, Stale: true, Release: true},
 			guardResult{Desired: 3, Reason: "rec"}},
+		{"stuck: another pod starting: wait for it", guardInput{Current: 3, Recommended: rec(3), Min: 1, Max: 10, Release: true, Starting: true},
+			guardResult{Desired: 3, Reason: "rec"}},
 		{"stuck: settling holds the change", guardInput{Current: 3, Recommended: rec(3), Min: 1, Max: 10, Settling: true, Release: true},
 			guardResult{Desired: 3, Reason: GuardSettling, Active: []string{GuardSettling}}},
 		{"stuck: pending pods hold the added pod", guardInput{Current: 3, Recommended: rec(3), Min: 3, Max: 10, PendingHold: true, Release: true},
@@ -228,6 +230,26 @@ func TestApplyGuards(t *testing.T) {
 				t.Errorf("applyGuards (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestStarting(t *testing.T) {
+	timeout := 5 * time.Minute
+	for _, tt := range []struct {
+		name            string
+		c               podCounts
+		notReady, stuck int
+		want            bool
+	}{
+		{"nothing", podCounts{Ready: 3}, 1, 1, false},
+		{"scheduled and Pending", podCounts{Pending: 1}, 1, 1, true},
+		{"unscheduled within the timeout", podCounts{Pending: 1, Unscheduled: 1, OldestUnscheduled: t0.Add(-time.Minute)}, 1, 1, true},
+		{"unscheduled past the timeout", podCounts{Pending: 1, Unscheduled: 1, OldestUnscheduled: t0.Add(-timeout)}, 1, 1, false},
+		{"Running, not READY, not yet stuck", podCounts{}, 2, 1, true},
+	} {
+		if got := starting(tt.c, tt.notReady, tt.stuck, t0, timeout); got != tt.want {
+			t.Errorf("%s: starting = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

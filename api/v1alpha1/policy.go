@@ -62,6 +62,11 @@ type Policy struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1
 	ScaleDownUtilization float64 `json:"scaleDownUtilization"`
+	// UtilizationWindow: the band and the proportional rule read the mean utilization over this
+	// window (settling snapshots excluded) instead of one in-flight reading; 0 reads one.
+	// +optional
+	// +kubebuilder:default="0s"
+	UtilizationWindow NonNegativeDuration `json:"utilizationWindow"`
 	// RetriableShare is the share of requests clients retry on 503.
 	// +optional
 	// +kubebuilder:default=0.8
@@ -173,7 +178,8 @@ type Guards struct {
 	StuckNotReady PositiveDuration `json:"stuckNotReady"`
 	// ReleaseStuck is the remedy that needs only the scale subresource: when a pod is stuck and
 	// the policy wants no change, change the pod set by one pod (one fewer above minReplicas with
-	// fresh figures, else one more), which releases a node stuck WAITING (HSDS issue 423).
+	// fresh figures, else one more), which releases a node stuck WAITING (HSDS issue 423). It
+	// waits while another pod is Pending or starting (its joining releases the node too).
 	// +optional
 	// +kubebuilder:default=true
 	ReleaseStuck bool `json:"releaseStuck"`

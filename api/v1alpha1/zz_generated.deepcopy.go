@@ -218,6 +218,7 @@ func (in *Policy) DeepCopyInto(out *Policy) {
 	*out = *in
 	out.ShortWindow = in.ShortWindow
 	out.OverloadSustain = in.OverloadSustain
+	out.UtilizationWindow = in.UtilizationWindow
 	out.MaxRequestTaskTime = in.MaxRequestTaskTime
 	out.CapacityHalfLife = in.CapacityHalfLife
 	out.DemandHalfLife = in.DemandHalfLife

@@ -92,9 +92,31 @@ func WriteScatter(path string, s Scatter) error {
 			p.Legend.Add(ser.Name, thumbs...)
 		}
 	}
+	if s.LogX {
+		p.X.Min, p.X.Max = logRange(p.X.Min, p.X.Max)
+	}
+	if s.LogY {
+		p.Y.Min, p.Y.Max = logRange(p.Y.Min, p.Y.Max)
+	}
 	img := vgimg.New(s.Width, s.Height)
 	p.Draw(draw.New(img))
 	return savePNG(img, path)
+}
+
+// logRange makes an axis range a logarithmic scale can draw: positive and not empty. An axis with
+// no point (every series empty) or a single value would make gonum's log ticks panic.
+func logRange(lo, hi float64) (float64, float64) {
+	if !(hi > 0) {
+		return 1, 10
+	}
+	if !(lo > 0) || lo >= hi {
+		lo = math.Min(lo, hi)
+		if !(lo > 0) {
+			lo = hi
+		}
+		lo, hi = lo/2, hi*2
+	}
+	return lo, hi
 }
 
 func glyph(i int) draw.GlyphDrawer {

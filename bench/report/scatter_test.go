@@ -42,6 +42,28 @@ func TestWriteScatterAndFrontierPlot(t *testing.T) {
 	}
 }
 
+// TestWriteFrontierPlotOnePoint: a --skip-frontier run of one policy and one seed has one point
+// per trace (or none on an axis): the log axes must still draw (gonum's log ticks panicked on a
+// range of one value, and the bench died after its replays).
+func TestWriteFrontierPlotOnePoint(t *testing.T) {
+	dir := t.TempDir()
+	for name, rows := range map[string][]Row{
+		"one point": {{Trace: "t", Seed: 1, Policy: "hsds", FailedFraction: 0.001, PodSeconds: 500}},
+		"no failed": {{Trace: "t", Seed: 1, Policy: "hsds", FailedFraction: 0, PodSeconds: 500}},
+		"none":      nil,
+	} {
+		r := Report{Seeds: []uint64{1}, Rows: rows}
+		if err := WriteFrontierPlot(filepath.Join(dir, "f.png"), "t", r); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, tt := range []struct{ lo, hi, wantLo, wantHi float64 }{{0, 0, 1, 10}, {5, 5, 2.5, 10}, {0, 8, 4, 16}, {2, 8, 2, 8}} {
+		if lo, hi := logRange(tt.lo, tt.hi); lo != tt.wantLo || hi != tt.wantHi {
+			t.Errorf("logRange(%g, %g) = %g, %g; want %g, %g", tt.lo, tt.hi, lo, hi, tt.wantLo, tt.wantHi)
+		}
+	}
+}
+
 func TestLogTicks(t *testing.T) {
 	var labels []string
 	for _, tk := range (logTicks{}).Ticks(7000, 60000) {

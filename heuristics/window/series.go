@@ -76,5 +76,21 @@ func (s *Series) DurationAtLeast(now time.Time, min float64) time.Duration {
 	return d
 }
 
+// Mean is the mean of the samples in (now-window, now]; ok is false when there is none.
+func (s *Series) Mean(now time.Time) (mean float64, ok bool) {
+	cutoff := now.Add(-s.window)
+	sum, n := 0.0, 0
+	for i, t := range s.ts {
+		if t.After(cutoff) && !t.After(now) {
+			sum += s.vs[i]
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
+}
+
 // Len is the number of samples held, anchor included.
 func (s *Series) Len() int { return len(s.ts) }

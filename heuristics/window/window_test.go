@@ -208,3 +208,21 @@ func TestSeriesDurationAtLeast(t *testing.T) {
 		t.Errorf("DurationAtLeast(35) = %s, want %s", got, want)
 	}
 }
+
+func TestSeriesMean(t *testing.T) {
+	s := NewSeries(30 * time.Second)
+	if _, ok := s.Mean(at(0)); ok {
+		t.Error("empty series: ok")
+	}
+	for _, r := range []rec{{0, 9}, {10, 1}, {20, 2}, {40, 6}} {
+		s.Record(at(r.t), r.v)
+	}
+	// Window (10, 40]: 20 and 40 (10 is the anchor, outside): (2 + 6) / 2.
+	if got, ok := s.Mean(at(40)); !ok || got != 4 {
+		t.Errorf("Mean(40) = %g, %v; want 4", got, ok)
+	}
+	// At 75 the window (45, 75] holds nothing.
+	if got, ok := s.Mean(at(75)); ok {
+		t.Errorf("Mean(75) = %g, want none", got)
+	}
+}
