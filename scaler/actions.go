@@ -70,7 +70,8 @@ func (c *Controller) refuseHPA(o *Outcome, hpas []string) {
 func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heuristics.PodSample, now time.Time) {
 	g := c.cfg.Guards
 	c.notReadySince = trackNotReady(c.notReadySince, pods, now)
-	o.Stuck = stuckPods(c.notReadySince, now, g.StuckNotReady.Duration)
+	o.Stuck = stuckPods(c.notReadySince, c.wasReady, now, g.StuckNotReady.Duration, g.StuckAfterReady.Duration)
+	c.wasReady = trackReady(c.wasReady, pods)
 	reported := make(map[string]bool, len(o.Stuck))
 	for _, name := range o.Stuck {
 		reported[name] = true
@@ -78,7 +79,11 @@ func (c *Controller) handleStuck(ctx context.Context, o *Outcome, pods []heurist
 			continue
 		}
 		since := now.Sub(c.notReadySince[name]).Round(time.Second)
-		msg := fmt.Sprintf("pod %s is Running but its HSDS node has not been READY for %s (threshold %s); %s", name, since, g.StuckNotReady.Duration, remedyText(g))
+		threshold, was := g.StuckNotReady.Duration, ""
+		if c.wasReady[name] {
+			threshold, was = g.StuckAfterReady.Duration, " after being READY"
+		}
+		msg := fmt.Sprintf("pod %s is Running but its HSDS node has not been READY for %s%s (threshold %s); %s", name, since, was, threshold, remedyText(g))
 		klog.InfoS("Pod stuck not READY", "target", c.cfg.Target.String(), "pod", name, "for", since)
 		c.event(c.cfg.Target.Ref(), EventWarning, EventReasonPodStuckNotReady, msg)
 		c.event(ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: c.cfg.Target.Namespace, Name: name}, EventWarning, EventReasonPodStuckNotReady, msg)

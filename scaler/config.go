@@ -21,8 +21,14 @@ type Guards struct {
 	// PendingTimeout is how long unscheduled Pending pods block further scale-ups (the time the
 	// cluster autoscaler gets to add a node).
 	PendingTimeout heuristics.Duration `json:"pendingTimeout"`
-	// StuckNotReady is how long a Running pod may stay not READY before it is reported stuck.
+	// StuckNotReady is how long a Running pod whose node has not been READY yet may stay so
+	// before it is reported stuck (a new pod's HSDS start-up: 2-30 s).
 	StuckNotReady heuristics.Duration `json:"stuckNotReady"`
+	// StuckAfterReady is the same for a pod whose node was READY before, or that started before a
+	// pod whose node is READY now: on HSDS 0.9.4 in Kubernetes mode old nodes never leave READY on
+	// a rescale (real-hsds/k8s.md), so one that does and stays so is HSDS issue 423; on 1.0.1 a
+	// rescale's roster convergence takes ~10 s.
+	StuckAfterReady heuristics.Duration `json:"stuckAfterReady"`
 	// ReleaseStuck is the remedy that needs no permission beyond the scale subresource: when a
 	// pod is stuck and the policy wants no change, change the pod set by one pod (any change of
 	// the pod set releases a node stuck WAITING on HSDS 0.9.4, ../shared/real-hsds/k8s.md): one
@@ -55,6 +61,7 @@ func DefaultGuards() Guards {
 		Settle:              heuristics.D(50 * time.Second),
 		PendingTimeout:      heuristics.D(5 * time.Minute),
 		StuckNotReady:       heuristics.D(60 * time.Second),
+		StuckAfterReady:     heuristics.D(20 * time.Second),
 		ReleaseStuck:        true,
 		DeleteStuckPods:     false,
 		StuckRemedyInterval: heuristics.D(5 * time.Minute),
@@ -69,7 +76,7 @@ func (g Guards) validate(path string) []error {
 	positive := []struct {
 		name string
 		d    heuristics.Duration
-	}{{"tick", g.Tick}, {"stuckNotReady", g.StuckNotReady}, {"stuckRemedyInterval", g.StuckRemedyInterval}, {"maxSampleAge", g.MaxSampleAge}}
+	}{{"tick", g.Tick}, {"stuckNotReady", g.StuckNotReady}, {"stuckAfterReady", g.StuckAfterReady}, {"stuckRemedyInterval", g.StuckRemedyInterval}, {"maxSampleAge", g.MaxSampleAge}}
 	for _, f := range positive {
 		if f.d.Duration <= 0 {
 			errs = append(errs, fmt.Errorf("%s.%s: must be > 0, got %s", path, f.name, f.d.Duration))

@@ -50,7 +50,8 @@ type Outcome struct {
 	Direction string
 	// Guards lists the guards that held or changed this decision, or were active (stuck pods).
 	Guards []string
-	// Stuck lists pods Running but not READY for longer than Guards.StuckNotReady.
+	// Stuck lists pods Running but not READY for longer than Guards.StuckNotReady (or
+	// StuckAfterReady, for a pod whose node was READY before).
 	Stuck []string
 	// Acted is true when spec.replicas was written; DryRun when the controller only logged.
 	Acted, DryRun bool
@@ -77,6 +78,7 @@ type Controller struct {
 	hpaCheckedAt   time.Time
 	hpaNames       []string
 	notReadySince  map[string]time.Time
+	wasReady       map[string]bool // pods whose node has been READY (their stuck threshold is StuckAfterReady)
 	stuckReported  map[string]bool
 	lastDelete     time.Time
 	lastRelease    releaseRecord // the last pod added for stuck pods

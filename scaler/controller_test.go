@@ -402,6 +402,28 @@ func TestStepStuckReleaseForNewOccurrence(t *testing.T) {
 	}
 }
 
+// TestStepStuckAfterReady: a pod seen READY that goes WAITING is stuck after stuckAfterReady
+// (20 s), not stuckNotReady (60 s), and released then.
+func TestStepStuckAfterReady(t *testing.T) {
+	cfg := testConfig()
+	cfg.MinReplicas, cfg.MaxReplicas = 2, 5
+	r := newRig(t, cfg, hold())
+	r.stepFor(t, 5*time.Second) // READY
+	r.pods.pods[0].NodeState = "WAITING"
+	r.clock.Step(time.Second)
+	if o := r.stepFor(t, 19*time.Second); len(o.Stuck) != 0 {
+		t.Fatalf("19 s after READY: stuck %v", o.Stuck)
+	}
+	r.clock.Step(time.Second)
+	o := r.step(t)
+	if diff := cmp.Diff([]string{"a"}, o.Stuck); diff != "" {
+		t.Fatalf("20 s after READY (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(strings.Join(r.events.messages(), "\n"), "for 20s after being READY (threshold 20s)") {
+		t.Errorf("the Event does not name the after-READY threshold: %v", r.events.messages())
+	}
+}
+
 // TestStepStuckReleaseWaitsForStartingPods: while another pod is on its way (scheduled and
 // Pending, then Running but not yet READY) the remedy waits: one pod fewer would remove that pod
 // (the ReplicaSet deletes Pending and not-Ready pods first, the newest first), not the stuck one,

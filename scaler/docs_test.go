@@ -91,7 +91,7 @@ func TestDocsListEveryFlagGuardAndEvent(t *testing.T) {
 		}
 	}
 	g := DefaultGuards()
-	for name, d := range map[string]heuristics.Duration{"hpaCheckInterval": g.HPACheckInterval, "stuckNotReady": g.StuckNotReady,
+	for name, d := range map[string]heuristics.Duration{"hpaCheckInterval": g.HPACheckInterval, "stuckNotReady": g.StuckNotReady, "stuckAfterReady": g.StuckAfterReady,
 		"stuckRemedyInterval": g.StuckRemedyInterval, "settle": g.Settle, "pendingTimeout": g.PendingTimeout,
 		"maxSampleAge": g.MaxSampleAge} {
 		want := "`" + name + "` (" + shortDuration(d.Duration) + ")"

@@ -131,3 +131,11 @@ func (f *fakeRecommender) calls() int {
 	defer f.mu.Unlock()
 	return len(f.seen)
 }
+
+func (f *fakeEvents) messages() []string {
+	var out []string
+	for _, e := range f.events {
+		out = append(out, e.Message)
+	}
+	return out
+}

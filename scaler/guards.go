@@ -236,16 +236,42 @@ func trackNotReady(prev map[string]time.Time, pods []heuristics.PodSample, now t
 	return next
 }
 
-// stuckPods lists, sorted, the pods not READY since longer than threshold (HSDS issue 423).
-func stuckPods(since map[string]time.Time, now time.Time, threshold time.Duration) []string {
+// stuckPods lists, sorted, the pods not READY since longer than their threshold (HSDS issue
+// 423): afterReady for a pod whose node was READY before (wasReady), notReady for the others.
+func stuckPods(since map[string]time.Time, wasReady map[string]bool, now time.Time, notReady, afterReady time.Duration) []string {
 	var out []string
 	for name, t := range since {
+		threshold := notReady
+		if wasReady[name] {
+			threshold = afterReady
+		}
 		if now.Sub(t) >= threshold {
 			out = append(out, name)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// trackReady returns the pods among pods whose node is READY now or was READY before (prev), or
+// that started before a pod whose node is READY now: the roster has converged for that later pod,
+// so the earlier one is no slow start either (a pod can be READY between two reads of the scaler
+// and stuck at the next: a start leaves an old pod stuck). Pods gone drop out.
+func trackReady(prev map[string]bool, pods []heuristics.PodSample) map[string]bool {
+	var latestReady time.Time
+	for _, p := range pods {
+		if p.Known && p.NodeState == hsdsReadyState && p.Started.After(latestReady) {
+			latestReady = p.Started
+		}
+	}
+	next := make(map[string]bool)
+	for _, p := range pods {
+		ready := p.Known && p.NodeState == hsdsReadyState
+		if prev[p.Name] || ready || (!p.Started.IsZero() && p.Started.Before(latestReady)) {
+			next[p.Name] = true
+		}
+	}
+	return next
 }
 
 // releaseRecord is the remedy's last change for stuck pods: when, and which pods were stuck then.

@@ -267,17 +267,56 @@ func TestStuckTracking(t *testing.T) {
 	if diff := cmp.Diff(map[string]time.Time{"a": t0, "b": t1}, since); diff != "" {
 		t.Fatalf("second track (-want +got):\n%s", diff)
 	}
-	if got := stuckPods(since, t0.Add(threshold-time.Second), threshold); len(got) != 0 {
+	if got := stuckPods(since, nil, t0.Add(threshold-time.Second), threshold, time.Second); len(got) != 0 {
 		t.Errorf("stuck before threshold: %v", got)
 	}
-	if diff := cmp.Diff([]string{"a"}, stuckPods(since, t0.Add(threshold), threshold)); diff != "" {
+	if diff := cmp.Diff([]string{"a"}, stuckPods(since, nil, t0.Add(threshold), threshold, time.Second)); diff != "" {
 		t.Errorf("stuck at threshold (-want +got):\n%s", diff)
 	}
 	// a recovers: forgotten, and starts afresh when it goes WAITING again.
 	since = trackNotReady(since, []heuristics.PodSample{pod("a"), waiting("b")}, t0.Add(20*time.Minute))
 	since = trackNotReady(since, []heuristics.PodSample{waiting("a"), waiting("b")}, t0.Add(21*time.Minute))
-	if diff := cmp.Diff([]string{"b"}, stuckPods(since, t0.Add(21*time.Minute), threshold)); diff != "" {
+	if diff := cmp.Diff([]string{"b"}, stuckPods(since, nil, t0.Add(21*time.Minute), threshold, time.Second)); diff != "" {
 		t.Errorf("after recovery (-want +got):\n%s", diff)
+	}
+}
+
+// TestStuckAfterReady: a pod whose node was READY before is stuck after the shorter threshold
+// (on 0.9.4 old nodes never leave READY on a rescale: one that does is HSDS issue 423); a new pod
+// that has never been READY gets the longer one (its start-up).
+func TestStuckAfterReady(t *testing.T) {
+	waiting := func(name string) heuristics.PodSample {
+		return with(pod(name), func(p *heuristics.PodSample) { p.NodeState = "WAITING" })
+	}
+	was := trackReady(nil, []heuristics.PodSample{pod("old"), waiting("new")})
+	if diff := cmp.Diff(map[string]bool{"old": true}, was); diff != "" {
+		t.Fatalf("trackReady (-want +got):\n%s", diff)
+	}
+	since := trackNotReady(nil, []heuristics.PodSample{waiting("old"), waiting("new")}, t0)
+	was = trackReady(was, []heuristics.PodSample{waiting("old"), waiting("new")})
+	if !was["old"] || was["new"] {
+		t.Fatalf("a READY pod that goes WAITING must stay known as was-READY: %v", was)
+	}
+	notReady, afterReady := 60*time.Second, 20*time.Second
+	if diff := cmp.Diff([]string{"old"}, stuckPods(since, was, t0.Add(afterReady), notReady, afterReady)); diff != "" {
+		t.Errorf("at 20 s (-want +got):\n%s", diff)
+	}
+	if got := stuckPods(since, was, t0.Add(afterReady-time.Second), notReady, afterReady); len(got) != 0 {
+		t.Errorf("at 19 s: %v", got)
+	}
+	if diff := cmp.Diff([]string{"new", "old"}, stuckPods(since, was, t0.Add(notReady), notReady, afterReady)); diff != "" {
+		t.Errorf("at 60 s (-want +got):\n%s", diff)
+	}
+	if was = trackReady(was, []heuristics.PodSample{waiting("new")}); len(was) != 0 {
+		t.Errorf("a pod gone must drop out: %v", was)
+	}
+	// Never seen READY, but started before a pod that is READY now: not a slow start (the
+	// roster converged for the later pod), so the shorter threshold; one started after it is.
+	early := with(waiting("early"), func(p *heuristics.PodSample) { p.Started = t0.Add(-time.Minute) })
+	later := with(pod("later"), func(p *heuristics.PodSample) { p.Started = t0.Add(-30 * time.Second) })
+	late := with(waiting("late"), func(p *heuristics.PodSample) { p.Started = t0 })
+	if diff := cmp.Diff(map[string]bool{"early": true, "later": true}, trackReady(nil, []heuristics.PodSample{early, later, late})); diff != "" {
+		t.Errorf("start order (-want +got):\n%s", diff)
 	}
 }
 

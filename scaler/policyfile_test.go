@@ -34,7 +34,7 @@ func TestMinimalPolicyGetsDefaults(t *testing.T) {
 		t.Errorf("minimal policy (-want +got):\n%s", diff)
 	}
 	wantGuards := Guards{Tick: heuristics.D(time.Second), Settle: heuristics.D(50 * time.Second), PendingTimeout: heuristics.D(5 * time.Minute),
-		StuckNotReady: heuristics.D(60 * time.Second), ReleaseStuck: true, StuckRemedyInterval: heuristics.D(5 * time.Minute),
+		StuckNotReady: heuristics.D(60 * time.Second), StuckAfterReady: heuristics.D(20 * time.Second), ReleaseStuck: true, StuckRemedyInterval: heuristics.D(5 * time.Minute),
 		MaxSampleAge: heuristics.D(60 * time.Second), HPACheckInterval: heuristics.D(15 * time.Second)}
 	if diff := cmp.Diff(wantGuards, pf.Spec.Guards); diff != "" {
 		t.Errorf("guard defaults differ from docs/operations.md (-want +got):\n%s", diff)

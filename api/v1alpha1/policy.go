@@ -172,10 +172,17 @@ type Guards struct {
 	// +optional
 	// +kubebuilder:default="5m"
 	PendingTimeout NonNegativeDuration `json:"pendingTimeout"`
-	// StuckNotReady is how long a Running pod may stay not READY before it is reported stuck.
+	// StuckNotReady is how long a Running pod whose node has not been READY yet may stay so
+	// before it is reported stuck.
 	// +optional
 	// +kubebuilder:default="60s"
 	StuckNotReady PositiveDuration `json:"stuckNotReady"`
+	// StuckAfterReady is the same threshold for a pod whose node was READY before, or that
+	// started before a pod READY now (on 0.9.4 old nodes never leave READY on a rescale: one that
+	// does and stays so is HSDS issue 423).
+	// +optional
+	// +kubebuilder:default="20s"
+	StuckAfterReady PositiveDuration `json:"stuckAfterReady"`
 	// ReleaseStuck is the remedy that needs only the scale subresource: when a pod is stuck and
 	// the policy wants no change, change the pod set by one pod (one fewer above minReplicas with
 	// fresh figures, else one more), which releases a node stuck WAITING (HSDS issue 423). It

@@ -36,6 +36,7 @@ func (in *Guards) DeepCopyInto(out *Guards) {
 	out.Settle = in.Settle
 	out.PendingTimeout = in.PendingTimeout
 	out.StuckNotReady = in.StuckNotReady
+	out.StuckAfterReady = in.StuckAfterReady
 	out.StuckRemedyInterval = in.StuckRemedyInterval
 	out.MaxSampleAge = in.MaxSampleAge
 	out.HPACheckInterval = in.HPACheckInterval

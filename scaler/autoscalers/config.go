@@ -39,6 +39,7 @@ func ControllerConfig(obj *v1alpha1.HSDSAutoscaler, o Options) scaler.Controller
 			Settle:              heuristics.D(g.Settle.Duration.Duration),
 			PendingTimeout:      heuristics.D(g.PendingTimeout.Duration.Duration),
 			StuckNotReady:       heuristics.D(g.StuckNotReady.Duration.Duration),
+			StuckAfterReady:     heuristics.D(g.StuckAfterReady.Duration.Duration),
 			ReleaseStuck:        g.ReleaseStuck,
 			DeleteStuckPods:     g.DeleteStuckPods || o.DeleteStuckPods,
 			StuckRemedyInterval: heuristics.D(g.StuckRemedyInterval.Duration.Duration),

@@ -18,7 +18,8 @@ func guardsFrom(g scaler.Guards) v1alpha1.Guards {
 	return v1alpha1.Guards{
 		Tick: v1alpha1.Pos(g.Tick.Duration), Settle: v1alpha1.NonNeg(g.Settle.Duration),
 		PendingTimeout: v1alpha1.NonNeg(g.PendingTimeout.Duration), StuckNotReady: v1alpha1.Pos(g.StuckNotReady.Duration),
-		ReleaseStuck: g.ReleaseStuck, DeleteStuckPods: g.DeleteStuckPods, StuckRemedyInterval: v1alpha1.Pos(g.StuckRemedyInterval.Duration),
+		StuckAfterReady: v1alpha1.Pos(g.StuckAfterReady.Duration),
+		ReleaseStuck:    g.ReleaseStuck, DeleteStuckPods: g.DeleteStuckPods, StuckRemedyInterval: v1alpha1.Pos(g.StuckRemedyInterval.Duration),
 		MaxSampleAge: v1alpha1.Pos(g.MaxSampleAge.Duration), HPACheckInterval: v1alpha1.NonNeg(g.HPACheckInterval.Duration),
 	}
 }
