@@ -234,11 +234,12 @@ func capacitySample(s Signals, u float64, p Policy) (float64, bool) {
 	if s.Capacity == 0 || s.Served <= 0 || !s.UtilizationOK {
 		return 0, false
 	}
-	if u < p.CapacityLearnUtilization && !s.Overloaded {
+	shedding := gateShedding(s, p)
+	if u < p.CapacityLearnUtilization && !shedding {
 		return 0, false
 	}
 	u = math.Min(1, math.Max(u, p.CapacityLearnUtilization))
-	if s.Overloaded {
+	if shedding {
 		u = 1 // shedding: the SNs serve all they can
 	}
 	perPod := s.Served / float64(s.Capacity)
@@ -246,6 +247,14 @@ func capacitySample(s Signals, u float64, p Policy) (float64, bool) {
 		return 0, false
 	}
 	return perPod / u * fanoutDivisor(p.FanoutShare, s.Capacity), true
+}
+
+// gateShedding reports whether the SNs' own gates shed load: overload 503s above OverloadMinRate
+// and OverloadRatio of the attempts. Overloaded also counts upstream 503s (UpstreamWeight), but a
+// DN's 503 or timeout passed through an SN says nothing of that SN's capacity: such a window is
+// no "served = capacity" sample (a stuck or slow DN would teach a c1 far too low).
+func gateShedding(s Signals, p Policy) bool {
+	return s.Overloaded && s.Attempts > 0 && s.Overload503 > p.OverloadMinRate && s.Overload503/s.Attempts > p.OverloadRatio
 }
 
 // requestTaskTime is the mean gate task-time of a request (task-seconds) that a capacity sample

@@ -177,7 +177,7 @@ func TestCapacitySample(t *testing.T) {
 		{"idle: no sample", Signals{Capacity: 4, Served: 10, Utilization: 0.2, UtilizationOK: true}, 0, false},
 		// 40 req/s on 4 pods at u 0.8 -> 12.5 per pod at full use, x (0.9+0.4) = 16.25 for one DN.
 		{"busy", Signals{Capacity: 4, Served: 40, Utilization: 0.8, UtilizationOK: true}, 16.25, true},
-		{"overloaded: served is the capacity", Signals{Capacity: 4, Served: 40, Utilization: 0.3, UtilizationOK: true, Overloaded: true}, 13, true},
+		{"overloaded: served is the capacity", Signals{Capacity: 4, Served: 40, Utilization: 0.3, UtilizationOK: true, Overloaded: true, Attempts: 50, Overload503: 10}, 13, true},
 		{"no capacity pods", Signals{Served: 40, Utilization: 0.9, UtilizationOK: true}, 0, false},
 		// Idle keep-alive connections hold the gate: 0.5 req/s per pod at u 0.9 of 98 tasks is
 		// 176 task-seconds per request (> maxRequestTaskTime 30 s): no sample, not 0.56 x 1.3.
@@ -186,8 +186,11 @@ func TestCapacitySample(t *testing.T) {
 		{"slow requests inside the bound", Signals{Capacity: 4, Served: 8, Utilization: 0.6, UtilizationOK: true, PodLimit: 98}, 2 / 0.6 * 1.3, true},
 		// A gate jammed by requests hung on a departed DN sheds everything while serving 0.25
 		// req/s per pod: 392 task-seconds per request, no capacity figure.
-		{"overloaded, gate held by hung requests", Signals{Capacity: 4, Served: 1, Utilization: 1, UtilizationOK: true, PodLimit: 98, Overloaded: true}, 0, false},
-		{"overloaded, served is the capacity, inside the bound", Signals{Capacity: 4, Served: 40, Utilization: 1, UtilizationOK: true, PodLimit: 98, Overloaded: true}, 13, true},
+		{"overloaded, gate held by hung requests", Signals{Capacity: 4, Served: 1, Utilization: 1, UtilizationOK: true, PodLimit: 98, Overloaded: true, Attempts: 20, Overload503: 19}, 0, false},
+		{"overloaded, served is the capacity, inside the bound", Signals{Capacity: 4, Served: 40, Utilization: 1, UtilizationOK: true, PodLimit: 98, Overloaded: true, Attempts: 50, Overload503: 10}, 13, true},
+		// Overloaded by upstream 503s alone (a DN's 503s passed through): the gates do not shed,
+		// served is no capacity figure; at u 0.3 (< capacityLearnUtilization) nothing is learned.
+		{"overloaded by upstream 503s only", Signals{Capacity: 4, Served: 40, Utilization: 0.3, UtilizationOK: true, PodLimit: 98, Overloaded: true, Attempts: 60, Upstream503: 20}, 0, false},
 	}
 	for _, tc := range tests {
 		got, ok := capacitySample(tc.s, tc.s.Utilization, p)
