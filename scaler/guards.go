@@ -219,12 +219,20 @@ func applyGuards(in guardInput) guardResult {
 }
 
 // trackNotReady returns, for every Running pod whose HSDS node is known not to be READY, the time
-// it was first seen so (carried over from prev, or now). Pods that are READY, unknown or gone drop
-// out, so a pod that recovers starts afresh.
+// it was first seen so (carried over from prev, or now). Pods that are READY or gone drop out, so
+// a pod that recovers starts afresh; one whose figures are unknown keeps the time it had (a failed
+// scrape says nothing of its node, and must not restart the clock of a stuck pod) but is not
+// added.
 func trackNotReady(prev map[string]time.Time, pods []heuristics.PodSample, now time.Time) map[string]time.Time {
 	next := make(map[string]time.Time)
 	for _, p := range pods {
-		if p.Phase != heuristics.PodRunning || !p.Known || p.NodeState == hsdsReadyState {
+		if p.Phase != heuristics.PodRunning || p.NodeState == hsdsReadyState {
+			continue
+		}
+		if !p.Known {
+			if since, ok := prev[p.Name]; ok {
+				next[p.Name] = since
+			}
 			continue
 		}
 		since, ok := prev[p.Name]

@@ -273,6 +273,12 @@ func TestStuckTracking(t *testing.T) {
 	if diff := cmp.Diff([]string{"a"}, stuckPods(since, nil, t0.Add(threshold), threshold, time.Second)); diff != "" {
 		t.Errorf("stuck at threshold (-want +got):\n%s", diff)
 	}
+	// A failed scrape (unknown) keeps a tracked pod's time; it does not add an untracked one.
+	kept := trackNotReady(since, []heuristics.PodSample{with(waiting("a"), func(p *heuristics.PodSample) { p.Known = false }),
+		with(waiting("z"), func(p *heuristics.PodSample) { p.Known = false })}, t1.Add(time.Second))
+	if diff := cmp.Diff(map[string]time.Time{"a": t0}, kept); diff != "" {
+		t.Errorf("unknown for a tick (-want +got):\n%s", diff)
+	}
 	// a recovers: forgotten, and starts afresh when it goes WAITING again.
 	since = trackNotReady(since, []heuristics.PodSample{pod("a"), waiting("b")}, t0.Add(20*time.Minute))
 	since = trackNotReady(since, []heuristics.PodSample{waiting("a"), waiting("b")}, t0.Add(21*time.Minute))
