@@ -20,6 +20,9 @@ type Options struct {
 	DeleteStuckPods bool
 	// LeaderElection configures the Lease that makes only one replica act.
 	LeaderElection LeaderElectionOptions
+	// LearnedConfigMap names the ConfigMap, in the leader-election namespace, that keeps what the
+	// policy file's policy learned across restarts (--learned-configmap; empty: not kept).
+	LearnedConfigMap string
 }
 
 // LeaderElectionOptions configure Lease-based leader election (scaler/kube.RunWithLeaderElection).
@@ -58,6 +61,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.PolicyFile, "policy", o.PolicyFile, "Path of the ScalingPolicy file (apiVersion hsds-autoscaler.io/v1alpha1).")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Log and count what the scaler would do; write nothing (no scale, no pod deletion, no Event).")
 	fs.BoolVar(&o.DeleteStuckPods, "delete-stuck-pods", o.DeleteStuckPods, "Turn the stuck-pod remedy (guards.deleteStuckPods) on whatever the policy says; needs pods delete in the target's namespace (deploy/components/stuck-pod-remedy, chart value stuckPodRemedy.enabled).")
+	fs.StringVar(&o.LearnedConfigMap, "learned-configmap", o.LearnedConfigMap, "ConfigMap in the leader-election namespace (--leader-elect-namespace, POD_NAMESPACE) that keeps what the policy file's policy learned (the pod capacity) across restarts; needs configmaps get, create, update there. Empty: not kept (HSDSAutoscaler objects keep theirs in their status).")
 	le := &o.LeaderElection
 	fs.BoolVar(&le.Enabled, "leader-elect", le.Enabled, "Hold a Lease so that only one replica acts.")
 	fs.StringVar(&le.Namespace, "leader-elect-namespace", le.Namespace, "Namespace of the leader-election Lease.")

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
@@ -186,11 +187,12 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, m *s
 		}
 		deps := live.Deps(a.Store, rec, m)
 		deps.Fresh = a.Loop.NextRound
+		run := keepLearned(o, pf, live.Client, rec, &deps)
 		ctrl, err := scaler.NewController(o.scaler.ControllerConfig(pf), deps)
 		if err != nil {
 			return err
 		}
-		loops = append(loops, ctrl.Run)
+		loops = append(loops, func(ctx context.Context) error { return run(ctx, ctrl.Run) })
 	}
 	if o.objects {
 		loop, err := objectsLoop(cfg, o, pf, live.Deps(a.Store, nil, m), a)
@@ -220,6 +222,20 @@ func runScaler(ctx context.Context, o *serveOptions, pf *scaler.PolicyFile, m *s
 	err = kube.RunWithLeaderElection(ctx, kube.LeaderElectionConfig{Client: live.Client, Options: o.scaler.LeaderElection, OnLeaderChange: m.SetLeader},
 		func(ctx context.Context) { runErr = run(ctx) })
 	return errors.Join(err, runErr)
+}
+
+// keepLearned wires --learned-configmap: the returned run restores the saved state before the
+// controller's loop, saves it from the loop's steps (deps.OnStep) and once more when the loop ends.
+// Without the flag, run is the loop alone.
+func keepLearned(o *serveOptions, pf *scaler.PolicyFile, client kubernetes.Interface, rec heuristics.Learner, deps *scaler.Deps) func(context.Context, func(context.Context) error) error {
+	if o.scaler.LearnedConfigMap == "" {
+		return func(ctx context.Context, loop func(context.Context) error) error { return loop(ctx) }
+	}
+	k := &scaler.LearnedKeeper{Learner: rec, Interval: autoscalers.LearnedWriteInterval, DryRun: o.scaler.DryRun,
+		Store: &kube.ConfigMapLearned{Client: client, Namespace: o.scaler.LeaderElection.Namespace,
+			Name: o.scaler.LearnedConfigMap, Key: kube.LearnedKey(pf.Spec.Target)}}
+	deps.OnStep = k.OnStep
+	return k.Run
 }
 
 // firstRoundWait bounds how long the scaler waits for the first collection round before its

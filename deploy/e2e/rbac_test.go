@@ -4,7 +4,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"math"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +17,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // The identity deploy/base runs hsds-autoscaler as (serviceaccount.yaml, rbac.yaml), and the HSDS
@@ -106,6 +114,32 @@ func checkServeScalesUp(ctx context.Context, t *testing.T, w *workload, l *load,
 	t.Logf("as %s: leader, hsds_503_rate %v, scaled %d -> %d", user, got, up.from, up.to)
 }
 
+// learnedConfigMap is deploy/base's --learned-configmap.
+const learnedConfigMap = "hsds-autoscaler-learned"
+
+// waitLearnedConfigMap waits until the learned-state ConfigMap in the service's namespace holds a
+// valid learned pod capacity under key (serve saved what the policy file's policy learned).
+func waitLearnedConfigMap(ctx context.Context, t *testing.T, key string) heuristics.Learned {
+	t.Helper()
+	var l heuristics.Learned
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 45*time.Second, true, func(ctx context.Context) (bool, error) {
+		cm, err := cluster.Client.CoreV1().ConfigMaps(rbacNamespace).Get(ctx, learnedConfigMap, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		raw, ok := cm.Data[key]
+		if !ok || json.Unmarshal([]byte(raw), &l) != nil || l.Validate() != nil || l.PodCapacity <= 0 {
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("ConfigMap %s/%s: no learned state under %s: %v", rbacNamespace, learnedConfigMap, key, err)
+	}
+	t.Logf("learned state saved in ConfigMap %s/%s: podCapacity %.2f req/s at %s", rbacNamespace, learnedConfigMap, l.PodCapacity, l.At.Format(time.RFC3339))
+	return l
+}
+
 // TestDeployRBACSufficesForServe runs serve as deploy/base's ServiceAccount with deploy/base's
 // RBAC and nothing more (the other scenarios run it as the cluster admin), on base's HSDS
 // namespace and target (hsds/hsds): the grants are exactly the listed ones, and leader election
@@ -146,6 +180,10 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Namespace: rbacNamespace, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "create", Group: "authorization.k8s.io", Resource: "subjectaccessreviews"}, true},
 		{authorizationv1.ResourceAttributes{Namespace: "kube-system", Verb: "get", Resource: "configmaps", Name: "extension-apiserver-authentication"}, true},
+		// The learned state (--learned-configmap): its one ConfigMap, in the service's namespace.
+		{authorizationv1.ResourceAttributes{Namespace: rbacNamespace, Verb: "create", Resource: "configmaps"}, true},
+		{authorizationv1.ResourceAttributes{Namespace: rbacNamespace, Verb: "get", Resource: "configmaps", Name: learnedConfigMap}, true},
+		{authorizationv1.ResourceAttributes{Namespace: rbacNamespace, Verb: "update", Resource: "configmaps", Name: learnedConfigMap}, true},
 		// Least privilege: only the target's scale (not another Deployment's, here or elsewhere),
 		// nothing outside the HSDS namespace, no pod deletion (opt-in remedy,
 		// deploy/components/stuck-pod-remedy), no writes to the Deployment itself, no Secrets, no
@@ -161,6 +199,8 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "apps", Resource: "deployments"}, false},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "watch", Group: "autoscaling", Resource: "horizontalpodautoscalers"}, false},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "secrets"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: rbacNamespace, Verb: "update", Resource: "configmaps", Name: "other"}, false},
+		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "configmaps"}, false},
 		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"}, false},
 	} {
 		r, err := sa.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
@@ -189,11 +229,36 @@ func TestDeployRBACSufficesForServe(t *testing.T) {
 	}
 
 	l := w.startLoad(t, lightRate)
-	s := startServe(t, "serve", serveArgs(ns, policyFile(t, ns, nil, nil), append(impersonationArgs(kubeconfig),
-		"--leader-elect=true", "--leader-elect-namespace="+rbacNamespace, "--leader-elect-identity=rbac-test")...)...)
+	args := serveArgs(ns, policyFile(t, ns, nil, nil), append(impersonationArgs(kubeconfig),
+		"--leader-elect=true", "--leader-elect-namespace="+rbacNamespace, "--leader-elect-identity=rbac-test",
+		"--learned-configmap="+learnedConfigMap)...)
+	s := startServe(t, "serve", args...)
 	waitLeader(ctx, t, rbacNamespace, "rbac-test", 30*time.Second)
 	registerAdapter(ctx, t, ns, s)
 	checkServeScalesUp(ctx, t, w, l, s, rbacUser)
+	waitLearnedConfigMap(ctx, t, ns+".deployment.hsds")
+
+	// A restart restores what was saved (the last save is the one on the way out).
+	s.stop()
+	noForbidden(t, s, rbacUser)
+	saved := waitLearnedConfigMap(ctx, t, ns+".deployment.hsds")
+	s2 := startServe(t, "serve-2", args...)
+	const restored = `"Restored the learned state" podCapacity=`
+	if err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 45*time.Second, true, func(context.Context) (bool, error) {
+		return s2.logContains(restored), nil
+	}); err != nil {
+		t.Fatalf("serve-2 never logged %s", restored)
+	}
+	log, err := os.ReadFile(s2.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := strings.Fields(string(log[strings.Index(string(log), restored)+len(restored):]))[0]
+	if got, err := strconv.ParseFloat(field, 64); err != nil || math.Abs(got-saved.PodCapacity) > 1e-9 {
+		t.Errorf("serve-2 restored podCapacity %s, want the saved %v", field, saved.PodCapacity)
+	}
+	t.Logf("serve-2 restored podCapacity %s (saved %v)", field, saved.PodCapacity)
+	noForbidden(t, s2, rbacUser)
 
 	// The stuck-pod remedy's switch adds pod deletion in the HSDS namespace, and nowhere else.
 	var remedy []unstructured.Unstructured

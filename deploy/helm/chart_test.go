@@ -288,7 +288,7 @@ func TestValues(t *testing.T) {
 			"--set", "policy.target.namespace=hsds,policy.target.name=store,policy.policy.maxReplicas=20,policy.guards.settle=70s",
 			"--set", "extraArgs={--scrape-interval=2s,-v=2}"}, func(t *testing.T, objs []unstructured.Unstructured) {
 			args, _, _ := unstructured.NestedStringSlice(container(t, objs, Release), "args")
-			want := []string{"--hsds-selector=app=hsds,tier=data", "--hsds-namespaces=data,hsds", "--scrape-interval=2s", "-v=2"}
+			want := []string{"--hsds-selector=app=hsds,tier=data", "--hsds-namespaces=data,hsds", "--learned-configmap=hsds-autoscaler-learned", "--scrape-interval=2s", "-v=2"}
 			if diff := cmp.Diff(want, args[len(args)-len(want):]); diff != "" {
 				t.Errorf("last args (-want +got):\n%s", diff)
 			}
