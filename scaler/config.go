@@ -24,10 +24,9 @@ type Guards struct {
 	// StuckNotReady is how long a Running pod whose node has not been READY yet may stay so
 	// before it is reported stuck (a new pod's HSDS start-up: 2-30 s).
 	StuckNotReady heuristics.Duration `json:"stuckNotReady"`
-	// StuckAfterReady is the same for a pod whose node was READY before, or that started before a
-	// pod whose node is READY now: on HSDS 0.9.4 in Kubernetes mode old nodes never leave READY on
-	// a rescale (real-hsds/k8s.md), so one that does and stays so is HSDS issue 423; on 1.0.1 a
-	// rescale's roster convergence takes ~10 s.
+	// StuckAfterReady is the same for a pod whose node was READY before: on HSDS 0.9.4 in
+	// Kubernetes mode old nodes never leave READY on a rescale (real-hsds/k8s.md), so one that
+	// does and stays so is HSDS issue 423; on 1.0.1 a rescale's roster convergence takes ~10 s.
 	StuckAfterReady heuristics.Duration `json:"stuckAfterReady"`
 	// ReleaseStuck is the remedy that needs no permission beyond the scale subresource: when a
 	// pod is stuck and the policy wants no change, change the pod set by one pod (any change of

@@ -261,21 +261,12 @@ func stuckPods(since map[string]time.Time, wasReady map[string]bool, now time.Ti
 	return out
 }
 
-// trackReady returns the pods among pods whose node is READY now or was READY before (prev), or
-// that started before a pod whose node is READY now: the roster has converged for that later pod,
-// so the earlier one is no slow start either (a pod can be READY between two reads of the scaler
-// and stuck at the next: a start leaves an old pod stuck). Pods gone drop out.
+// trackReady returns the pods among pods whose node is READY now or was READY before (prev);
+// pods gone drop out.
 func trackReady(prev map[string]bool, pods []heuristics.PodSample) map[string]bool {
-	var latestReady time.Time
-	for _, p := range pods {
-		if p.Known && p.NodeState == hsdsReadyState && p.Started.After(latestReady) {
-			latestReady = p.Started
-		}
-	}
 	next := make(map[string]bool)
 	for _, p := range pods {
-		ready := p.Known && p.NodeState == hsdsReadyState
-		if prev[p.Name] || ready || (!p.Started.IsZero() && p.Started.Before(latestReady)) {
+		if prev[p.Name] || (p.Known && p.NodeState == hsdsReadyState) {
 			next[p.Name] = true
 		}
 	}

@@ -316,14 +316,6 @@ func TestStuckAfterReady(t *testing.T) {
 	if was = trackReady(was, []heuristics.PodSample{waiting("new")}); len(was) != 0 {
 		t.Errorf("a pod gone must drop out: %v", was)
 	}
-	// Never seen READY, but started before a pod that is READY now: not a slow start (the
-	// roster converged for the later pod), so the shorter threshold; one started after it is.
-	early := with(waiting("early"), func(p *heuristics.PodSample) { p.Started = t0.Add(-time.Minute) })
-	later := with(pod("later"), func(p *heuristics.PodSample) { p.Started = t0.Add(-30 * time.Second) })
-	late := with(waiting("late"), func(p *heuristics.PodSample) { p.Started = t0 })
-	if diff := cmp.Diff(map[string]bool{"early": true, "later": true}, trackReady(nil, []heuristics.PodSample{early, later, late})); diff != "" {
-		t.Errorf("start order (-want +got):\n%s", diff)
-	}
 }
 
 func TestPickStuckToDelete(t *testing.T) {

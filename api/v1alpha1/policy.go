@@ -177,9 +177,8 @@ type Guards struct {
 	// +optional
 	// +kubebuilder:default="60s"
 	StuckNotReady PositiveDuration `json:"stuckNotReady"`
-	// StuckAfterReady is the same threshold for a pod whose node was READY before, or that
-	// started before a pod READY now (on 0.9.4 old nodes never leave READY on a rescale: one that
-	// does and stays so is HSDS issue 423).
+	// StuckAfterReady is the same threshold for a pod whose node was READY before (on 0.9.4 old
+	// nodes never leave READY on a rescale: one that does and stays so is HSDS issue 423).
 	// +optional
 	// +kubebuilder:default="20s"
 	StuckAfterReady PositiveDuration `json:"stuckAfterReady"`
