@@ -433,7 +433,7 @@ func TestStepStuckReleaseWaitsForStartingPods(t *testing.T) {
 	cfg.MinReplicas, cfg.MaxReplicas = 2, 5
 	r := newRig(t, cfg, hold())
 	r.pods.pods[0].NodeState = "WAITING"
-	r.pods.pods = append(r.pods.pods, heuristics.PodSample{Name: "new", Phase: heuristics.PodPending, Scheduled: true})
+	r.pods.pods = append(r.pods.pods, heuristics.PodSample{Name: "new", Phase: heuristics.PodPending, Scheduled: true, Created: r.clock.Now()})
 	if o := r.stepFor(t, 90*time.Second); len(o.Stuck) != 1 || len(r.scales.writes) != 0 {
 		t.Fatalf("a Pending pod: want stuck a and no write, got stuck %v, writes %v", o.Stuck, r.scales.writes)
 	}

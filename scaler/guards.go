@@ -81,6 +81,8 @@ type podCounts struct {
 	Ready, Pending, Unscheduled int32
 	// OldestUnscheduled is the creation time of the oldest unscheduled Pending pod.
 	OldestUnscheduled time.Time
+	// NewestScheduledPending is the creation time of the newest Pending pod already on a node.
+	NewestScheduledPending time.Time
 }
 
 func countPods(pods []heuristics.PodSample) podCounts {
@@ -98,6 +100,8 @@ func countPods(pods []heuristics.PodSample) podCounts {
 			if c.OldestUnscheduled.IsZero() || p.Created.Before(c.OldestUnscheduled) {
 				c.OldestUnscheduled = p.Created
 			}
+		} else if p.Created.After(c.NewestScheduledPending) {
+			c.NewestScheduledPending = p.Created
 		}
 	}
 	return c
@@ -141,11 +145,13 @@ func pendingHold(c podCounts, now time.Time, timeout time.Duration) bool {
 	return c.Unscheduled > 0 && now.Sub(c.OldestUnscheduled) < timeout
 }
 
-// starting reports whether a pod besides the stuck ones is on its way: scheduled and Pending,
-// unscheduled within the pending timeout, or Running and not READY for less than the stuck
-// threshold (notReady counts the pods not READY, stuck those past the threshold).
+// starting reports whether a pod besides the stuck ones is on its way: Pending (on a node or
+// not) and created within the pending timeout, or Running and not READY for less than the stuck
+// threshold (notReady counts the pods not READY, stuck those past the threshold). A pod Pending
+// for longer (an image that never pulls, no VM) is not coming: it holds nothing.
 func starting(c podCounts, notReady, stuck int, now time.Time, pendingTimeout time.Duration) bool {
-	return c.Pending > c.Unscheduled || pendingHold(c, now, pendingTimeout) || notReady > stuck
+	scheduledComing := c.Pending > c.Unscheduled && now.Sub(c.NewestScheduledPending) < pendingTimeout
+	return scheduledComing || pendingHold(c, now, pendingTimeout) || notReady > stuck
 }
 
 // clamp limits n to [lo, hi].
@@ -226,13 +232,16 @@ func applyGuards(in guardInput) guardResult {
 func trackNotReady(prev map[string]time.Time, pods []heuristics.PodSample, now time.Time) map[string]time.Time {
 	next := make(map[string]time.Time)
 	for _, p := range pods {
-		if p.Phase != heuristics.PodRunning || p.NodeState == hsdsReadyState {
+		if p.Phase != heuristics.PodRunning {
 			continue
 		}
 		if !p.Known {
 			if since, ok := prev[p.Name]; ok {
 				next[p.Name] = since
 			}
+			continue
+		}
+		if p.NodeState == hsdsReadyState {
 			continue
 		}
 		since, ok := prev[p.Name]

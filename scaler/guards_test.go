@@ -83,9 +83,10 @@ func TestCountPods(t *testing.T) {
 		{"ready and not READY", []heuristics.PodSample{pod("a"), with(pod("b"), func(p *heuristics.PodSample) { p.NodeState = "WAITING" }),
 			with(pod("c"), func(p *heuristics.PodSample) { p.Known = false }), with(pod("d"), func(p *heuristics.PodSample) { p.Ready = false })},
 			podCounts{Ready: 1}},
-		{"pending split by scheduling, oldest unscheduled", []heuristics.PodSample{
-			pending("p1", true, t0.Add(-time.Hour)), pending("p2", false, t0.Add(-time.Minute)), pending("p3", false, t0.Add(-2*time.Minute))},
-			podCounts{Pending: 3, Unscheduled: 2, OldestUnscheduled: t0.Add(-2 * time.Minute)}},
+		{"pending split by scheduling, oldest unscheduled, newest scheduled", []heuristics.PodSample{
+			pending("p1", true, t0.Add(-time.Hour)), pending("p2", false, t0.Add(-time.Minute)), pending("p3", false, t0.Add(-2*time.Minute)),
+			pending("p4", true, t0.Add(-3*time.Minute))},
+			podCounts{Pending: 4, Unscheduled: 2, OldestUnscheduled: t0.Add(-2 * time.Minute), NewestScheduledPending: t0.Add(-3 * time.Minute)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,7 +243,8 @@ func TestStarting(t *testing.T) {
 		want            bool
 	}{
 		{"nothing", podCounts{Ready: 3}, 1, 1, false},
-		{"scheduled and Pending", podCounts{Pending: 1}, 1, 1, true},
+		{"scheduled and Pending", podCounts{Pending: 1, NewestScheduledPending: t0.Add(-time.Minute)}, 1, 1, true},
+		{"scheduled and Pending past the timeout (never starts)", podCounts{Pending: 1, NewestScheduledPending: t0.Add(-timeout)}, 1, 1, false},
 		{"unscheduled within the timeout", podCounts{Pending: 1, Unscheduled: 1, OldestUnscheduled: t0.Add(-time.Minute)}, 1, 1, true},
 		{"unscheduled past the timeout", podCounts{Pending: 1, Unscheduled: 1, OldestUnscheduled: t0.Add(-timeout)}, 1, 1, false},
 		{"Running, not READY, not yet stuck", podCounts{}, 2, 1, true},

@@ -44,8 +44,13 @@ func (k *LearnedKeeper) Run(ctx context.Context, loop func(context.Context) erro
 	return err
 }
 
-// OnStep is a Deps.OnStep: it saves at the step's time (Step).
-func (k *LearnedKeeper) OnStep(o Outcome, _ error) { k.Step(context.Background(), o.Time) }
+// OnStep is a Deps.OnStep: it saves at the step's time (Step), within 5 s (the controller's loop
+// waits for it).
+func (k *LearnedKeeper) OnStep(o Outcome, _ error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	k.Step(ctx, o.Time)
+}
 
 // Restore seeds the policy with the saved state, if any.
 func (k *LearnedKeeper) Restore(ctx context.Context) error {
