@@ -76,17 +76,9 @@ func TestLoopNextRound(t *testing.T) {
 
 	<-g.started
 	next := l.NextRound()
-	select {
-	case <-next:
-		t.Fatal("NextRound closed before the round completed")
-	default:
-	}
+	stillOpen(t, next, "NextRound closed before the round completed")
 	g.finish <- struct{}{}
-	select {
-	case <-next:
-	case <-time.After(5 * time.Second):
-		t.Fatal("NextRound not closed after the round completed")
-	}
+	closesWithin(t, next, "NextRound not closed after the round completed")
 	if l.NextRound() == next {
 		t.Error("NextRound returned the closed channel again")
 	}
@@ -105,17 +97,9 @@ func TestLoopFirstRound(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 
 	<-g.started
-	select {
-	case <-first:
-		t.Fatal("FirstRound closed during the first round")
-	default:
-	}
+	stillOpen(t, first, "FirstRound closed during the first round")
 	g.finish <- struct{}{}
-	select {
-	case <-first:
-	case <-time.After(5 * time.Second):
-		t.Fatal("FirstRound not closed after the first round")
-	}
+	closesWithin(t, first, "FirstRound not closed after the first round")
 	for !clk.HasWaiters() {
 		time.Sleep(time.Millisecond)
 	}
@@ -126,5 +110,25 @@ func TestLoopFirstRound(t *testing.T) {
 	case <-l.FirstRound():
 	default:
 		t.Error("FirstRound asked for after the first round is not closed")
+	}
+}
+
+// stillOpen fails the test with msg if ch is closed now.
+func stillOpen(t *testing.T, ch <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-ch:
+		t.Fatal(msg)
+	default:
+	}
+}
+
+// closesWithin fails the test with msg unless ch is closed within 5 s.
+func closesWithin(t *testing.T, ch <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal(msg)
 	}
 }
