@@ -75,10 +75,11 @@ func TestRealStuckWaitingReportedAndReleased(t *testing.T) {
 		served.Sub(scaled).Seconds(), count(l.between(released, served), http.StatusServiceUnavailable))
 }
 
-// TestRealStuckReleasedByScaleDown: the default remedy on real pods. As above, a third pod
-// started in the slow kubelet order leaves the old nodes WAITING (HSDS issue 423); our scaler
-// (bounds 2..3, guards.stuckNotReady 20 s, releaseStuck on by default, no pod deletion allowed)
-// writes one replica fewer. The real ReplicaSet controller removes a pod that is not Ready first:
+// TestRealStuckReleasedByScaleDown: the default guards on real pods. Our scaler runs (bounds 2..3,
+// no guard set: stuckAfterReady 20 s, releaseStuck on, no pod deletion allowed) and has read the
+// two old pods READY when, as above, a third pod started in the slow kubelet order leaves them
+// WAITING (HSDS issue 423): they are stuck 20 s after they left READY (stuckAfterReady; a pod
+// never READY would get stuckNotReady, 60 s), and the remedy writes one replica fewer. The real ReplicaSet controller removes a pod that is not Ready first:
 // a stuck old pod, not the new one; that change of the pod set releases the other old node, and
 // every node is READY with node_count 2.
 func TestRealStuckReleasedByScaleDown(t *testing.T) {
@@ -87,9 +88,10 @@ func TestRealStuckReleasedByScaleDown(t *testing.T) {
 	w := newRealWorkload(ctx, t, ns, "hsdsr", "10.77.25.0/24", 2, nil)
 	logRescalesOnFailure(t, ns)
 	l := startRealLoad(t, w.kubelet, w.domains, realLight)
-	old, scaled := w.scaleUpSlowly(ctx, t, 3)
-	pol := realPolicy(t, ns, map[string]any{"minReplicas": 2, "maxReplicas": 3}, map[string]any{"stuckNotReady": "20s"})
+	pol := realPolicy(t, ns, map[string]any{"minReplicas": 2, "maxReplicas": 3}, nil)
 	s := startServe(t, "serve", serveArgs(ns, pol)...)
+	metricAtLeast(ctx, t, s, "hsds_scaler_ready_replicas", nil, 2, 60*time.Second) // both old pods read READY
+	old, scaled := w.scaleUpSlowly(ctx, t, 3)
 	var fresh string
 	eventually(ctx, t, 30*time.Second, "the third pod's IP published", func(context.Context) (bool, error) {
 		for _, p := range w.kubelet.Pods() {
@@ -111,6 +113,10 @@ func TestRealStuckReleasedByScaleDown(t *testing.T) {
 	t.Logf("PodStuckNotReady at t+%.1fs; RescaledForStuck at t+%.1fs: %q; every node READY with node_count 2 at t+%.1fs (%.1fs after the change); pods %v",
 		reported.Sub(scaled).Seconds(), releasedBy.Sub(scaled).Seconds(), msgs, released.Sub(scaled).Seconds(), released.Sub(releasedBy).Seconds(), podNames(pods))
 	t.Logf("clients, per second (t = 0 at the scale-up):\n%s", l.perSecond(scaled, scaled.Add(-2*time.Second), end))
+	// stuckAfterReady (20 s) plus a tick and a scrape, not stuckNotReady (60 s).
+	if d := reported.Sub(stuckAt); d > 35*time.Second {
+		t.Errorf("stuck pods reported %s after they went WAITING, want <= 35 s (stuckAfterReady 20 s)", d)
+	}
 	if len(msgs) == 0 || !strings.Contains(msgs[0], "scaled from 3 to 2") {
 		t.Errorf("RescaledForStuck %q: want one replica fewer (3 -> 2: above minReplicas, no stale figures)", msgs)
 	}
