@@ -93,7 +93,7 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	h.demand.Update(now, sig.Offered)
 	if sig.UtilizationOK {
 		h.utilization.Update(now, sig.Utilization)
-		if !settling {
+		if !settling && h.p.UtilizationWindow.Duration > 0 {
 			h.utilWin.Record(now, sig.Utilization)
 		}
 	}
@@ -120,11 +120,14 @@ func (h *HSDS) capacitySampleAt(sig Signals, now time.Time, settling bool) (floa
 
 // evaluation is everything the rules need, computed once per call.
 type evaluation struct {
-	sig               Signals
-	min, max          int32     // the snapshot's bounds, for sizing
-	lastChange        time.Time // the snapshot's last replica change, for the dwell times
-	stable            float64   // offered-load EWMA before this snapshot
-	util              float64   // utilization the band rules read: the window's mean (or this snapshot's)
+	sig        Signals
+	min, max   int32     // the snapshot's bounds, for sizing
+	lastChange time.Time // the snapshot's last replica change, for the dwell times
+	stable     float64   // offered-load EWMA before this snapshot
+	util       float64   // utilization the band rules read: the window's mean (or this snapshot's)
+	// rescaleRates: a scraped pod is not READY or the rates hold not_ready 503s, so the attempts
+	// hold a rescale's catch-up retries, no new demand: neither panic nor saturation sizes from need.
+	rescaleRates      bool
 	hadStable         bool
 	peak, forecast    float64 // offered load: short-window peak, and peak + trend over start-up
 	c1                float64 // one-pod capacity (policy or learned), 0 if unknown
@@ -156,8 +159,9 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 			e.need, e.needOK = e.max, true // demand beyond any cluster size: as many as allowed
 		}
 	}
+	e.rescaleRates = sig.NotReady503 > 0 || sig.Capacity < sig.Known
 	e.util = sig.Utilization
-	if m, ok := h.utilWin.Mean(now); ok && sig.UtilizationOK && p.UtilizationWindow.Duration > 0 {
+	if m, ok := h.utilWin.Mean(now); ok && sig.UtilizationOK {
 		e.util = m
 	}
 	if sig.UtilizationOK {

@@ -40,8 +40,8 @@ func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 	if !e.hadStable || !pressure || e.stable <= 0 || e.sig.Offered < p.PanicFactor*e.stable {
 		return Decision{}, false
 	}
-	if e.sig.NotReady503 > 0 || e.sig.Capacity < e.sig.Known {
-		return Decision{}, false // a rescale's rates: its catch-up retries are no new demand
+	if e.rescaleRates {
+		return Decision{}, false
 	}
 	to := e.upLimit
 	if e.needOK {
@@ -67,8 +67,8 @@ func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 		to = cur // the pods still Pending are the extra pod; only the offered load's need adds more
 		why = fmt.Sprintf("%s, %d pods Pending", why, e.sig.Pending)
 	}
-	if e.needOK && e.sig.NotReady503 == 0 && e.sig.Capacity == e.sig.Known {
-		to = max(to, e.need) // not from a rescale's rates: their catch-up retries are no new demand
+	if e.needOK && !e.rescaleRates {
+		to = max(to, e.need)
 	}
 	to = min(to, e.upLimit, e.max)
 	return h.up(e, now, to, CodeOverload, why)
