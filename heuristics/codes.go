@@ -13,6 +13,7 @@ const (
 	CodeHoldStable   = "hold-stabilizing" // scale-down wanted but the window is not clean yet
 	CodeHoldNotReady = "hold-not-ready"   // scale-down wanted but some scraped pod is not Ready/READY
 	CodeAtMax        = "at-max"           // more wanted, maxReplicas reached
+	CodeFanout       = "fanout-ceiling"   // a smaller size served as much: no more pods (fanout.go)
 	CodeNoCapacity   = "no-capacity"      // no Ready, READY pod to measure utilization on
 	CodeInBand       = "in-band"          // utilization inside the hysteresis band: no change
 )

@@ -30,6 +30,7 @@ type HSDS struct {
 	utilization *window.EWMA     // smoothed utilization, the divisor of capacity samples
 	utilWin     *window.Series   // utilization over UtilizationWindow, read by the band rules
 	downRecs    *window.Extremum // max recommendation over StabilizationWindow
+	fanout      *throughputBySize
 }
 
 var _ Recommender = (*HSDS)(nil)
@@ -49,6 +50,7 @@ func NewHSDS(p Policy) (*HSDS, error) {
 		utilization: window.NewEWMA(p.ShortWindow.Duration / 2),
 		utilWin:     window.NewSeries(p.UtilizationWindow.Duration),
 		downRecs:    window.NewMax(p.StabilizationWindow.Duration),
+		fanout:      newThroughputBySize(p.CapacityHalfLife.Duration, 6*p.CapacityHalfLife.Duration),
 	}, nil
 }
 
@@ -100,6 +102,17 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	if c1, ok := h.capacitySampleAt(sig, now, settling); ok {
 		h.capacity.Update(now, c1)
 	}
+	if h.throughputSample(sig, settling) {
+		h.fanout.record(now, sig.Capacity, sig.Served)
+	}
+}
+
+// throughputSample reports whether this snapshot's served rate is the cluster's throughput at its
+// size: the SNs' own gates shed, every pod asked for runs, serves and was scraped, and the rates
+// are not a rescale's.
+func (h *HSDS) throughputSample(sig Signals, settling bool) bool {
+	return !settling && gateShedding(sig, h.p) && sig.NotReady503 == 0 && sig.Stale == 0 && sig.Pending == 0 &&
+		sig.Capacity == sig.Known && int32(sig.Capacity) == sig.Current
 }
 
 // capacitySampleAt is capacitySample with the policy's history: the smoothed utilization counts
@@ -121,7 +134,10 @@ func (h *HSDS) capacitySampleAt(sig Signals, now time.Time, settling bool) (floa
 // evaluation is everything the rules need, computed once per call.
 type evaluation struct {
 	sig        Signals
-	min, max   int32     // the snapshot's bounds, for sizing
+	min, max   int32 // the snapshot's bounds, for sizing (max lowered to a fan-out ceiling)
+	ceiling    fanoutCeiling
+	ceilingOK  bool
+	measuring  bool      // shedding at a size not yet measured, with a smaller one measured: no step up yet
 	lastChange time.Time // the snapshot's last replica change, for the dwell times
 	stable     float64   // offered-load EWMA before this snapshot
 	util       float64   // utilization the band rules read: the window's mean (or this snapshot's)
@@ -149,6 +165,15 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 	if slope, ok := h.offered.Slope(now); ok && slope > 0 {
 		e.forecast += slope * p.PodStartupTime.Seconds()
 	}
+	if c, ok := h.fanout.ceiling(now); ok && int32(c.Size) < e.max {
+		e.ceiling, e.ceilingOK = c, true
+		e.max = max(int32(c.Size), e.min)
+	}
+	// A size reached under shedding is measured before the next step up, when there is a smaller
+	// one to compare it with: otherwise dwellUp passes before the first figure and a fan-out
+	// bound cluster climbs on.
+	e.measuring = h.throughputSample(sig, snap.Settling) && !h.fanout.measured(now, int(sig.Current)) &&
+		h.fanout.measuredBelow(now, int(sig.Current))
 	e.c1 = p.PodCapacity
 	if e.c1 == 0 {
 		e.c1, _ = h.capacity.Value()

@@ -11,6 +11,9 @@ import (
 func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 	p := h.p
 	cur := e.sig.Current
+	if d, ok := h.fanoutRule(e, now); ok {
+		return d
+	}
 	if d, ok := h.panicRule(e); ok {
 		return d
 	}
@@ -55,6 +58,21 @@ func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 		e.sig.Offered, p.PanicFactor, e.stable)), true
 }
 
+// fanoutRule: the cluster runs above a learned fan-out ceiling (a smaller size served about as
+// much under shedding): back to the ceiling once DwellDown has passed and the rates are not a
+// rescale's. The pods above it cost a pod each and buy nothing (fanout.go).
+func (h *HSDS) fanoutRule(e evaluation, now time.Time) (Decision, bool) {
+	cur := e.sig.Current
+	if !e.ceilingOK || cur <= e.max || e.rescaleRates {
+		return Decision{}, false
+	}
+	why := fmt.Sprintf("fan-out ceiling %d: %s", e.max, e.ceiling)
+	if since := now.Sub(e.lastChange); !e.lastChange.IsZero() && since < h.p.DwellDown.Duration {
+		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; last change %s ago < dwellDown %s", why, since, h.p.DwellDown.Duration)), true
+	}
+	return h.decision(e, e.max, CodeFanout, why), true
+}
+
 // saturationRule: overload 503s covered at least OverloadSustain of the short window. The target
 // comes from the offered load (peak + trend over the pod start-up time) and the capacity model,
 // at least one more pod (unless pods are Pending: they are that pod), at most the step limit.
@@ -78,6 +96,9 @@ func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 func (h *HSDS) up(e evaluation, now time.Time, to int32, reason, why string) Decision {
 	cur := e.sig.Current
 	if to <= cur {
+		if cur >= e.max && e.ceilingOK {
+			return h.decision(e, cur, CodeFanout, fmt.Sprintf("%s; fan-out ceiling %d: %s", why, e.max, e.ceiling))
+		}
 		if cur >= e.max {
 			return h.decision(e, cur, CodeAtMax, why)
 		}
@@ -86,6 +107,10 @@ func (h *HSDS) up(e evaluation, now time.Time, to int32, reason, why string) Dec
 	if since := now.Sub(e.lastChange); !e.lastChange.IsZero() && since < h.p.DwellUp.Duration {
 		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; want %d, last change %s ago < dwellUp %s",
 			why, to, since, h.p.DwellUp.Duration))
+	}
+	if e.measuring {
+		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; want %d, measuring the throughput of %d pods first (fan-out)",
+			why, to, cur))
 	}
 	return h.decision(e, to, reason, why)
 }
