@@ -276,7 +276,7 @@ func TestDryRunTrace(t *testing.T) {
 	for i := range 60 {
 		rate := 1.0
 		if i >= 10 {
-			rate = 4
+			rate = 10 // a step the initial replicas (sized for the first minutes) cannot serve
 		}
 		fmt.Fprintf(&b, "%d,%g\n", 60*i, rate)
 	}

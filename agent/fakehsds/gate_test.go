@@ -178,23 +178,39 @@ func TestGate_NumTasksIsStaleSample(t *testing.T) {
 	}
 }
 
-// Design choice (docs/fake-hsds.md): workers are a sorted walk of samples, so the live count
-// falls as each worker's sample elapses and the request ends with its slowest worker.
-func TestWork_WorkersFinishAtTheirOwnSample(t *testing.T) {
-	p, clk := newTestPod(t, func(c *Config) { c.ServiceTime = Exponential(10 * time.Millisecond) })
-	done := inflight(p.SN(), "GET", "/datasets/d1/value")
-	waitTasks(t, p, 17)
-	seen := map[int]bool{}
-	for p.Truth().TasksActive > 0 {
-		testwait.For(t, "timer or end", func() bool { return clk.HasWaiters() || p.Truth().TasksActive == 0 })
-		seen[p.Truth().TasksActive] = true
-		clk.Step(time.Millisecond)
-	}
-	if rec := <-done; rec.Code != http.StatusOK {
-		t.Fatalf("status %d", rec.Code)
-	}
-	if len(seen) < 3 {
-		t.Errorf("saw task counts %v: want the count to fall worker by worker", seen)
+// HSDS's crawlers cancel their workers only after the queue's join (chunk_crawl.py): every worker
+// of a request lives until its last item is done, so the live count holds the whole fan-out and
+// then drops at once (real 0.9.4: TestRealChunkWorkersLiveUntilTheSelectionEnds). With ?chunks=N
+// above 16 x dnCount the workers share the chunks: the request takes about N/workers draws.
+func TestWork_WorkersLiveUntilTheLastItem(t *testing.T) {
+	for _, tc := range []struct {
+		name, path string
+		minDraws   float64 // the makespan, in fixed 10 ms draws
+	}{
+		{"one chunk per worker", "/datasets/d1/value", 1},
+		{"four chunks per worker", "/datasets/d1/value?chunks=64", 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, clk := newTestPod(t, func(c *Config) { c.ServiceTime = Fixed(10 * time.Millisecond) })
+			done := inflight(p.SN(), "GET", tc.path)
+			waitTasks(t, p, 17)
+			seen := map[int]bool{}
+			start := clk.Now()
+			for p.Truth().TasksActive > 0 {
+				testwait.For(t, "timer or end", func() bool { return clk.HasWaiters() || p.Truth().TasksActive == 0 })
+				seen[p.Truth().TasksActive] = true
+				clk.Step(time.Millisecond)
+			}
+			if rec := <-done; rec.Code != http.StatusOK {
+				t.Fatalf("status %d", rec.Code)
+			}
+			if len(seen) != 2 || !seen[17] {
+				t.Errorf("saw task counts %v: want 17 (16 workers and the request) until the end, then 0", seen)
+			}
+			if took := clk.Since(start); took < time.Duration(tc.minDraws*10)*time.Millisecond {
+				t.Errorf("the workers were released after %s: want at least %g draws of 10ms", took, tc.minDraws)
+			}
+		})
 	}
 }
 

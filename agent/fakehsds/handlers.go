@@ -99,7 +99,7 @@ func (p *Pod) serveSNData(w http.ResponseWriter, r *http.Request) {
 		p.reject(w, schema.CauseUpstream)
 		return
 	}
-	p.work(r.Context(), nWorkers)
+	p.work(r.Context(), nWorkers, workItems(r, nWorkers))
 	code := p.domainOutcome(r, domain)
 	p.release(p.dn, 1)
 	dnCode := http.StatusOK // the DN's answer to the SN's call

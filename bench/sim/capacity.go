@@ -1,6 +1,9 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // kind is a request kind of the mix.
 type kind uint8
@@ -42,18 +45,82 @@ func (s Scenario) MeanTasks(dnCount int) float64 {
 	return m
 }
 
+// items is how many work items one request of kind k hands its workers: a chunk request's
+// ChunksPerRequest chunks, a crawl's CrawlTasks objects (one per worker), none otherwise.
+func (s Scenario) items(k kind) int {
+	switch k {
+	case kindChunkGet, kindChunkPut, kindPost:
+		return s.ChunksPerRequest
+	case kindCrawl:
+		return s.CrawlTasks
+	default:
+		return 0
+	}
+}
+
 // MeanTaskSeconds is the mean of the task-seconds one request of the mix holds with dnCount data
-// nodes: each worker holds one task for its own service-time draw, the overhead tasks hold until
-// the slowest draw ends (a request without workers takes one draw), and every task is released
-// at the first tick boundary after its draw ends (half a tick later on average).
+// nodes. HSDS's crawlers (chunk_crawl.py, domain_crawl.py) start all their workers at once, each
+// takes the next item off a queue until it is empty, and every worker is cancelled only after
+// the queue's join: so all of a request's workers and its overhead tasks are held until its last
+// item is done (measured on 0.9.4: TestRealChunkWorkersLiveUntilTheSelectionEnds). That time is
+// the makespan of its items' service-time draws over its workers (the largest draw when there
+// are no more items than workers); a request without workers takes one draw. Every task is
+// released at the first tick boundary after (half a tick later on average).
 func (s Scenario) MeanTaskSeconds(dnCount int) float64 {
 	m := 0.0
 	for k, f := range s.Mix.fractions() {
 		w := s.tasks(kind(k), dnCount)
-		held := float64(w)*s.meanMaxService(1) + float64(s.OverheadTasks)*s.meanMaxService(max(w, 1))
-		m += f * (held + float64(w+s.OverheadTasks)*s.TickSeconds/2)
+		held := float64(w + s.OverheadTasks)
+		m += f * held * (s.meanMakespan(s.items(kind(k)), w) + s.TickSeconds/2)
 	}
 	return m
+}
+
+// meanMakespan is the mean time workers take to finish items draws, each worker taking the next
+// draw when it is free: the largest of max(items, 1) draws when there are no more items than
+// workers (meanMaxService), else a seeded Monte Carlo estimate (deterministic).
+func (s Scenario) meanMakespan(items, workers int) float64 {
+	if items <= max(workers, 1) {
+		return s.meanMaxService(max(items, 1))
+	}
+	const reps = 4000
+	r := rand.New(rand.NewPCG(1, uint64(items)<<16|uint64(workers)))
+	draw := func() float64 {
+		return math.Min(s.ServiceMedianSeconds*math.Exp(s.ServiceSigma*r.NormFloat64()), s.ServiceMaxSeconds)
+	}
+	free := make([]float64, workers)
+	sum := 0.0
+	for range reps {
+		sum += makespan(free, items, draw)
+	}
+	return sum / reps
+}
+
+// longestHold bounds how long one request holds its tasks. Each item's draw is at most
+// ServiceMaxSeconds (M), and the worker that takes the last of k items over w workers was free
+// first, after at most (k-1) M / w: so (k-1) M / w + M. The fewest workers a chunk request has is
+// TasksPerNodePerRequest (one DN); a crawl has one item per worker.
+func (s Scenario) longestHold() float64 {
+	k, w := float64(max(s.ChunksPerRequest, 1)), float64(max(min(s.ChunksPerRequest, s.TasksPerNodePerRequest), 1))
+	return ((k-1)/w + 1) * s.ServiceMaxSeconds
+}
+
+// makespan assigns items draws to len(free) workers, each item to the worker free first, and
+// returns when the last one ends. free is scratch space.
+func makespan(free []float64, items int, draw func() float64) float64 {
+	clear(free)
+	end := 0.0
+	for range items {
+		i := 0
+		for j := range free {
+			if free[j] < free[i] {
+				i = j
+			}
+		}
+		free[i] += draw()
+		end = math.Max(end, free[i])
+	}
+	return end
 }
 
 // meanMaxService is the mean of the largest of m service-time draws (log-normal, capped at

@@ -22,7 +22,7 @@ type Scenario struct {
 	ChunksPerRequest       int `json:"chunksPerRequest"`       // chunks a data request touches
 	CrawlTasks             int `json:"crawlTasks"`             // tasks of a domain crawl
 	// OverheadTasks are the tasks every request holds besides its workers, from arrival until
-	// its slowest worker ends: its aiohttp handler task and its connection's task (HSDS's gate
+	// its last item ends: its aiohttp handler task and its connection's task (HSDS's gate
 	// counts every unfinished asyncio task). The gate counts them for the arriving request too.
 	OverheadTasks        int     `json:"overheadTasks"`
 	ServiceMedianSeconds float64 `json:"serviceMedianSeconds"` // median request service time
@@ -119,7 +119,7 @@ func DefaultScenario() Scenario {
 		MaxDurationSeconds:     24 * 3600,
 		TimeCompression:        1,
 		PeakFactor:             3,
-		RatedUtilization:       0.2,
+		RatedUtilization:       0.14,
 	}
 }
 

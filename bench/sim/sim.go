@@ -43,6 +43,7 @@ type Sim struct {
 	pollEvery     int64     // agent polls of HSDS (AgentInfo)
 	rated         []float64 // rated ClusterCapacity(n), computed once per n (Status)
 	dnOverride    int       // > 0: the DN count requests fan out over, whatever the roster (MeasureCapacity)
+	free          []float64 // scratch of admit's makespan
 	stats         Stats
 }
 
@@ -65,7 +66,7 @@ func New(sc Scenario, load LoadFunc, initial int32, seed uint64) (*Sim, error) {
 		load:        load,
 		spec:        initial,
 		retries:     newRetryQueue(int(math.Ceil(maxWait/sc.TickSeconds)) + 2),
-		releaseLen:  int(math.Ceil(sc.ServiceMaxSeconds/sc.TickSeconds)) + 2,
+		releaseLen:  int(math.Ceil(sc.longestHold()/sc.TickSeconds)) + 2,
 		scrapeEvery: max(1, int64(math.Round(sc.ScrapeIntervalSeconds/sc.TickSeconds))),
 		pollEvery:   max(1, int64(math.Round(sc.AgentPollSeconds/sc.TickSeconds))),
 		stats:       newStats(),

@@ -140,22 +140,29 @@ func (s *Sim) dnsTouched(k kind) int {
 	return max(1, min(s.sc.tasks(k, n), n))
 }
 
-// admit starts an admitted request of kind k on p (docs/hsds.md, "Where 503 comes from"): each of its
-// worker tasks holds one task for its own service-time draw, its OverheadTasks (handler and
-// connection) until the slowest draw ends; a request without workers takes one draw. It returns
-// the request's service time.
+// admit starts an admitted request of kind k on p (docs/hsds.md, "Where 503 comes from"): its
+// workers take its items off a queue, each the next one when it is free, and every worker and its
+// OverheadTasks (handler and connection) are held until the last item is done (HSDS cancels its
+// crawlers' workers after the queue's join: measured, TestRealChunkWorkersLiveUntilTheSelectionEnds);
+// a request without workers takes one draw. It returns the request's service time.
 func (s *Sim) admit(p *pod, k kind) float64 {
 	workers := s.sc.tasks(k, s.dnCount())
-	longest := 0.0
-	for i := range max(workers, 1) {
-		svc := s.serviceTime()
-		longest = math.Max(longest, svc)
-		if i < workers {
-			s.hold(p, svc, 1)
+	var svc float64
+	switch items := s.sc.items(k); {
+	case workers == 0:
+		svc = s.serviceTime()
+	case items <= workers:
+		for range max(items, 1) {
+			svc = math.Max(svc, s.serviceTime())
 		}
+	default:
+		if cap(s.free) < workers {
+			s.free = make([]float64, workers)
+		}
+		svc = makespan(s.free[:workers], items, s.serviceTime)
 	}
-	s.hold(p, longest, s.sc.OverheadTasks)
-	return longest
+	s.hold(p, svc, workers+s.sc.OverheadTasks)
+	return svc
 }
 
 // hold adds n tasks to p for svc seconds (released at the first tick boundary after).
