@@ -35,12 +35,13 @@ func uniform(n int, l podLoad, now time.Time) Snapshot {
 	return s
 }
 
-// testPolicy is the default policy with a fixed capacity and no fan-out, so hand figures stay
-// simple: each pod serves 10 req/s at full utilization, 6 at the 0.6 target.
+// testPolicy is the default policy with a fixed capacity, no fan-out and target 0.6, so hand
+// figures stay simple: each pod serves 10 req/s at full utilization, 6 at the target.
 func testPolicy() Policy {
 	p := DefaultPolicy()
 	p.PodCapacity = 10
 	p.FanoutShare = 0
+	p.TargetUtilization = 0.6
 	return p
 }
 

@@ -111,7 +111,7 @@ func DefaultPolicy() Policy {
 		OverloadMinRate:          0.5,
 		OverloadSustain:          D(15 * time.Second),
 		BackgroundTasks:          2,
-		TargetUtilization:        0.6,
+		TargetUtilization:        0.7,
 		ScaleUpUtilization:       0.8,
 		ScaleDownUtilization:     0.4,
 		UtilizationWindow:        D(0),

@@ -44,7 +44,7 @@ type Policy struct {
 	BackgroundTasks float64 `json:"backgroundTasks"`
 	// TargetUtilization is the in-flight/limit figure the proportional rule sizes for.
 	// +optional
-	// +kubebuilder:default=0.6
+	// +kubebuilder:default=0.7
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:ExclusiveMinimum=true
 	// +kubebuilder:validation:Maximum=1

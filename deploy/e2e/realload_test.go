@@ -137,6 +137,21 @@ func (l *realLoad) waitServed(ctx context.Context, timeout time.Duration) (time.
 	return time.Now(), false
 }
 
+// waitClean waits until at least 95 % of the attempts of the last span were served (200), for at
+// most timeout; false if that never happened.
+func (l *realLoad) waitClean(ctx context.Context, span, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		now := time.Now()
+		as := l.between(now.Add(-span), now)
+		if ok := count(as, http.StatusOK); len(as) > 0 && 20*ok >= 19*len(as) {
+			return true
+		}
+		loadgen.Sleep(ctx, 200*time.Millisecond)
+	}
+	return false
+}
+
 // codes counts attempts by status ("POST 503" for POSTs, else the code alone).
 func codes(as []attempt) map[string]int {
 	out := map[string]int{}
