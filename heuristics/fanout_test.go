@@ -133,3 +133,39 @@ func TestHSDSFanoutCeiling(t *testing.T) {
 		t.Errorf("message %q does not carry the ceiling's figures", d.Message)
 	}
 }
+
+// fanoutMemory 0 turns the ceiling off: the same climb as TestHSDSFanoutCeiling finds no ceiling
+// and holds no step up to measure.
+func TestHSDSFanoutCeilingOff(t *testing.T) {
+	p := testPolicy()
+	p.PodCapacity = 0
+	p.FanoutMemory = D(0)
+	h := mustHSDS(p)
+	var env envelope
+	full := func(n int, perPod float64) Snapshot {
+		return uniform(n, podLoad{inFlight: 100, limit: 100, rate: 2 * perPod, rej: ByCause{Overload: perPod}}, at(0))
+	}
+	for s := 0.0; s <= 20; s++ {
+		snap := full(2, 17)
+		snap.Time = at(s)
+		for i := range snap.Pods {
+			snap.Pods[i].SampleTime = at(s)
+		}
+		h.Recommend(env.fill(snap))
+	}
+	env.applied(4, at(30))
+	for s := 31.0; s <= 31+p.DwellDown.Seconds()+30; s++ {
+		snap := full(4, 8.9)
+		snap.Time = at(s)
+		for i := range snap.Pods {
+			snap.Pods[i].SampleTime = at(s)
+		}
+		d := h.Recommend(env.fill(snap))
+		if d.Reason == CodeFanout || strings.Contains(d.Message, "measuring the throughput") {
+			t.Fatalf("t=%g: %s: %s, want no fan-out ceiling with fanoutMemory 0", s, d.Reason, d.Message)
+		}
+	}
+	if len(h.fanout.sizes) != 0 {
+		t.Errorf("recorded %d sizes with fanoutMemory 0", len(h.fanout.sizes))
+	}
+}

@@ -50,7 +50,7 @@ func NewHSDS(p Policy) (*HSDS, error) {
 		utilization: window.NewEWMA(p.ShortWindow.Duration / 2),
 		utilWin:     window.NewSeries(p.UtilizationWindow.Duration),
 		downRecs:    window.NewMax(p.StabilizationWindow.Duration),
-		fanout:      newThroughputBySize(p.CapacityHalfLife.Duration, 6*p.CapacityHalfLife.Duration),
+		fanout:      newThroughputBySize(p.CapacityHalfLife.Duration, p.FanoutMemory.Duration),
 	}, nil
 }
 
@@ -108,10 +108,10 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 }
 
 // throughputSample reports whether this snapshot's served rate is the cluster's throughput at its
-// size: the SNs' own gates shed, every pod asked for runs, serves and was scraped, and the rates
-// are not a rescale's.
+// size: the ceiling is on (fanoutMemory > 0), the SNs' own gates shed, every pod asked for runs,
+// serves and was scraped, and the rates are not a rescale's.
 func (h *HSDS) throughputSample(sig Signals, settling bool) bool {
-	return !settling && gateShedding(sig, h.p) && sig.NotReady503 == 0 && sig.Stale == 0 && sig.Pending == 0 &&
+	return h.p.FanoutMemory.Duration > 0 && !settling && gateShedding(sig, h.p) && sig.NotReady503 == 0 && sig.Stale == 0 && sig.Pending == 0 &&
 		sig.Capacity == sig.Known && int32(sig.Capacity) == sig.Current
 }
 

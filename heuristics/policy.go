@@ -62,6 +62,10 @@ type Policy struct {
 	// on n: HSDS fans a request out to min(chunks, 16*n) workers, which stops growing with n once
 	// a request's chunks are spread over all DNs (docs/policy.md).
 	FanoutShare float64 `json:"fanoutShare"`
+	// FanoutMemory is how long the fan-out ceiling remembers a size's throughput under shedding
+	// (docs/policy.md, "Fan-out ceiling"): a size not seen shedding for this long is measured
+	// again. 0 turns the ceiling off.
+	FanoutMemory Duration `json:"fanoutMemory"`
 	// CapacityLearnUtilization: the served rate is read as a capacity figure only at or above
 	// this smoothed utilization (or under overload).
 	CapacityLearnUtilization float64 `json:"capacityLearnUtilization"`
@@ -119,6 +123,7 @@ func DefaultPolicy() Policy {
 		ClientRetries:            10,
 		PodCapacity:              0,
 		FanoutShare:              0,
+		FanoutMemory:             D(time.Hour),
 		CapacityLearnUtilization: 0.5,
 		MaxRequestTaskTime:       D(30 * time.Second),
 		CapacityHalfLife:         D(10 * time.Minute),
@@ -158,7 +163,7 @@ func (p Policy) Validate() error {
 		name string
 		v    Duration
 	}{
-		{"podStartupTime", p.PodStartupTime}, {"utilizationWindow", p.UtilizationWindow},
+		{"podStartupTime", p.PodStartupTime}, {"utilizationWindow", p.UtilizationWindow}, {"fanoutMemory", p.FanoutMemory},
 		{"dwellUp", p.DwellUp}, {"dwellDown", p.DwellDown},
 	} {
 		if d.v.Duration < 0 {

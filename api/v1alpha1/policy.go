@@ -62,6 +62,11 @@ type Policy struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1
 	ScaleDownUtilization float64 `json:"scaleDownUtilization"`
+	// FanoutMemory: how long the fan-out ceiling remembers a size's throughput under shedding;
+	// 0 turns the ceiling off.
+	// +optional
+	// +kubebuilder:default="1h"
+	FanoutMemory NonNegativeDuration `json:"fanoutMemory"`
 	// UtilizationWindow: the band and the proportional rule read the mean utilization over this
 	// window (settling snapshots excluded) instead of one in-flight reading; 0 reads one.
 	// +optional

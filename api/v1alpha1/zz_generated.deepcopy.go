@@ -219,6 +219,7 @@ func (in *Policy) DeepCopyInto(out *Policy) {
 	*out = *in
 	out.ShortWindow = in.ShortWindow
 	out.OverloadSustain = in.OverloadSustain
+	out.FanoutMemory = in.FanoutMemory
 	out.UtilizationWindow = in.UtilizationWindow
 	out.MaxRequestTaskTime = in.MaxRequestTaskTime
 	out.CapacityHalfLife = in.CapacityHalfLife
