@@ -80,19 +80,11 @@ func TestThroughputBySizeCeiling(t *testing.T) {
 // pods, scaled to 4, overloaded again serving no more. It must go back to 2, and then not scale
 // up again while the figures are remembered, however hard the 2 pods shed.
 func TestHSDSFanoutCeiling(t *testing.T) {
-	// shedding pods: each serves perPod req/s with as many overload 503s again (q = 0.5), at
-	// utilization 0.7 (in the band: the saturation rule acts, after overloadSustain) or, full, at
-	// 1 (the utilization rule acts at once, as soon as dwellUp and the settle time allow).
-	shedding := func(n int, perPod float64) func(time.Time) Snapshot {
-		return func(now time.Time) Snapshot {
-			return uniform(n, podLoad{inFlight: 70, limit: 100, rate: 2 * perPod, rej: ByCause{Overload: perPod}}, now)
-		}
-	}
-	full := func(n int, perPod float64) func(time.Time) Snapshot {
-		return func(now time.Time) Snapshot {
-			return uniform(n, podLoad{inFlight: 100, limit: 100, rate: 2 * perPod, rej: ByCause{Overload: perPod}}, now)
-		}
-	}
+	// shedding pods at utilization 0.7 (in the band: the saturation rule acts, after
+	// overloadSustain) or, full, at 1 (the utilization rule acts at once, as soon as dwellUp and
+	// the settle time allow).
+	shedding := func(n int, perPod float64) func(time.Time) Snapshot { return shedLoad(n, perPod, 70) }
+	full := func(n int, perPod float64) func(time.Time) Snapshot { return shedLoad(n, perPod, 100) }
 	p := testPolicy()
 	p.PodCapacity = 0
 	h := mustHSDS(p)
@@ -134,6 +126,14 @@ func TestHSDSFanoutCeiling(t *testing.T) {
 	}
 }
 
+// shedLoad is n pods each serving perPod req/s with as many overload 503s again (q = 0.5) and
+// inFlight of 100 tasks.
+func shedLoad(n int, perPod, inFlight float64) func(time.Time) Snapshot {
+	return func(now time.Time) Snapshot {
+		return uniform(n, podLoad{inFlight: inFlight, limit: 100, rate: 2 * perPod, rej: ByCause{Overload: perPod}}, now)
+	}
+}
+
 // fanoutMemory 0 turns the ceiling off: the same climb as TestHSDSFanoutCeiling finds no ceiling
 // and holds no step up to measure.
 func TestHSDSFanoutCeilingOff(t *testing.T) {
@@ -142,25 +142,12 @@ func TestHSDSFanoutCeilingOff(t *testing.T) {
 	p.FanoutMemory = D(0)
 	h := mustHSDS(p)
 	var env envelope
-	full := func(n int, perPod float64) Snapshot {
-		return uniform(n, podLoad{inFlight: 100, limit: 100, rate: 2 * perPod, rej: ByCause{Overload: perPod}}, at(0))
-	}
 	for s := 0.0; s <= 20; s++ {
-		snap := full(2, 17)
-		snap.Time = at(s)
-		for i := range snap.Pods {
-			snap.Pods[i].SampleTime = at(s)
-		}
-		h.Recommend(env.fill(snap))
+		h.Recommend(env.fill(shedLoad(2, 17, 100)(at(s))))
 	}
 	env.applied(4, at(30))
 	for s := 31.0; s <= 31+p.DwellDown.Seconds()+30; s++ {
-		snap := full(4, 8.9)
-		snap.Time = at(s)
-		for i := range snap.Pods {
-			snap.Pods[i].SampleTime = at(s)
-		}
-		d := h.Recommend(env.fill(snap))
+		d := h.Recommend(env.fill(shedLoad(4, 8.9, 100)(at(s))))
 		if d.Reason == CodeFanout || strings.Contains(d.Message, "measuring the throughput") {
 			t.Fatalf("t=%g: %s: %s, want no fan-out ceiling with fanoutMemory 0", s, d.Reason, d.Message)
 		}

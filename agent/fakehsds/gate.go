@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/agent/schema"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/crawler"
 )
 
 // Fan-out of one admitted request into worker tasks (docs/hsds.md "Where 503 comes from").
@@ -140,19 +141,8 @@ func workItems(r *http.Request, nWorkers int) int {
 // next item when it is free (HSDS's crawler queue); a request without workers takes one sample.
 func (p *Pod) makespan(nWorkers, items int) time.Duration {
 	draws := p.samples(max(items, 1))
-	free := make([]time.Duration, max(nWorkers, 1))
-	var end time.Duration
-	for _, d := range draws {
-		i := 0
-		for j := range free {
-			if free[j] < free[i] {
-				i = j
-			}
-		}
-		free[i] += d
-		end = max(end, free[i])
-	}
-	return end
+	i := 0
+	return crawler.Makespan(make([]time.Duration, max(nWorkers, 1)), len(draws), func() time.Duration { i++; return draws[i-1] })
 }
 
 // work runs an admitted request's tasks as HSDS's crawlers do (chunk_crawl.py, domain_crawl.py):

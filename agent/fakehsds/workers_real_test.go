@@ -122,7 +122,7 @@ func TestRealChunkWorkersLiveUntilTheSelectionEnds(t *testing.T) {
 		release:   func() { signal(syscall.SIGCONT) },
 	})
 	if log := c.Pods[0].SN.Log(); !strings.Contains(log, "ChunkCrawler max_tasks 32 = await queue.join - count: 32") {
-		t.Errorf("the real SN did not crawl 32 chunks with 32 workers:\n%s", tail(log, 4096))
+		t.Errorf("the real SN did not crawl 32 chunks with 32 workers:\n%s", c.Logs())
 	}
 	t.Logf("real HSDS 0.9.4: num_tasks idle %d, with a 32-chunk selection hanging on one of 2 DNs %d", real.idle, real.during)
 	c.Stop()
@@ -170,11 +170,4 @@ func (h *hangEveryOther) Sample(*rand.Rand) time.Duration {
 		return 3 * time.Second
 	}
 	return time.Millisecond
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }

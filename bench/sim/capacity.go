@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/crawler"
 )
 
 // kind is a request kind of the mix.
@@ -91,7 +93,7 @@ func (s Scenario) meanMakespan(items, workers int) float64 {
 	free := make([]float64, workers)
 	sum := 0.0
 	for range reps {
-		sum += makespan(free, items, draw)
+		sum += crawler.Makespan(free, items, draw)
 	}
 	return sum / reps
 }
@@ -103,24 +105,6 @@ func (s Scenario) meanMakespan(items, workers int) float64 {
 func (s Scenario) longestHold() float64 {
 	k, w := float64(max(s.ChunksPerRequest, 1)), float64(max(min(s.ChunksPerRequest, s.TasksPerNodePerRequest), 1))
 	return ((k-1)/w + 1) * s.ServiceMaxSeconds
-}
-
-// makespan assigns items draws to len(free) workers, each item to the worker free first, and
-// returns when the last one ends. free is scratch space.
-func makespan(free []float64, items int, draw func() float64) float64 {
-	clear(free)
-	end := 0.0
-	for range items {
-		i := 0
-		for j := range free {
-			if free[j] < free[i] {
-				i = j
-			}
-		}
-		free[i] += draw()
-		end = math.Max(end, free[i])
-	}
-	return end
 }
 
 // meanMaxService is the mean of the largest of m service-time draws (log-normal, capped at

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/bench/loadgen"
+	"github.com/hsds-autoscaler/hsds-autoscaler/internal/crawler"
 )
 
 // stuckUnroutedAfter is how long a stuck pod keeps getting client attempts: until its readiness
@@ -159,7 +160,7 @@ func (s *Sim) admit(p *pod, k kind) float64 {
 		if cap(s.free) < workers {
 			s.free = make([]float64, workers)
 		}
-		svc = makespan(s.free[:workers], items, s.serviceTime)
+		svc = crawler.Makespan(s.free[:workers], items, s.serviceTime)
 	}
 	s.hold(p, svc, workers+s.sc.OverheadTasks)
 	return svc

@@ -125,31 +125,28 @@ func (l *realLoad) outcome() (int, []attempt) {
 // waitServed waits until most attempts of the last second succeeded and returns that moment, or
 // the moment timeout passed and false.
 func (l *realLoad) waitServed(ctx context.Context, timeout time.Duration) (time.Time, bool) {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		now := time.Now()
-		as := l.between(now.Add(-time.Second), now)
-		if ok := count(as, http.StatusOK); len(as) > 0 && 2*ok > len(as) {
-			return now, true
-		}
-		loadgen.Sleep(ctx, 200*time.Millisecond)
-	}
-	return time.Now(), false
+	return l.waitShare(ctx, time.Second, timeout, func(ok, n int) bool { return 2*ok > n })
 }
 
 // waitClean waits until at least 95 % of the attempts of the last span were served (200), for at
 // most timeout; false if that never happened.
 func (l *realLoad) waitClean(ctx context.Context, span, timeout time.Duration) bool {
+	_, ok := l.waitShare(ctx, span, timeout, func(ok, n int) bool { return 20*ok >= 19*n })
+	return ok
+}
+
+// waitShare polls every 200 ms until enough (ok, n: served and all attempts of the last span,
+// n > 0) holds, for at most timeout; it returns when it held, or the time it gave up and false.
+func (l *realLoad) waitShare(ctx context.Context, span, timeout time.Duration, enough func(ok, n int) bool) (time.Time, bool) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		now := time.Now()
-		as := l.between(now.Add(-span), now)
-		if ok := count(as, http.StatusOK); len(as) > 0 && 20*ok >= 19*len(as) {
-			return true
+		if as := l.between(now.Add(-span), now); len(as) > 0 && enough(count(as, http.StatusOK), len(as)) {
+			return now, true
 		}
 		loadgen.Sleep(ctx, 200*time.Millisecond)
 	}
-	return false
+	return time.Now(), false
 }
 
 // codes counts attempts by status ("POST 503" for POSTs, else the code alone).
