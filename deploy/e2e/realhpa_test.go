@@ -5,8 +5,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // sideResult is what one scaler did for the same real pods and the same load step.
@@ -52,6 +55,10 @@ func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
 	// the last rescale was); in operation it has long been running, so the step comes after that.
 	time.Sleep(max(10*time.Second, realSettle+5*time.Second))
 	step := rec.arm()
+	var hpaLog *hpaWatch
+	if hpa {
+		hpaLog = watchHPA(ctx, ns, step)
+	}
 	_, failedBefore := l.outcome()
 	reqBefore, _ := l.outcome()
 	l.set(realOverload)
@@ -91,7 +98,63 @@ func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
 	res.codes = codes(as)
 	t.Logf("%s: clients per second around the step (t = 0 at the step):\n%s", name, l.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
 	t.Logf("%s: agents:\n%s", name, w.agents.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
+	if hpaLog != nil {
+		t.Logf("%s: what the HPA's status said (t = 0 at the step):\n%s", name, hpaLog.stop())
+	}
 	return res
+}
+
+// hpaWatch records every distinct status of the HPA of a namespace (desired replicas, the metric
+// it read, its conditions), so that an HPA that does not scale says why.
+type hpaWatch struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	lines  []string
+}
+
+func watchHPA(ctx context.Context, ns string, t0 time.Time) *hpaWatch {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &hpaWatch{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(w.done)
+		last := ""
+		for ctx.Err() == nil {
+			line := ""
+			h, err := cluster.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(ctx, "hsds", metav1.GetOptions{})
+			if err != nil {
+				line = "get: " + err.Error()
+			} else {
+				line = fmt.Sprintf("current %d desired %d", h.Status.CurrentReplicas, h.Status.DesiredReplicas)
+				if h.Status.LastScaleTime != nil {
+					line += fmt.Sprintf(" lastScale t%+.1fs", h.Status.LastScaleTime.Sub(t0).Seconds())
+				}
+				for _, m := range h.Status.CurrentMetrics {
+					if m.Pods != nil && m.Pods.Current.AverageValue != nil {
+						line += fmt.Sprintf(" %s=%s", m.Pods.Metric.Name, m.Pods.Current.AverageValue)
+					}
+				}
+				for _, c := range h.Status.Conditions {
+					line += fmt.Sprintf("; %s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message)
+				}
+			}
+			if line != last {
+				w.lines = append(w.lines, fmt.Sprintf("  t%+6.1fs %s", time.Since(t0).Seconds(), line))
+				last = line
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the watch and returns what it saw.
+func (w *hpaWatch) stop() string {
+	w.cancel()
+	<-w.done
+	return strings.Join(w.lines, "\n")
 }
 
 // TestRealSideBySideOurScalerVsHPA: the same real HSDS 0.9.4 workload (1 pod, max_task_count 10)
