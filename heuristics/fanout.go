@@ -2,6 +2,7 @@ package heuristics
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -113,4 +114,42 @@ func (t *throughputBySize) ceiling(now time.Time) (fanoutCeiling, bool) {
 		}
 	}
 	return fanoutCeiling{}, false
+}
+
+// export returns the figures for Learned, smallest size first: those recorded within memory of
+// the newest (older ones could count for nothing after a restore either).
+func (t *throughputBySize) export() []SizeThroughput {
+	var newest time.Time
+	for _, s := range t.sizes {
+		if s.last.After(newest) {
+			newest = s.last
+		}
+	}
+	var out []SizeThroughput
+	for n, s := range t.sizes {
+		if newest.Sub(s.last) > t.memory {
+			continue
+		}
+		v, _ := s.served.Value()
+		out = append(out, SizeThroughput{Pods: int32(n), Served: v, Samples: int32(min(s.samples, math.MaxInt32)), First: s.first, Last: s.last})
+	}
+	if len(out) > MaxLearnedSizes {
+		sort.Slice(out, func(i, j int) bool { return out[i].Last.After(out[j].Last) })
+		out = out[:MaxLearnedSizes]
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pods < out[j].Pods })
+	return out
+}
+
+// restore seeds the sizes it has no figure for from saved ones (validated by Learned.Validate).
+func (t *throughputBySize) restore(saved []SizeThroughput) {
+	for _, st := range saved {
+		n := int(st.Pods)
+		if _, ok := t.sizes[n]; ok {
+			continue
+		}
+		s := &sizeThroughput{served: window.NewEWMA(t.halfLife), first: st.First, last: st.Last, samples: int(st.Samples)}
+		s.served.Update(st.Last, st.Served)
+		t.sizes[n] = s
+	}
 }

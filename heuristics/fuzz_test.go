@@ -63,3 +63,37 @@ func FuzzPolicy(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLearned decodes saved learned state (the ConfigMap's value, the status's learned): what
+// validates restores into a fresh policy without error, comes back out valid, and the restored
+// policy keeps the snapshot's bounds.
+func FuzzLearned(f *testing.F) {
+	f.Add([]byte(`{"podCapacity":18.5,"at":"2026-12-04T10:00:00Z"}`))
+	f.Add([]byte(`{"throughput":[{"pods":2,"served":34,"samples":5,"first":"2026-12-04T09:59:00Z","last":"2026-12-04T10:00:00Z"},` +
+		`{"pods":4,"served":35.6,"samples":3,"first":"2026-12-04T09:59:40Z","last":"2026-12-04T10:00:00Z"}],"at":"2026-12-04T10:00:00Z"}`))
+	f.Add([]byte(`{"throughput":[{"pods":-1,"served":1e309}],"at":""}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var l Learned
+		if err := json.Unmarshal(b, &l); err != nil || l.Validate() != nil {
+			return
+		}
+		p := testPolicy()
+		p.PodCapacity = 0
+		h := mustHSDS(p)
+		if err := h.Restore(l); err != nil {
+			t.Fatalf("valid state refused: %v", err)
+		}
+		if back, ok := h.Learned(); ok {
+			if err := back.Validate(); err != nil {
+				t.Fatalf("restored %s, Learned() = %+v: %v", b, back, err)
+			}
+		}
+		var env envelope
+		for i := 0; i < 8; i++ {
+			snap := env.fill(uniform(2, overloaded, at(float64(i)*15)))
+			if d := h.Recommend(snap); d.Valid && (d.Replicas < snap.MinReplicas || d.Replicas > snap.MaxReplicas) {
+				t.Fatalf("%d outside [%d, %d] after restoring %s", d.Replicas, snap.MinReplicas, snap.MaxReplicas, b)
+			}
+		}
+	})
+}

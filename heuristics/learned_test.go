@@ -34,11 +34,25 @@ func TestLearnedRoundTrip(t *testing.T) {
 
 func TestLearnedRefusesGarbage(t *testing.T) {
 	h, _ := NewHSDS(DefaultPolicy())
+	t1 := time.Unix(1000, 0)
+	ok1 := SizeThroughput{Pods: 2, Served: 3, Samples: 2, First: t1.Add(-10 * time.Second), Last: t1}
+	if err := (Learned{At: t1, Throughput: []SizeThroughput{ok1}}).Validate(); err != nil {
+		t.Fatalf("a valid figure refused: %v", err)
+	}
 	for _, l := range []Learned{
 		{PodCapacity: math.NaN(), At: time.Unix(1, 0)},
 		{PodCapacity: math.Inf(1), At: time.Unix(1, 0)},
 		{PodCapacity: -1, At: time.Unix(1, 0)},
 		{PodCapacity: 5},
+		{Throughput: []SizeThroughput{ok1}},
+		{At: t1, Throughput: []SizeThroughput{ok1, ok1}},
+		{At: t1, Throughput: []SizeThroughput{{Pods: 0, Served: 3, Samples: 2, First: t1, Last: t1}}},
+		{At: t1, Throughput: []SizeThroughput{{Pods: 2, Served: math.NaN(), Samples: 2, First: t1, Last: t1}}},
+		{At: t1, Throughput: []SizeThroughput{{Pods: 2, Served: -1, Samples: 2, First: t1, Last: t1}}},
+		{At: t1, Throughput: []SizeThroughput{{Pods: 2, Served: 3, Samples: 0, First: t1, Last: t1}}},
+		{At: t1, Throughput: []SizeThroughput{{Pods: 2, Served: 3, Samples: 2, First: t1.Add(time.Second), Last: t1}}},
+		{At: t1, Throughput: []SizeThroughput{{Pods: 2, Served: 3, Samples: 2, Last: t1}}},
+		{At: t1, Throughput: make([]SizeThroughput, MaxLearnedSizes+1)},
 	} {
 		err := h.Restore(l)
 		if err == nil || !strings.Contains(err.Error(), "restore learned state") {

@@ -62,7 +62,7 @@ func (k *LearnedKeeper) Restore(ctx context.Context) error {
 		return err
 	}
 	k.saved = l
-	klog.InfoS("Restored the learned state", "podCapacity", l.PodCapacity, "at", l.At)
+	klog.InfoS("Restored the learned state", "podCapacity", l.PodCapacity, "throughputSizes", len(l.Throughput), "at", l.At)
 	return nil
 }
 
@@ -94,7 +94,7 @@ func (k *LearnedKeeper) Flush(ctx context.Context) {
 // save writes the learned state when it differs from the last one saved or restored.
 func (k *LearnedKeeper) save(ctx context.Context) (bool, error) {
 	l, ok := k.Learner.Learned()
-	if !ok || k.DryRun || (l.PodCapacity == k.saved.PodCapacity && l.At.Equal(k.saved.At)) {
+	if !ok || k.DryRun || (l.PodCapacity == k.saved.PodCapacity && l.At.Equal(k.saved.At) && len(l.Throughput) == len(k.saved.Throughput)) {
 		return false, nil
 	}
 	if err := k.Store.SaveLearned(ctx, l); err != nil {

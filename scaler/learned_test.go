@@ -59,7 +59,7 @@ func TestLearnedKeeper(t *testing.T) {
 	k := &LearnedKeeper{Learner: lr, Store: store, Interval: 30 * time.Second}
 	var steps []time.Time
 	err := k.Run(ctx, func(context.Context) error {
-		if lr.restored == nil || *lr.restored != old {
+		if lr.restored == nil || !cmp.Equal(*lr.restored, old) {
 			t.Errorf("loop started before the restore: %v", lr.restored)
 		}
 		lr.l, lr.ok = heuristics.Learned{PodCapacity: 20, At: t0}, true // what was restored: no write

@@ -55,10 +55,20 @@ func (l *Learned) Heuristics() (heuristics.Learned, bool) {
 	if l == nil {
 		return heuristics.Learned{}, false
 	}
-	return heuristics.Learned{PodCapacity: l.PodCapacity, At: l.At.Time}, true
+	h := heuristics.Learned{PodCapacity: l.PodCapacity, At: l.At.Time}
+	for _, t := range l.Throughput {
+		h.Throughput = append(h.Throughput, heuristics.SizeThroughput{Pods: t.Pods, Served: t.Served, Samples: t.Samples,
+			First: t.First.Time, Last: t.Last.Time})
+	}
+	return h, true
 }
 
 // LearnedFrom is the API form of a heuristics.Learned.
 func LearnedFrom(h heuristics.Learned) *Learned {
-	return &Learned{PodCapacity: h.PodCapacity, At: metav1.NewTime(h.At)}
+	l := &Learned{PodCapacity: h.PodCapacity, At: metav1.NewTime(h.At)}
+	for _, t := range h.Throughput {
+		l.Throughput = append(l.Throughput, SizeThroughput{Pods: t.Pods, Served: t.Served, Samples: t.Samples,
+			First: metav1.NewTime(t.First), Last: metav1.NewTime(t.Last)})
+	}
+	return l
 }

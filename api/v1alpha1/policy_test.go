@@ -86,7 +86,10 @@ func TestPolicyMirrorsHeuristics(t *testing.T) {
 // TestLearnedRoundTrip: status.learned carries heuristics.Learned through JSON (at second
 // precision, as metav1.Time does).
 func TestLearnedRoundTrip(t *testing.T) {
-	want := heuristics.Learned{PodCapacity: 41.372918, At: time.Date(2026, 12, 4, 22, 0, 1, 0, time.UTC)}
+	at := time.Date(2026, 12, 4, 22, 0, 1, 0, time.UTC)
+	want := heuristics.Learned{PodCapacity: 41.372918, At: at, Throughput: []heuristics.SizeThroughput{
+		{Pods: 2, Served: 34.5, Samples: 12, First: at.Add(-time.Minute), Last: at.Add(-30 * time.Second)},
+		{Pods: 4, Served: 35.6, Samples: 3, First: at.Add(-20 * time.Second), Last: at}}}
 	b, err := json.Marshal(v1alpha1.LearnedFrom(want))
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +99,7 @@ func TestLearnedRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok := l.Heuristics()
-	if !ok || got.PodCapacity != want.PodCapacity || !got.At.Equal(want.At) {
+	if !ok || !cmp.Equal(got, want) {
 		t.Errorf("round trip = %+v, %v; want %+v", got, ok, want)
 	}
 	if _, ok := (*v1alpha1.Learned)(nil).Heuristics(); ok {

@@ -119,7 +119,7 @@ type HSDSAutoscalerStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
-	// Learned is what the policy learned (the one-pod capacity); a restarted or newly elected
+	// Learned is what the policy learned (the one-pod capacity, the fan-out ceiling's figures); a restarted or newly elected
 	// scaler starts from it.
 	// +optional
 	Learned *Learned `json:"learned,omitempty"`
@@ -160,9 +160,33 @@ type DecisionFigures struct {
 // Learned is heuristics.Learned as API data: the learned one-pod capacity and when it was
 // last updated.
 type Learned struct {
-	// PodCapacity is the learned one-pod capacity in req/s.
+	// PodCapacity is the learned one-pod capacity in req/s (0: none learned).
 	// +kubebuilder:validation:Minimum=0
 	PodCapacity float64 `json:"podCapacity"`
-	// At is when the figure was last updated.
+	// Throughput is the cluster's served rate per size while its gates shed: the figures of the
+	// fan-out ceiling (spec.policy.fanoutMemory).
+	// +optional
+	// +listType=map
+	// +listMapKey=pods
+	// +kubebuilder:validation:MaxItems=64
+	Throughput []SizeThroughput `json:"throughput,omitempty"`
+	// At is when the figures were last updated.
 	At metav1.Time `json:"at"`
+}
+
+// SizeThroughput is one cluster size's served rate while its gates shed.
+type SizeThroughput struct {
+	// Pods is the cluster size.
+	// +kubebuilder:validation:Minimum=1
+	Pods int32 `json:"pods"`
+	// Served is the smoothed served rate of all its pods, req/s.
+	// +kubebuilder:validation:Minimum=0
+	Served float64 `json:"served"`
+	// Samples is how many shedding snapshots made the figure.
+	// +kubebuilder:validation:Minimum=1
+	Samples int32 `json:"samples"`
+	// First is when the first of them was taken.
+	First metav1.Time `json:"first"`
+	// Last is when the last of them was taken; the figure is forgotten fanoutMemory after it.
+	Last metav1.Time `json:"last"`
 }
