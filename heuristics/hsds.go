@@ -21,6 +21,9 @@ type HSDS struct {
 
 	started      time.Time // first snapshot with data
 	lastOverload time.Time
+	// upSince starts the current run of snapshots whose utilization is above ScaleUpUtilization
+	// (zero: not above now), for UtilizationSustain.
+	upSince time.Time
 
 	overload    *window.Series   // 1 overloaded, 0 not, -1 settling (excluded)
 	offeredPeak *window.Extremum // max of offered load over ShortWindow
@@ -72,6 +75,7 @@ func (h *HSDS) Recommend(snap Snapshot) Decision {
 	settling := snap.Settling
 	h.observe(sig, now, settling)
 	e := h.evaluate(sig, snap, stable, hadStable)
+	h.trackUp(e, now, settling)
 	d := h.decide(e, now)
 	h.downRecs.Record(now, float64(e.rec))
 	return d
@@ -104,6 +108,18 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	}
 	if h.throughputSample(sig, settling) {
 		h.fanout.record(now, sig.Capacity, sig.Served)
+	}
+}
+
+// trackUp follows the run of snapshots above ScaleUpUtilization: a snapshot not above it, one
+// without a utilization figure, or a settling one (a rescale's jam fills the gates) ends it.
+func (h *HSDS) trackUp(e evaluation, now time.Time, settling bool) {
+	if settling || !e.sig.UtilizationOK || !e.propOK || e.util <= h.p.ScaleUpUtilization {
+		h.upSince = time.Time{}
+		return
+	}
+	if h.upSince.IsZero() {
+		h.upSince = now
 	}
 }
 

@@ -100,6 +100,28 @@ func hotFrom(from float64) func(time.Time) Snapshot {
 
 func window30(p *Policy) { p.UtilizationWindow = D(30 * time.Second) }
 
+func sustain10(p *Policy) { p.UtilizationSustain = D(10 * time.Second) }
+
+// changedAt marks a replica change (to the same count) before the step at t seconds.
+func changedAt(t float64, steps []step) []step {
+	for i := range steps {
+		if steps[i].t == t {
+			steps[i].applied = i32(steps[i].snap.SpecReplicas)
+		}
+	}
+	return steps
+}
+
+// hotExcept is 4 calm pods before from (seconds) and at calmAt, hot ones otherwise.
+func hotExcept(from, calmAt float64) func(time.Time) Snapshot {
+	return func(now time.Time) Snapshot {
+		if now.Before(at(from)) || now.Equal(at(calmAt)) {
+			return uniform(4, calm, now)
+		}
+		return uniform(4, hot, now)
+	}
+}
+
 func TestHSDSRules(t *testing.T) {
 	snap := func(n int, l podLoad) func(time.Time) Snapshot {
 		return func(now time.Time) Snapshot { return uniform(n, l, now) }
@@ -132,6 +154,16 @@ func TestHSDSRules(t *testing.T) {
 		{"one hot reading is averaged out", window30, every(0, 60, 5, hotFrom(60)), []got{{true, 4, CodeInBand}}},
 		{"one hot reading alone at window 0", nil, every(0, 60, 5, hotFrom(60)), []got{{true, 6, CodeUtilization}}},
 		{"hot over most of the window", window30, every(0, 80, 5, hotFrom(60)),
+			[]got{{true, 4, CodeInBand}, {true, 4, CodeInBand}, {true, 6, CodeUtilization}}},
+		// utilizationSustain 10 s: hot at 60 and 65 (5 s above) holds; at 70 (10 s) it acts.
+		{"hot for less than utilizationSustain", sustain10, every(0, 65, 5, hotFrom(60)),
+			[]got{{true, 4, CodeInBand}, {true, 4, CodeInBand}}},
+		{"hot for utilizationSustain", sustain10, every(0, 70, 5, hotFrom(60)), []got{{true, 6, CodeUtilization}}},
+		// A calm reading at 65 ends the run: hot again at 70 and 75 is 5 s above, not 15.
+		{"a calm reading restarts utilizationSustain", sustain10, every(0, 75, 5, hotExcept(60, 65)),
+			[]got{{true, 4, CodeInBand}, {true, 4, CodeInBand}}},
+		// A change at 60 settles until 110 (a rescale's jam fills the gates): the run starts at 110.
+		{"settling restarts utilizationSustain", sustain10, changedAt(60, every(0, 120, 5, hotFrom(60))),
 			[]got{{true, 4, CodeInBand}, {true, 4, CodeInBand}, {true, 6, CodeUtilization}}},
 		{"not_ready 503s never overload", nil,
 			every(0, 60, 5, snap(4, podLoad{inFlight: 60, limit: 100, rate: 25, rej: ByCause{NotReady: 20}})),

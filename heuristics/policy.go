@@ -48,6 +48,11 @@ type Policy struct {
 	// one reading crosses the band by chance. 0 (the default) reads the snapshot alone: in the
 	// bench 30 s made fewer changes and fewer pods but more failures (docs/policy.md).
 	UtilizationWindow Duration `json:"utilizationWindow"`
+	// UtilizationSustain: the utilization rule scales up only once utilization has stayed above
+	// ScaleUpUtilization in every snapshot (settling ones break the run) for this long. An agent's
+	// in-flight figure is one scrape's instant, and on a few pods one scrape of a burst reads
+	// above the band while the mean stays far below it (docs/policy.md). 0 acts on one reading.
+	UtilizationSustain Duration `json:"utilizationSustain"`
 
 	// RetriableShare is the share of requests clients retry on 503 (h5pyd retries GET/PUT/DELETE,
 	// never POST); ClientRetries the retries per request (h5pyd default 10).
@@ -119,6 +124,7 @@ func DefaultPolicy() Policy {
 		ScaleUpUtilization:       0.8,
 		ScaleDownUtilization:     0.4,
 		UtilizationWindow:        D(0),
+		UtilizationSustain:       D(0),
 		RetriableShare:           0.8,
 		ClientRetries:            10,
 		PodCapacity:              0,
@@ -164,6 +170,7 @@ func (p Policy) Validate() error {
 		v    Duration
 	}{
 		{"podStartupTime", p.PodStartupTime}, {"utilizationWindow", p.UtilizationWindow}, {"fanoutMemory", p.FanoutMemory},
+		{"utilizationSustain", p.UtilizationSustain},
 		{"dwellUp", p.DwellUp}, {"dwellDown", p.DwellDown},
 	} {
 		if d.v.Duration < 0 {

@@ -21,6 +21,10 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 		return h.saturationRule(e, now)
 	}
 	if e.propOK && e.util > p.ScaleUpUtilization {
+		if above := now.Sub(h.upSince); above < p.UtilizationSustain.Duration {
+			return h.decision(e, cur, CodeInBand, fmt.Sprintf("utilization %.2f > %.2f for %s < utilizationSustain %s",
+				e.util, p.ScaleUpUtilization, above, p.UtilizationSustain.Duration))
+		}
 		to := min(e.prop, e.upLimit, e.max)
 		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.util, p.ScaleUpUtilization))
 	}

@@ -72,6 +72,11 @@ type Policy struct {
 	// +optional
 	// +kubebuilder:default="0s"
 	UtilizationWindow NonNegativeDuration `json:"utilizationWindow"`
+	// UtilizationSustain: the utilization rule scales up only once utilization has stayed above
+	// scaleUpUtilization in every snapshot for this long; 0 acts on one reading.
+	// +optional
+	// +kubebuilder:default="0s"
+	UtilizationSustain NonNegativeDuration `json:"utilizationSustain"`
 	// RetriableShare is the share of requests clients retry on 503.
 	// +optional
 	// +kubebuilder:default=0.8

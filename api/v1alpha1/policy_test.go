@@ -60,6 +60,7 @@ func TestCRDPolicyDefaultsAreTheFileDefaults(t *testing.T) {
 func TestPolicyMirrorsHeuristics(t *testing.T) {
 	h := heuristics.DefaultPolicy()
 	h.PodCapacity, h.FanoutShare, h.DwellUp = 123.5, 0.25, heuristics.D(7*time.Second)
+	h.UtilizationWindow, h.UtilizationSustain = heuristics.D(30*time.Second), heuristics.D(5*time.Second)
 	keys := func(v any) []string {
 		b, err := json.Marshal(v)
 		if err != nil {

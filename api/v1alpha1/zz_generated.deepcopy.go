@@ -228,6 +228,7 @@ func (in *Policy) DeepCopyInto(out *Policy) {
 	out.OverloadSustain = in.OverloadSustain
 	out.FanoutMemory = in.FanoutMemory
 	out.UtilizationWindow = in.UtilizationWindow
+	out.UtilizationSustain = in.UtilizationSustain
 	out.MaxRequestTaskTime = in.MaxRequestTaskTime
 	out.CapacityHalfLife = in.CapacityHalfLife
 	out.DemandHalfLife = in.DemandHalfLife
