@@ -35,6 +35,7 @@ func FuzzPolicy(f *testing.F) {
 	f.Add([]byte(`{"dwellDown":"0s","maxStepDownPods":3}`))
 	f.Add([]byte(`{"fanoutShare":0.9,"podCapacity":0.001,"dwellUp":"0s"}`))
 	f.Add([]byte(`{"targetUtilization":0.5,"scaleUpUtilization":0.51,"scaleDownUtilization":0.49}`))
+	f.Add([]byte(`{"utilizationSustain":"20s","utilizationWindow":"30s"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := DefaultPolicy()
 		dec := json.NewDecoder(bytes.NewReader(b))
