@@ -38,6 +38,13 @@ type SizeThroughput struct {
 	Last    time.Time `json:"last"`
 }
 
+// Same reports whether l carries the figures of o as far as a save needs to know: the same
+// capacity, the same number of sizes and the same At (the newest figure's time, so an updated
+// figure moves it). The keepers of the learned state (ConfigMap, status) write only when not.
+func (l Learned) Same(o Learned) bool {
+	return l.PodCapacity == o.PodCapacity && l.At.Equal(o.At) && len(l.Throughput) == len(o.Throughput)
+}
+
 // Validate reports a Learned that no policy could have written.
 func (l Learned) Validate() error {
 	var errs []error

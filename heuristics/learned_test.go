@@ -63,3 +63,27 @@ func TestLearnedRefusesGarbage(t *testing.T) {
 		t.Fatal("a refused Restore left figures behind")
 	}
 }
+
+// TestLearnedSame: a save is due when the capacity, the set of sizes or the newest figure's time
+// moved, and not when nothing did.
+func TestLearnedSame(t *testing.T) {
+	base := Learned{PodCapacity: 7, At: at(100),
+		Throughput: []SizeThroughput{{Pods: 2, Served: 9, Samples: 3, First: at(10), Last: at(100)}}}
+	more := base
+	more.Throughput = append([]SizeThroughput{{Pods: 1, Served: 5, Samples: 2, First: at(5), Last: at(50)}}, base.Throughput...)
+	later := base
+	later.At = at(115)
+	capacity := base
+	capacity.PodCapacity = 8
+	for name, tc := range map[string]struct {
+		o    Learned
+		want bool
+	}{
+		"identical": {base, true}, "a size more": {more, false}, "a newer figure": {later, false},
+		"another capacity": {capacity, false}, "nothing saved": {Learned{}, false},
+	} {
+		if got := base.Same(tc.o); got != tc.want {
+			t.Errorf("%s: Same = %v, want %v", name, got, tc.want)
+		}
+	}
+}

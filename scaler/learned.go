@@ -94,7 +94,7 @@ func (k *LearnedKeeper) Flush(ctx context.Context) {
 // save writes the learned state when it differs from the last one saved or restored.
 func (k *LearnedKeeper) save(ctx context.Context) (bool, error) {
 	l, ok := k.Learner.Learned()
-	if !ok || k.DryRun || (l.PodCapacity == k.saved.PodCapacity && l.At.Equal(k.saved.At) && len(l.Throughput) == len(k.saved.Throughput)) {
+	if !ok || k.DryRun || l.Same(k.saved) {
 		return false, nil
 	}
 	if err := k.Store.SaveLearned(ctx, l); err != nil {

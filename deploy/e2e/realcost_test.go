@@ -85,11 +85,9 @@ func TestRealRescaleCostMatchesPreset(t *testing.T) {
 			if !served {
 				t.Fatalf("scale-up %d: clients not served again %.0fs after it", i+1, end.Sub(at).Seconds())
 			}
-			costEnd := at
-			for s := at; s.Before(end); s = s.Add(time.Second) {
-				if as := l.between(s, s.Add(time.Second)); len(as) > 0 && 2*count(as, http.StatusOK) < len(as) {
-					costEnd = s.Add(time.Second)
-				}
+			costEnd := l.lastBad(at, end, func(as []attempt) bool { return 2*count(as, http.StatusOK) < len(as) })
+			if costEnd.IsZero() {
+				costEnd = at
 			}
 			t.Logf("scale-up %d: errors over by %.0fs after the change (preset %g-%gs)", i+1, costEnd.Sub(at).Seconds(), preset.Up.MinSeconds, preset.Up.MaxSeconds)
 			if costEnd.Sub(at).Seconds() > 1.5*preset.Up.MaxSeconds {
@@ -105,12 +103,7 @@ func TestRealRescaleCostMatchesPreset(t *testing.T) {
 		}
 		time.Sleep(2 * time.Second)
 		// The jam: from the change to the end of the last second in which most attempts were 503s.
-		var jamEnd time.Time
-		for s := at; s.Before(end); s = s.Add(time.Second) {
-			if as := l.between(s, s.Add(time.Second)); len(as) > 0 && 2*count(as, http.StatusServiceUnavailable) > len(as) {
-				jamEnd = s.Add(time.Second)
-			}
-		}
+		jamEnd := l.lastBad(at, end, func(as []attempt) bool { return 2*count(as, http.StatusServiceUnavailable) > len(as) })
 		window := l.between(at, at.Add(time.Duration(preset.Down.MaxSeconds*float64(time.Second))))
 		e500 := float64(count(window, http.StatusInternalServerError)) / float64(max(1, len(window)))
 		t.Logf("change %d: 3 -> 2 at t+%.1fs, served again %.1fs later: clients %s; agents %s\n%s", i+1, at.Sub(t0).Seconds(), end.Sub(at).Seconds(),

@@ -173,6 +173,18 @@ func count(as []attempt, code int) int {
 	return n
 }
 
+// lastBad returns the end of the last whole second of [from, to) whose attempts bad judges
+// (a jam: most were 503s; a cost: most failed), or the zero time when none is.
+func (l *realLoad) lastBad(from, to time.Time, bad func(as []attempt) bool) time.Time {
+	var end time.Time
+	for s := from; s.Before(to); s = s.Add(time.Second) {
+		if as := l.between(s, s.Add(time.Second)); len(as) > 0 && bad(as) {
+			end = s.Add(time.Second)
+		}
+	}
+	return end
+}
+
 // perSecond renders the codes per second of [from, to) relative to t0, one line per second.
 func (l *realLoad) perSecond(t0, from, to time.Time) string {
 	var b strings.Builder

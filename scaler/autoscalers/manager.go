@@ -238,7 +238,9 @@ func equalLearned(a, b *v1alpha1.Learned) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.PodCapacity == b.PodCapacity && a.At.Equal(&b.At) && len(a.Throughput) == len(b.Throughput)
+	ha, _ := a.Heuristics()
+	hb, _ := b.Heuristics()
+	return ha.Same(hb)
 }
 
 func podCapacity(l *heuristics.Learned) float64 {
