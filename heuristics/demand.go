@@ -26,6 +26,15 @@ type Signals struct {
 	// BackgroundTasks; ok false when none.
 	Utilization   float64
 	UtilizationOK bool
+	// UtilizationFloor is the lowest cluster utilization the figures allow: the same in-flight
+	// sum over the limits of every capacity pod that has a figure or served requests without one
+	// (counted as holding nothing beyond BackgroundTasks). A 0.9.x pod has a figure only for the
+	// agent's --in-flight-max-age after a gated request, so at a low rate Utilization may rest on
+	// the one pod a burst just hit; the scale-up rules read this instead. Equal to Utilization
+	// when every capacity pod has a figure (always so for 1.x).
+	UtilizationFloor float64
+	// Figured counts the capacity pods whose in-flight figure is in Utilization.
+	Figured int
 	// PodLimit is the mean task limit, net of BackgroundTasks, of the pods whose figures make up
 	// Utilization (0 when none): Utilization x PodLimit is their mean in-flight count.
 	PodLimit float64
@@ -43,8 +52,8 @@ func isCapacity(p PodSample) bool {
 // own).
 func Measure(snap Snapshot, p Policy) Signals {
 	s := Signals{Current: snap.SpecReplicas, Pods: len(snap.Pods)}
-	var inFlight, limit float64
-	gated := 0 // pods in inFlight and limit
+	var inFlight, limit, unfigured float64 // unfigured: net limits of capacity pods with no figure
+	gated := 0                             // pods in inFlight and limit
 	for i := range snap.Pods {
 		pod := &snap.Pods[i]
 		if pod.Phase == PodPending {
@@ -74,6 +83,9 @@ func Measure(snap Snapshot, p Policy) Signals {
 				inFlight += f
 				limit += l
 				gated++
+			} else {
+				_, l := netOfBackground(0, pod.Limit, p.BackgroundTasks)
+				unfigured += l
 			}
 		}
 	}
@@ -85,7 +97,9 @@ func Measure(snap Snapshot, p Policy) Signals {
 	s.Offered = UniqueDemand(s.Attempts, s.RejectRatio, p.RetriableShare, p.ClientRetries)
 	if limit > 0 {
 		s.Utilization, s.UtilizationOK = inFlight/limit, true
+		s.UtilizationFloor = inFlight / (limit + unfigured)
 		s.PodLimit = limit / float64(gated)
+		s.Figured = gated
 	}
 	pressure := s.Overload503 + p.UpstreamWeight*s.Upstream503
 	s.Overloaded = !snap.Settling && s.Attempts > 0 && pressure > p.OverloadMinRate &&

@@ -116,11 +116,23 @@ func TestMeasure(t *testing.T) {
 		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 1, Pending: 1,
 		Attempts: 104, Served: 84, Overload503: 10, NotReady503: 6, Upstream503: 4,
 		// Utilization net of the 2 background tasks: (80-2)/(100-2) on each capacity pod.
-		RejectRatio: 20.0 / 104, Utilization: 78.0 / 98, UtilizationOK: true, PodLimit: 98, Overloaded: true,
+		RejectRatio: 20.0 / 104, Utilization: 78.0 / 98, UtilizationOK: true, UtilizationFloor: 78.0 / 98, Figured: 2,
+		PodLimit: 98, Overloaded: true,
 	}
 	want.Offered = UniqueDemand(104, 20.0/104, p.RetriableShare, p.ClientRetries)
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("Measure (-want +got):\n%s", diff)
+	}
+
+	// A 0.9.x pod serving without a current in-flight figure adds its room to the floor, not to
+	// Utilization: one figure of 78/98 among three capacity pods is at least 78/294 over all.
+	partly := uniform(3, hot, now)
+	for i := 1; i < 3; i++ {
+		partly.Pods[i].NoInFlight, partly.Pods[i].InFlight = true, 0
+	}
+	if s := Measure(partly, p); math.Abs(s.Utilization-78.0/98) > 1e-12 || math.Abs(s.UtilizationFloor-78.0/294) > 1e-12 || s.Figured != 1 || s.Capacity != 3 {
+		t.Errorf("one figure of three: utilization %g, floor %g, figured %d of %d; want %g, %g, 1 of 3",
+			s.Utilization, s.UtilizationFloor, s.Figured, s.Capacity, 78.0/98, 78.0/294)
 	}
 
 	settling := snap

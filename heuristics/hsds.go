@@ -114,7 +114,7 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 // trackUp follows the run of snapshots above ScaleUpUtilization: a snapshot not above it, one
 // without a utilization figure, or a settling one (a rescale's jam fills the gates) ends it.
 func (h *HSDS) trackUp(e evaluation, now time.Time, settling bool) {
-	if settling || !e.sig.UtilizationOK || !e.propOK || e.util <= h.p.ScaleUpUtilization {
+	if settling || !e.sig.UtilizationOK || !e.propOK || e.utilUp <= h.p.ScaleUpUtilization {
 		h.upSince = time.Time{}
 		return
 	}
@@ -157,6 +157,11 @@ type evaluation struct {
 	lastChange time.Time // the snapshot's last replica change, for the dwell times
 	stable     float64   // offered-load EWMA before this snapshot
 	util       float64   // utilization the band rules read: the window's mean (or this snapshot's)
+	// utilUp is util scaled by the share of the capacity pods' room that has an in-flight figure
+	// (Signals.UtilizationFloor): what the scale-up rules read, so that one pod's burst reading
+	// among pods without a figure is not taken for the cluster's. propUp is its proportional size.
+	utilUp float64
+	propUp int32
 	// rescaleRates: a scraped pod is not READY or the rates hold not_ready 503s, so the attempts
 	// hold a rescale's catch-up retries, no new demand: neither panic nor saturation sizes from need.
 	rescaleRates      bool
@@ -205,10 +210,18 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 	if m, ok := h.utilWin.Mean(now); ok && sig.UtilizationOK {
 		e.util = m
 	}
+	e.utilUp = e.util
+	if sig.Utilization > 0 {
+		e.utilUp = e.util * sig.UtilizationFloor / sig.Utilization
+	}
 	if sig.UtilizationOK {
 		e.prop, e.propOK = ReplicasForUtilization(e.util, sig.Capacity, p.FanoutShare, p.TargetUtilization)
 		if !e.propOK {
 			e.prop, e.propOK = e.max, true
+		}
+		var ok bool
+		if e.propUp, ok = ReplicasForUtilization(e.utilUp, sig.Capacity, p.FanoutShare, p.TargetUtilization); !ok {
+			e.propUp = e.max
 		}
 	}
 	e.overloadedFor = h.overload.DurationAtLeast(now, 1)
@@ -224,7 +237,10 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 func (h *HSDS) recommendation(e evaluation) int32 {
 	cur := e.sig.Current
 	rec := cur
-	if e.propOK && (e.util > h.p.ScaleUpUtilization || e.util < h.p.ScaleDownUtilization) {
+	switch {
+	case e.propOK && e.utilUp > h.p.ScaleUpUtilization:
+		rec = e.propUp
+	case e.propOK && e.util < h.p.ScaleDownUtilization:
 		rec = e.prop
 	}
 	if e.sig.Overloaded {

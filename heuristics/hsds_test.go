@@ -102,6 +102,19 @@ func window30(p *Policy) { p.UtilizationWindow = D(30 * time.Second) }
 
 func sustain10(p *Policy) { p.UtilizationSustain = D(10 * time.Second) }
 
+// figuredHot is 4 pods, the first figured of them hot with an in-flight figure, the others
+// serving requests with none (HSDS 0.9.x: no gated request within the agent's
+// --in-flight-max-age).
+func figuredHot(figured int) func(time.Time) Snapshot {
+	return func(now time.Time) Snapshot {
+		s := uniform(4, hot, now)
+		for i := figured; i < len(s.Pods); i++ {
+			s.Pods[i].NoInFlight, s.Pods[i].InFlight = true, 0
+		}
+		return s
+	}
+}
+
 // changedAt marks a replica change (to the same count) before the step at t seconds.
 func changedAt(t float64, steps []step) []step {
 	for i := range steps {
@@ -165,6 +178,13 @@ func TestHSDSRules(t *testing.T) {
 		// A change at 60 settles until 110 (a rescale's jam fills the gates): the run starts at 110.
 		{"settling restarts utilizationSustain", sustain10, changedAt(60, every(0, 120, 5, hotFrom(60))),
 			[]got{{true, 4, CodeInBand}, {true, 4, CodeInBand}, {true, 6, CodeUtilization}}},
+		// One pod's 0.9.x figure is 0.90 and three serve without one: utilization over the
+		// figures is 0.90, at least 88/392 = 0.22 over all four: in band, no scale-up (nasa seed
+		// 2 at serve's 1 s cadence: 18 changes and 2x the pod-seconds on such readings). Three of
+		// four hot: at least 0.67, in band; all four: 0.90, up (above).
+		{"one pod's hot figure among pods without one", nil, every(0, 60, 5, figuredHot(1)), []got{{true, 4, CodeInBand}}},
+		{"three hot figures and a pod without one", nil, every(0, 60, 5, figuredHot(3)), []got{{true, 4, CodeInBand}}},
+		{"four hot figures", nil, every(0, 60, 5, figuredHot(4)), []got{{true, 6, CodeUtilization}}},
 		{"not_ready 503s never overload", nil,
 			every(0, 60, 5, snap(4, podLoad{inFlight: 60, limit: 100, rate: 25, rej: ByCause{NotReady: 20}})),
 			[]got{{true, 4, CodeInBand}}},

@@ -20,19 +20,23 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 	if e.overloadedFor >= p.OverloadSustain.Duration {
 		return h.saturationRule(e, now)
 	}
-	if e.propOK && e.util > p.ScaleUpUtilization {
+	if e.propOK && e.utilUp > p.ScaleUpUtilization {
 		if above := now.Sub(h.upSince); above < p.UtilizationSustain.Duration {
 			return h.decision(e, cur, CodeInBand, fmt.Sprintf("utilization %.2f > %.2f for %s < utilizationSustain %s",
-				e.util, p.ScaleUpUtilization, above, p.UtilizationSustain.Duration))
+				e.utilUp, p.ScaleUpUtilization, above, p.UtilizationSustain.Duration))
 		}
-		to := min(e.prop, e.upLimit, e.max)
-		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.util, p.ScaleUpUtilization))
+		to := min(e.propUp, e.upLimit, e.max)
+		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.utilUp, p.ScaleUpUtilization))
 	}
 	if !e.sig.UtilizationOK {
 		return h.decision(e, cur, CodeNoCapacity, "no Ready, READY pod to measure utilization on")
 	}
 	if e.util < p.ScaleDownUtilization {
 		return h.downRule(e, now)
+	}
+	if e.util > p.ScaleUpUtilization {
+		return h.decision(e, cur, CodeInBand, fmt.Sprintf("utilization %.2f > %.2f on the %d of %d capacity pods with an in-flight figure, %.2f counting the others as idle",
+			e.util, p.ScaleUpUtilization, e.sig.Figured, e.sig.Capacity, e.utilUp))
 	}
 	return h.decision(e, cur, CodeInBand, fmt.Sprintf("utilization %.2f in [%.2f, %.2f]",
 		e.util, p.ScaleDownUtilization, p.ScaleUpUtilization))
@@ -43,7 +47,7 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 // settle guard still holds it, so the figures after a change are the cluster's own).
 func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 	p := h.p
-	pressure := e.sig.Overloaded || (e.sig.UtilizationOK && e.util > p.ScaleUpUtilization)
+	pressure := e.sig.Overloaded || (e.sig.UtilizationOK && e.utilUp > p.ScaleUpUtilization)
 	if !e.hadStable || !pressure || e.stable <= 0 || e.sig.Offered < p.PanicFactor*e.stable {
 		return Decision{}, false
 	}
@@ -152,9 +156,9 @@ func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
 func (h *HSDS) decision(e evaluation, to int32, reason, why string) Decision {
 	s := e.sig
 	msg := fmt.Sprintf("%s; offered %.2f req/s (peak %.2f, forecast %.2f, stable %.2f), attempts %.2f/s, "+
-		"503 overload %.2f/s not_ready %.2f/s upstream %.2f/s, utilization %.2f on %d capacity pods, "+
+		"503 overload %.2f/s not_ready %.2f/s upstream %.2f/s, utilization %.2f on %d capacity pods (%d with an in-flight figure), "+
 		"pod capacity c1 %.2f req/s, need %d, proportional %d",
 		why, s.Offered, e.peak, e.forecast, e.stable, s.Attempts, s.Overload503, s.NotReady503, s.Upstream503,
-		e.util, s.Capacity, e.c1, e.need, e.prop)
+		e.util, s.Capacity, s.Figured, e.c1, e.need, e.prop)
 	return Decision{Valid: true, Current: s.Current, Replicas: to, Reason: reason, Message: msg}
 }

@@ -107,8 +107,8 @@ func podLabels() map[string]string { return map[string]string{"app": "hsds"} }
 func newStore(sc Scenario) *store.Store {
 	return store.New(store.Config{
 		Window:      seconds(sc.RateWindowSeconds),
-		ShortWindow: seconds(min(sc.RateWindowSeconds, 4*sc.ScrapeIntervalSeconds)),
-		StaleAfter:  seconds(3 * sc.ScrapeIntervalSeconds),
+		ShortWindow: seconds(sc.ShortRateWindowSeconds),
+		StaleAfter:  seconds(sc.StaleAfterSeconds),
 	})
 }
 

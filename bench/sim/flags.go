@@ -67,6 +67,8 @@ func (s *Scenario) AddFlags(fs *pflag.FlagSet) {
 	f(&s.ControlIntervalSeconds, "control-interval-seconds", "scaler tick")
 	f(&s.ScrapeIntervalSeconds, "scrape-interval-seconds", "agent scrape period")
 	f(&s.RateWindowSeconds, "rate-window-seconds", "window of per-pod rates")
+	f(&s.ShortRateWindowSeconds, "short-rate-window-seconds", "window of the short per-pod rates")
+	f(&s.StaleAfterSeconds, "stale-after-seconds", "age past which a pod's figures no longer count")
 	f(&s.MaxDurationSeconds, "max-duration-seconds", "longest replay: the busiest slice of a longer trace")
 	f(&s.TimeCompression, "time-compression", "trace seconds replayed per simulated second")
 	f(&s.PeakFactor, "peak-factor", "replay peak = factor x capacity of min replicas")

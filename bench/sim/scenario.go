@@ -60,9 +60,14 @@ type Scenario struct {
 	RetryAfterSeconds    float64 `json:"retryAfterSeconds"`    // Retry-After the server sends; 0 = none (HSDS)
 
 	// Control loop and metrics pipeline.
+	// The scrape period, rate windows and staleness default to serve's (adapter.DefaultOptions:
+	// --scrape-interval 1s, --rate-window 30s, --short-rate-window 10s, --stale-after 5s), so the
+	// policy sees the figures it sees when deployed.
 	ControlIntervalSeconds float64 `json:"controlIntervalSeconds"` // scaler tick
 	ScrapeIntervalSeconds  float64 `json:"scrapeIntervalSeconds"`  // agent scrape period
 	RateWindowSeconds      float64 `json:"rateWindowSeconds"`      // window of the per-pod rates
+	ShortRateWindowSeconds float64 `json:"shortRateWindowSeconds"` // window of the short per-pod rates
+	StaleAfterSeconds      float64 `json:"staleAfterSeconds"`      // age past which a pod's figures no longer count
 
 	// Replay.
 	MaxDurationSeconds float64 `json:"maxDurationSeconds"` // longest replay: the busiest slice of the trace
@@ -114,8 +119,10 @@ func DefaultScenario() Scenario {
 		BackoffMaxSeconds:      120,
 		RetryAfterSeconds:      0,
 		ControlIntervalSeconds: 15,
-		ScrapeIntervalSeconds:  5,
-		RateWindowSeconds:      60,
+		ScrapeIntervalSeconds:  1,
+		RateWindowSeconds:      30,
+		ShortRateWindowSeconds: 10,
+		StaleAfterSeconds:      5,
 		MaxDurationSeconds:     24 * 3600,
 		TimeCompression:        1,
 		PeakFactor:             3,
@@ -146,7 +153,8 @@ func (s Scenario) Validate() error {
 		{"serviceMaxSeconds", s.ServiceMaxSeconds}, {"podsPerNode", float64(s.PodsPerNode)},
 		{"minReplicas", float64(s.MinReplicas)}, {"backoffMaxSeconds", s.BackoffMaxSeconds},
 		{"controlIntervalSeconds", s.ControlIntervalSeconds}, {"scrapeIntervalSeconds", s.ScrapeIntervalSeconds},
-		{"rateWindowSeconds", s.RateWindowSeconds}, {"maxDurationSeconds", s.MaxDurationSeconds},
+		{"rateWindowSeconds", s.RateWindowSeconds}, {"shortRateWindowSeconds", s.ShortRateWindowSeconds},
+		{"staleAfterSeconds", s.StaleAfterSeconds}, {"maxDurationSeconds", s.MaxDurationSeconds},
 		{"timeCompression", s.TimeCompression}, {"peakFactor", s.PeakFactor}, {"ratedUtilization", s.RatedUtilization},
 		{"agentPollSeconds", s.AgentPollSeconds},
 	} {
@@ -183,6 +191,12 @@ func (s Scenario) Validate() error {
 	}
 	if s.ServiceMaxSeconds < s.TickSeconds {
 		errs = append(errs, fmt.Errorf("serviceMaxSeconds %g: must be >= tickSeconds %g", s.ServiceMaxSeconds, s.TickSeconds))
+	}
+	if s.ShortRateWindowSeconds > s.RateWindowSeconds {
+		errs = append(errs, fmt.Errorf("shortRateWindowSeconds %g: must be <= rateWindowSeconds %g", s.ShortRateWindowSeconds, s.RateWindowSeconds))
+	}
+	if s.StaleAfterSeconds < s.ScrapeIntervalSeconds {
+		errs = append(errs, fmt.Errorf("staleAfterSeconds %g: must be >= scrapeIntervalSeconds %g", s.StaleAfterSeconds, s.ScrapeIntervalSeconds))
 	}
 	if s.TickSeconds > s.ScrapeIntervalSeconds || s.TickSeconds > s.ControlIntervalSeconds {
 		errs = append(errs, fmt.Errorf("tickSeconds %g: must be <= scrape and control intervals", s.TickSeconds))
