@@ -22,8 +22,8 @@ type Signals struct {
 	RejectRatio float64
 	// Offered is the retry-discounted unique demand (req/s), see UniqueDemand.
 	Offered float64
-	// Utilization is sum(in-flight) / sum(limit) over capacity pods, each net of the policy's
-	// BackgroundTasks; ok false when none.
+	// Utilization is sum(in-flight) / sum(limit) over the capacity pods that have an in-flight
+	// figure (podInFlight), each net of the policy's BackgroundTasks; ok false when none.
 	Utilization   float64
 	UtilizationOK bool
 	// UtilizationFloor is the lowest cluster utilization the figures allow: the same in-flight
@@ -52,8 +52,10 @@ func isCapacity(p PodSample) bool {
 // own).
 func Measure(snap Snapshot, p Policy) Signals {
 	s := Signals{Current: snap.SpecReplicas, Pods: len(snap.Pods)}
-	var inFlight, limit, unfigured float64 // unfigured: net limits of capacity pods with no figure
-	gated := 0                             // pods in inFlight and limit
+	// inFlight and limit over the gated pods (those with a figure); unfigured: the net limits of
+	// the capacity pods serving without one.
+	var inFlight, limit, unfigured float64
+	gated := 0
 	for i := range snap.Pods {
 		pod := &snap.Pods[i]
 		if pod.Phase == PodPending {

@@ -13,6 +13,13 @@ type Steady struct {
 	MeanInFlight float64
 	// Seconds is the measured span (after the warm-up).
 	Seconds float64
+	// Polls counts the agents' polls of their SNs after the warm-up (AgentInfo), one per serving
+	// pod and poll. Readings, when SteadyRun.KeepReadings, holds the in-flight figure (tasks) each
+	// of those polls left the agent exporting, in poll order, pods interleaved; a poll that left it
+	// absent (no gated request within agent.DefaultInFlightMaxAge) adds none. They are the figures
+	// the policy's scrapes read: a scrape returns the last poll's.
+	Polls    int64
+	Readings []float64
 }
 
 // OverloadFraction is overload 503s per attempt.
@@ -30,6 +37,9 @@ type SteadyRun struct {
 	// measured, then Seconds are.
 	Rate, WarmupSeconds, Seconds float64
 	Seed                         uint64
+	// KeepReadings keeps every in-flight reading the agents export after the warm-up
+	// (Steady.Readings; AgentInfo only).
+	KeepReadings bool
 }
 
 // RunSteady simulates r on sc's SN model (gate, fan-out, service times, client retries) and
@@ -49,17 +59,35 @@ func RunSteady(sc Scenario, r SteadyRun) (Steady, error) {
 		s.Tick()
 	}
 	before := s.stats
+	var out Steady
 	for range ticks(r.Seconds) {
+		polled := s.sc.AgentSource == AgentInfo && s.tick%s.pollEvery == 0 // Tick polls then
 		s.Tick()
+		if polled {
+			out.Polls += int64(len(s.endpoints))
+			if r.KeepReadings {
+				out.Readings = s.appendReadings(out.Readings)
+			}
+		}
 	}
 	after := s.stats
 	span := after.Duration - before.Duration
-	return Steady{
-		Attempts:     after.Attempts - before.Attempts,
-		Overload:     after.Rejected.Overload - before.Rejected.Overload,
-		MeanInFlight: (after.TaskSeconds - before.TaskSeconds) / span / float64(r.Pods),
-		Seconds:      span,
-	}, nil
+	out.Attempts = after.Attempts - before.Attempts
+	out.Overload = after.Rejected.Overload - before.Rejected.Overload
+	out.MeanInFlight = (after.TaskSeconds - before.TaskSeconds) / span / float64(r.Pods)
+	out.Seconds = span
+	return out, nil
+}
+
+// appendReadings appends the in-flight figure every serving pod's agent exports now, skipping the
+// absent ones.
+func (s *Sim) appendReadings(dst []float64) []float64 {
+	for _, p := range s.endpoints {
+		if g := p.agent.inFlight; g.Valid {
+			dst = append(dst, g.Value)
+		}
+	}
+	return dst
 }
 
 // Capacity measurement defaults (docs/bench.md, "Oracle").
