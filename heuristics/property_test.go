@@ -126,6 +126,24 @@ func TestMeasureProperties(t *testing.T) {
 		if got := heuristics.Measure(spoiled, p); got != want {
 			t.Fatalf("a pod that is not Fresh changed the signals:\n%+v\n%+v", want, got)
 		}
+		// Every pod has an in-flight figure here: the floor is utilization. Take some figures
+		// away (0.9.x: no gated request within --in-flight-max-age): the floor never rises
+		// above utilization nor below 0, and the figured pods are among the capacity pods.
+		if want.UtilizationOK && math.Abs(want.UtilizationFloor-want.Utilization) > 1e-12 {
+			t.Fatalf("every pod with a figure, yet floor %v != utilization %v", want.UtilizationFloor, want.Utilization)
+		}
+		partial := spoiled
+		partial.Pods = append([]heuristics.PodSample(nil), snap.Pods...)
+		for k := range partial.Pods {
+			if r.IntN(3) == 0 {
+				partial.Pods[k].NoInFlight, partial.Pods[k].InFlight = true, 0
+			}
+		}
+		s := heuristics.Measure(partial, p)
+		if s.UtilizationOK && (s.UtilizationFloor < 0 || s.UtilizationFloor > s.Utilization+1e-12) || s.Figured > s.Capacity {
+			t.Fatalf("figures taken away: floor %v, utilization %v (ok %t), figured %d of %d capacity pods",
+				s.UtilizationFloor, s.Utilization, s.UtilizationOK, s.Figured, s.Capacity)
+		}
 	}
 }
 
