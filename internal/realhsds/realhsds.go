@@ -122,13 +122,15 @@ func (n *Node) died() bool {
 	return want && !n.Running()
 }
 
-// start runs the node's process in its own process group.
+// start runs the node's process in its own process group, killed with the test binary
+// (Pdeathsig survives hsds-node's exec of python), so a test that times out or crashes leaves no
+// HSDS node behind.
 func (n *Node) start() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	cmd := exec.Command(filepath.Join(n.dir, "hsds-node"), n.args...)
 	cmd.Stdout, cmd.Stderr = n.log, n.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", n.Role, err)
 	}
