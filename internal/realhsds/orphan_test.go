@@ -3,7 +3,6 @@ package realhsds
 import (
 	"bufio"
 	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -35,12 +34,8 @@ func orphanChild() int {
 		return 2
 	}
 	c := &Cluster{Root: root, opts: Options{Pods: 1, MaxTaskCount: 100}, dir: dir, pick: func(testing.TB) int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0
-		}
-		defer func() { _ = l.Close() }()
-		return l.Addr().(*net.TCPAddr).Port
+		port, _ := loopbackPort() // 0 on error: the node then fails to start, and so does the child
+		return port
 	}}
 	if err := c.start(nil); err != nil {
 		os.Stderr.WriteString(err.Error() + "\n" + c.Logs())

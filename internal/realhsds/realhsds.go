@@ -436,12 +436,21 @@ func Do(ctx context.Context, method, url string, body io.Reader, admin bool) ([]
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopbackPort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return port
+}
+
+// loopbackPort returns a loopback port that was free a moment ago.
+func loopbackPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // FreePort returns a loopback port that was free a moment ago.
