@@ -39,8 +39,8 @@ const (
 	// tailRate (req/s, split evenly over the SNs) put the real mean reading at 0.08-0.14 of the
 	// limit in every run on the 2-core machine the test was written on (load average 2-10: it is
 	// shared): the trace case.
-	tailRate    = 9.0
-	tailWarmup  = 5 * time.Second
+	tailRate   = 9.0
+	tailWarmup = 5 * time.Second
 	// tailMeasure: 120 s (~955 readings). At 80 s an idle machine's run (load average 0.9, real
 	// mean 0.080) had 2 readings >= 0.6 where the sim's share gives 3.6: with none the control
 	// could not be rejected and the test would fail (~3 % of such runs); at 120 s ~0.5 %.
