@@ -24,6 +24,9 @@ type HSDS struct {
 	// upSince starts the current run of snapshots whose utilization is above ScaleUpUtilization
 	// (zero: not above now), for UtilizationSustain.
 	upSince time.Time
+	// lastRescale is the last snapshot whose rates were a rescale's (settling, not_ready 503s, a
+	// scraped pod not READY): the clients it turned away retry for CatchUpHorizon after it.
+	lastRescale time.Time
 
 	overload    *window.Series   // 1 overloaded, 0 not, -1 settling (excluded)
 	offeredPeak *window.Extremum // max of offered load over ShortWindow
@@ -84,6 +87,9 @@ func (h *HSDS) Recommend(snap Snapshot) Decision {
 func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	if h.started.IsZero() {
 		h.started = now
+	}
+	if settling || sig.NotReady503 > 0 || sig.Capacity < sig.Known {
+		h.lastRescale = now
 	}
 	flag := 0.0
 	switch {
@@ -162,8 +168,9 @@ type evaluation struct {
 	// among pods without a figure is not taken for the cluster's. propUp is its proportional size.
 	utilUp float64
 	propUp int32
-	// rescaleRates: a scraped pod is not READY or the rates hold not_ready 503s, so the attempts
-	// hold a rescale's catch-up retries, no new demand: neither panic nor saturation sizes from need.
+	// rescaleRates: a scraped pod is not READY or the rates hold not_ready 503s, or the last such
+	// snapshot (or a settling one) is less than CatchUpHorizon ago, so the attempts may hold a
+	// rescale's catch-up retries, no new demand: neither panic nor saturation sizes from need.
 	rescaleRates      bool
 	hadStable         bool
 	peak, forecast    float64 // offered load: short-window peak, and peak + trend over start-up
@@ -205,7 +212,8 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 			e.need, e.needOK = e.max, true // demand beyond any cluster size: as many as allowed
 		}
 	}
-	e.rescaleRates = sig.NotReady503 > 0 || sig.Capacity < sig.Known
+	e.rescaleRates = sig.NotReady503 > 0 || sig.Capacity < sig.Known ||
+		(!h.lastRescale.IsZero() && snap.Time.Sub(h.lastRescale) < p.CatchUpHorizon.Duration)
 	e.util = sig.Utilization
 	if m, ok := h.utilWin.Mean(now); ok && sig.UtilizationOK {
 		e.util = m

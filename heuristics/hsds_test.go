@@ -212,8 +212,9 @@ func TestHSDSSettlingExcludesRescale503s(t *testing.T) {
 	g := run(mustHSDS(testPolicy()), steps)
 	// t = 0..45 settling (the scaler's 50 s): nothing counts. Overload covers 5 s per sample from
 	// t = 50 (the span (45, 50]); at 55 it covers 10 s, at 60 15 s: it scales (dwellUp 45 s is
-	// over by then).
-	want := map[float64]got{45: {true, 4, CodeInBand}, 55: {true, 4, CodeInBand}, 60: {true, 8, CodeOverload}}
+	// over by then), by one pod: within catchUpHorizon of the settling snapshots the attempts may
+	// be the rescale's catch-up retries, so the offered load's need (8) does not size it.
+	want := map[float64]got{45: {true, 4, CodeInBand}, 55: {true, 4, CodeInBand}, 60: {true, 5, CodeOverload}}
 	for i, s := range steps {
 		if w, ok := want[s.t]; ok {
 			if diff := cmp.Diff(w, g[i]); diff != "" {
@@ -229,8 +230,9 @@ func TestHSDSPanic(t *testing.T) {
 	// Burst: attempts 60/s, 12 overload 503s (q = 0.2): offered 50 >= 2 x stable 20.
 	burst := podLoad{inFlight: 100, limit: 100, rate: 15, rej: ByCause{Overload: 3}}
 	steps = append(steps, step{t: 125, snap: uniform(4, burst, at(125))})
-	h := mustHSDS(testPolicy())
-	g := run(h, steps)
+	p := testPolicy()
+	p.CatchUpHorizon = D(0) // the change at 90 settles until 140; the horizon after it is TestHSDSCatchUpHorizon's
+	g := run(mustHSDS(p), steps)
 	// Trend over (65, 125]: 11 samples at 20 then 50: slope 825/3575 = 0.2308/s; forecast
 	// 50 + 0.2308*60 = 63.85; need ceil(63.85/6) = 11, beyond the step limit (8) and dwellUp.
 	if diff := cmp.Diff(got{true, 11, CodePanic}, last(g)); diff != "" {
@@ -258,6 +260,52 @@ func TestHSDSNoPanicOnARescalesRates(t *testing.T) {
 		if panicked := d.Reason == CodePanic; panicked != (spoil == nil) {
 			t.Errorf("%s: got %+v", name, d)
 		}
+	}
+}
+
+// TestHSDSCatchUpHorizon: the clients a rescale turned away (settling, not_ready 503s) come back
+// on their back-off schedule for up to ~2 minutes, so a jump of the attempts within
+// catchUpHorizon of the last such snapshot is no evidence of new demand: no panic. After the
+// horizon the same burst panics, and with the horizon 0 it panics at once.
+func TestHSDSCatchUpHorizon(t *testing.T) {
+	burst := podLoad{inFlight: 100, limit: 100, rate: 15, rej: ByCause{Overload: 3}}
+	notReady := podLoad{inFlight: 60, limit: 100, rate: 5, rej: ByCause{NotReady: 1}}
+	for _, c := range []struct {
+		name    string
+		horizon time.Duration
+		spoilAt float64 // a snapshot whose rates hold not_ready 503s (0: none)
+		burstAt float64
+		panics  bool
+	}{
+		// A change at t = 0 settles until 50 (last settling snapshot 45): horizon to 165.
+		{"after settling, within the horizon", 2 * time.Minute, 0, 160, false},
+		{"after settling, past the horizon", 2 * time.Minute, 0, 170, true},
+		{"after settling, horizon 0", 0, 0, 60, true},
+		// not_ready 503s at t = 200 (no change): horizon to 320.
+		{"after not_ready 503s, within the horizon", 2 * time.Minute, 200, 315, false},
+		{"after not_ready 503s, past the horizon", 2 * time.Minute, 200, 325, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			steps := every(0, c.burstAt-5, 5, func(now time.Time) Snapshot {
+				if now.Equal(at(c.spoilAt)) {
+					return uniform(4, notReady, now)
+				}
+				return uniform(4, calm, now)
+			})
+			steps[0].applied = i32(4)
+			steps = append(steps, step{t: c.burstAt, snap: uniform(4, burst, at(c.burstAt))})
+			p := testPolicy()
+			p.CatchUpHorizon = D(c.horizon)
+			d := last(run(mustHSDS(p), steps))
+			if panicked := d.Reason == CodePanic; panicked != c.panics {
+				t.Errorf("burst at %v: panic %v, want %v (%+v)", c.burstAt, panicked, c.panics, d)
+			}
+			// Within the horizon the in-flight figures still count (they are the pods' own load):
+			// the utilization rule's proportional size, ceil(4 x 1.0 / 0.6) = 7, not the need.
+			if want := (got{true, 7, CodeUtilization}); !c.panics && (got{d.Valid, d.Replicas, d.Reason}) != want {
+				t.Errorf("burst at %v within the horizon: got %+v, want %+v", c.burstAt, d, want)
+			}
+		})
 	}
 }
 

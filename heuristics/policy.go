@@ -106,6 +106,13 @@ type Policy struct {
 	// One scale-down removes at most max(MaxStepDownPods, floor(current*MaxStepDownPercent/100)).
 	MaxStepDownPods    int32   `json:"maxStepDownPods"`
 	MaxStepDownPercent float64 `json:"maxStepDownPercent"`
+	// CatchUpHorizon: for this long after the last snapshot whose rates were a rescale's
+	// (settling, not_ready 503s, a scraped pod not READY) the attempts are not read as new demand:
+	// neither the panic rule nor the saturation rule sizes from the offered load's need (the
+	// saturation rule still adds a pod per DwellUp). The clients a rescale turned away retry on
+	// their back-off schedule (h5pyd: urllib3 backoff_factor 1, waits 2, 4, ... 64 s, capped at
+	// 120 s), so their catch-up outlasts the rate window. 0: only while the rates hold it.
+	CatchUpHorizon Duration `json:"catchUpHorizon"`
 	// PanicFactor: when the offered load exceeds this multiple of its stable figure under
 	// pressure, scale straight to the estimated need, ignoring DwellUp and the step limit.
 	PanicFactor float64 `json:"panicFactor"`
@@ -143,6 +150,7 @@ func DefaultPolicy() Policy {
 		MaxStepDownPods:          1,
 		MaxStepDownPercent:       10,
 		PanicFactor:              2,
+		CatchUpHorizon:           D(2 * time.Minute),
 	}
 }
 
@@ -171,7 +179,7 @@ func (p Policy) Validate() error {
 	}{
 		{"podStartupTime", p.PodStartupTime}, {"utilizationWindow", p.UtilizationWindow}, {"fanoutMemory", p.FanoutMemory},
 		{"utilizationSustain", p.UtilizationSustain},
-		{"dwellUp", p.DwellUp}, {"dwellDown", p.DwellDown},
+		{"dwellUp", p.DwellUp}, {"dwellDown", p.DwellDown}, {"catchUpHorizon", p.CatchUpHorizon},
 	} {
 		if d.v.Duration < 0 {
 			bad(d.name, "must be >= 0, got %s", d.v.Duration)

@@ -32,13 +32,14 @@ func TestValidateReportsEveryField(t *testing.T) {
 	p.MaxStepUpFactor = 0.5
 	p.MaxStepDownPercent = 120
 	p.PanicFactor = 1
+	p.CatchUpHorizon = D(-time.Minute)
 	err := p.Validate()
 	if err == nil {
 		t.Fatal("Validate accepted a bad policy")
 	}
 	for _, field := range []string{"shortWindow:", "overloadSustain:", "dwellUp:",
 		"targetUtilization:", "retriableShare:", "fanoutShare:", "clientRetries:", "podCapacity:",
-		"maxStepUpFactor:", "maxStepDownPercent:", "panicFactor:"} {
+		"maxStepUpFactor:", "maxStepDownPercent:", "panicFactor:", "catchUpHorizon:"} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("error does not name %s:\n%v", field, err)
 		}

@@ -30,6 +30,7 @@ func (p Policy) Heuristics() heuristics.Policy {
 		DwellUp: hd(p.DwellUp.Duration), DwellDown: hd(p.DwellDown.Duration),
 		MaxStepUpPods: p.MaxStepUpPods, MaxStepUpFactor: p.MaxStepUpFactor,
 		MaxStepDownPods: p.MaxStepDownPods, MaxStepDownPercent: p.MaxStepDownPercent, PanicFactor: p.PanicFactor,
+		CatchUpHorizon: hd(p.CatchUpHorizon.Duration),
 	}
 }
 
@@ -47,6 +48,7 @@ func PolicyFrom(h heuristics.Policy) Policy {
 		DwellUp: NonNeg(h.DwellUp.Duration), DwellDown: NonNeg(h.DwellDown.Duration),
 		MaxStepUpPods: h.MaxStepUpPods, MaxStepUpFactor: h.MaxStepUpFactor,
 		MaxStepDownPods: h.MaxStepDownPods, MaxStepDownPercent: h.MaxStepDownPercent, PanicFactor: h.PanicFactor,
+		CatchUpHorizon: NonNeg(h.CatchUpHorizon.Duration),
 	}
 }
 

@@ -159,6 +159,12 @@ type Policy struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	MaxStepDownPercent float64 `json:"maxStepDownPercent"`
+	// CatchUpHorizon: for this long after a rescale's rates (settling, not_ready 503s, a pod not
+	// READY) the attempts hold the clients' catch-up retries: no panic, no sizing from need. 0: only
+	// while the rates hold them.
+	// +optional
+	// +kubebuilder:default="2m"
+	CatchUpHorizon NonNegativeDuration `json:"catchUpHorizon"`
 	// PanicFactor: offered load above this multiple of its stable figure scales straight to the need.
 	// +optional
 	// +kubebuilder:default=2

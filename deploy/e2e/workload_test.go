@@ -303,13 +303,15 @@ func (l *load) set(rate float64) { l.rate.Store(math.Float64bits(rate)) }
 func (l *load) get() float64     { return math.Float64frombits(l.rate.Load()) }
 
 // policyFile writes a ScalingPolicy for ns/hsds with short windows (scenarios finish in seconds)
-// and returns its path. policy and guards override single fields.
+// and returns its path. policy and guards override single fields. catchUpHorizon is the load
+// generator's: 4 retries, waits 0, 2, 4, 8 s (a rescale's turned-away clients are back in ~14 s).
 func policyFile(t *testing.T, ns string, policy, guards map[string]any) string {
 	t.Helper()
 	p := map[string]any{
 		"minReplicas": 1, "maxReplicas": 8,
 		"shortWindow": "10s", "overloadSustain": "1s", "podCapacity": podCapacity, "fanoutShare": 0,
 		"podStartupTime": "2s", "stabilizationWindow": "8s", "dwellUp": "0s", "dwellDown": "3s",
+		"catchUpHorizon": "15s",
 	}
 	g := map[string]any{"tick": "1s", "settle": "3s", "pendingTimeout": "60s", "hpaCheckInterval": "2s", "maxSampleAge": "5s"}
 	for k, v := range policy {
