@@ -40,7 +40,7 @@ type Sim struct {
 	retries       retryQueue
 	releaseLen    int
 	scrapeEvery   int64
-	pollEvery     int64     // agent polls of HSDS (AgentInfo)
+	pollEvery     float64   // ticks between agent polls of HSDS (AgentInfo), may be fractional
 	rated         []float64 // rated ClusterCapacity(n), computed once per n (Status)
 	dnOverride    int       // > 0: the DN count requests fan out over, whatever the roster (MeasureCapacity)
 	free          []float64 // scratch of admit's makespan
@@ -68,7 +68,7 @@ func New(sc Scenario, load LoadFunc, initial int32, seed uint64) (*Sim, error) {
 		retries:     newRetryQueue(int(math.Ceil(maxWait/sc.TickSeconds)) + 2),
 		releaseLen:  int(math.Ceil(sc.longestHold()/sc.TickSeconds)) + 2,
 		scrapeEvery: max(1, int64(math.Round(sc.ScrapeIntervalSeconds/sc.TickSeconds))),
-		pollEvery:   max(1, int64(math.Round(sc.AgentPollSeconds/sc.TickSeconds))),
+		pollEvery:   periodTicks(sc.AgentPollSeconds, sc.TickSeconds),
 		stats:       newStats(),
 		store:       newStore(sc),
 	}
@@ -113,13 +113,29 @@ func (s *Sim) Tick() {
 	}
 	s.stepTraffic(t)
 	s.account(t)
-	if s.sc.AgentSource == AgentInfo && s.tick%s.pollEvery == 0 {
+	if s.polls() {
 		s.pollAgents(t)
 	}
 	if s.tick%s.scrapeEvery == 0 {
 		s.scrape(t)
 	}
 	s.tick++
+}
+
+// polls reports whether this tick polls the agents' HSDS (AgentInfo only).
+func (s *Sim) polls() bool { return s.sc.AgentSource == AgentInfo && periodStarts(s.tick, s.pollEvery) }
+
+// periodTicks is a period of seconds in ticks, at least one, rounded to 1e-6 tick (0.25 / 0.02
+// is 12.5, not 12.4999...).
+func periodTicks(seconds, tick float64) float64 {
+	return math.Max(1, math.Round(seconds/tick*1e6)/1e6)
+}
+
+// periodStarts reports whether tick k starts a new period of p ticks (k = 0 does). A fractional p
+// alternates: 12.5 ticks (a 0.25 s poll on 0.02 s ticks) is 13, 12, 13, 12 ..., 0.25 s on
+// average, where rounding p to 13 had made every poll 0.26 s apart. An integral p is k % p == 0.
+func periodStarts(k int64, p float64) bool {
+	return k == 0 || math.Floor(float64(k)/p) > math.Floor(float64(k-1)/p)
 }
 
 // account adds this tick's cost to the stats.

@@ -61,7 +61,7 @@ func RunSteady(sc Scenario, r SteadyRun) (Steady, error) {
 	before := s.stats
 	var out Steady
 	for range ticks(r.Seconds) {
-		polled := s.sc.AgentSource == AgentInfo && s.tick%s.pollEvery == 0 // Tick polls then
+		polled := s.polls() // Tick polls then
 		s.Tick()
 		if polled {
 			out.Polls += int64(len(s.endpoints))

@@ -20,14 +20,8 @@ func TestSteadyReadings(t *testing.T) {
 		}
 		return st
 	}
-	// Polls fall on the ticks that are multiples of the poll period in ticks (0.25 s / 0.02 s
-	// rounds to 13 ticks: one poll per 0.26 simulated seconds).
-	every, wantPolls := int64(math.Round(sc.AgentPollSeconds/sc.TickSeconds)), int64(0)
-	for tick := int64(math.Round(60 / sc.TickSeconds)); tick < int64(math.Round(1860/sc.TickSeconds)); tick++ {
-		if tick%every == 0 {
-			wantPolls += 2
-		}
-	}
+	// One poll of each pod every 0.25 simulated seconds (12.5 ticks of 0.02 s: 13 and 12 in turn).
+	wantPolls := int64(2 * 1800 / sc.AgentPollSeconds)
 	st := steady(sc, 4, true)
 	if st.Polls != wantPolls || len(st.Readings) == 0 || int64(len(st.Readings)) > st.Polls {
 		t.Fatalf("%d polls, %d readings: want %d polls and up to as many readings", st.Polls, len(st.Readings), wantPolls)
