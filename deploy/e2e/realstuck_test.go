@@ -108,6 +108,13 @@ func TestRealStuckReleasedByScaleDown(t *testing.T) {
 	releasedBy := waitEventAt(ctx, t, ns, "RescaledForStuck", 60*time.Second)
 	msgs, _ := events(ctx, ns, "RescaledForStuck")
 	pods, released, _, end := w.waitReleased(ctx, t, l, 2)
+	// The clients' log runs on to 40 s after the release: a scale-down of Ready pods jams the
+	// remaining gates for 28-32 s (the bench's kubernetes preset charges any scale-down so);
+	// whether removing a stuck pod does is read here.
+	if after := releasedBy.Add(40 * time.Second); after.After(end) {
+		time.Sleep(time.Until(after))
+		end = after
+	}
 
 	t.Logf("scaled 2 -> 3 at t=0 (processes %s after the IP); old nodes WAITING at t+%.1fs", stuckDelay, stuckAt.Sub(scaled).Seconds())
 	t.Logf("PodStuckNotReady at t+%.1fs; RescaledForStuck at t+%.1fs: %q; every node READY with node_count 2 at t+%.1fs (%.1fs after the change); pods %v",
