@@ -213,7 +213,8 @@ func TestHSDSSettlingExcludesRescale503s(t *testing.T) {
 	// t = 0..45 settling (the scaler's 50 s): nothing counts. Overload covers 5 s per sample from
 	// t = 50 (the span (45, 50]); at 55 it covers 10 s, at 60 15 s: it scales (dwellUp 45 s is
 	// over by then), by one pod: within catchUpHorizon of the settling snapshots the attempts may
-	// be the rescale's catch-up retries, so the offered load's need (8) does not size it.
+	// be the rescale's catch-up retries, so the offered load's need (14, step-limited to 8) does
+	// not size it.
 	want := map[float64]got{45: {true, 4, CodeInBand}, 55: {true, 4, CodeInBand}, 60: {true, 5, CodeOverload}}
 	for i, s := range steps {
 		if w, ok := want[s.t]; ok {
@@ -221,6 +222,21 @@ func TestHSDSSettlingExcludesRescale503s(t *testing.T) {
 				t.Errorf("t=%v (-want +got):\n%s", s.t, diff)
 			}
 		}
+	}
+}
+
+// TestHSDSSaturationSaysWhyNeedIsNotRead: within catchUpHorizon the saturation rule's message
+// names the need it did not read, so a dry-run reader sees why the step is one pod.
+func TestHSDSSaturationSaysWhyNeedIsNotRead(t *testing.T) {
+	h := mustHSDS(testPolicy())
+	var env envelope
+	env.applied(4, at(0))
+	var d Decision
+	for _, s := range every(0, 60, 5, func(now time.Time) Snapshot { return uniform(4, overloaded, now) }) {
+		d = h.Recommend(env.fill(s.snap))
+	}
+	if d.Reason != CodeOverload || d.Replicas != 5 || !strings.Contains(d.Message, "need 14 not read") {
+		t.Errorf("got %s %d %q, want overload 5 naming need 14 not read", d.Reason, d.Replicas, d.Message)
 	}
 }
 

@@ -93,8 +93,12 @@ func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 		to = cur // the pods still Pending are the extra pod; only the offered load's need adds more
 		why = fmt.Sprintf("%s, %d pods Pending", why, e.sig.Pending)
 	}
-	if e.needOK && !e.rescaleRates {
+	switch {
+	case e.needOK && !e.rescaleRates:
 		to = max(to, e.need)
+	case e.needOK && e.need > to:
+		why = fmt.Sprintf("%s; need %d not read: the attempts may be a rescale's returning retries (catchUpHorizon %s)",
+			why, e.need, h.p.CatchUpHorizon.Duration)
 	}
 	to = min(to, e.upLimit, e.max)
 	return h.up(e, now, to, CodeOverload, why)
