@@ -468,8 +468,11 @@ func checkReset(t *testing.T, pod *realPod, direct, viaProm *recordingSink, inte
 	for name, st := range map[string]*recordingSink{"direct": direct, "prometheus": viaProm} {
 		s := byName(st.PodSamples(pod.ns, labels.Everything(), now))[pod.name]
 		// The window spans the restart; a rate that ignored the reset would be negative, one that
-		// counted the new total as an increase from zero twice would exceed what clients saw.
-		if r := s.Rejected503.Overload; !s.Known || r <= 0 || r*s.Window.Seconds() > float64(seen)+1 {
+		// counted the new total as an increase from zero twice would be ~2x what clients saw. The
+		// server's count may run a little ahead of the clients' (once, in a CI rehearsal: 1,231
+		// against 1,210, +1.7 %; not traced: a 503 the server counted that reached the client as a
+		// broken connection, uncounted, would do it), so the bound is 5 % over, far below 2x.
+		if r := s.Rejected503.Overload; !s.Known || r <= 0 || r*s.Window.Seconds() > 1.05*float64(seen)+1 {
 			t.Errorf("%s: overload rate %g/s over %s after the restart (known %t), clients saw %d 503s in the last 10 s",
 				name, r, s.Window, s.Known, seen)
 		}
