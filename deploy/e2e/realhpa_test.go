@@ -15,6 +15,7 @@ import (
 // sideResult is what one scaler did for the same real pods and the same load step.
 type sideResult struct {
 	name              string
+	atStep            int32 // spec.replicas when the step began
 	changes           []change
 	toNeeded, toReady time.Duration // from the load step to spec.replicas >= 2, and to 2 pods READY
 	requests          int
@@ -32,20 +33,35 @@ func (r sideResult) String() string {
 // of the last shed requests to end.
 const realStep = 60 * time.Second
 
+// side is where one side runs: its namespace, and the fake kubelet's bridge prefix and pod CIDR.
+type side struct {
+	name, ns, prefix, cidr string
+	hpa                    bool
+}
+
+var (
+	oursSide = side{"our scaler", "e2e-real-ours", "hsdso", "10.77.23.0/24", false}
+	hpaSide  = side{"HPA", "e2e-real-hpa", "hsdsh", "10.77.24.0/24", true}
+	// hpaRerun is where the HPA side runs again when it had already scaled on the light load.
+	hpaRerun = side{"HPA", "e2e-real-hpa2", "hsdsk", "10.77.27.0/24", true}
+)
+
 // runSide runs one real-pod workload (1 pod) under the load step with our scaler, or with a real
 // HPA on hsds_503_rate (averageValue 1, 1-3 replicas) reading our adapter (serve in dry-run).
-func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
+func runSide(ctx context.Context, t *testing.T, sd side) sideResult {
 	t.Helper()
-	name, ns, prefix, cidr := "our scaler", "e2e-real-ours", "hsdso", "10.77.23.0/24"
-	if hpa {
-		name, ns, prefix, cidr = "HPA", "e2e-real-hpa", "hsdsh", "10.77.24.0/24"
-	}
-	w := newRealWorkload(ctx, t, ns, prefix, cidr, 1, nil)
+	name, ns, hpa := sd.name, sd.ns, sd.hpa
+	w := newRealWorkload(ctx, t, ns, sd.prefix, sd.cidr, 1, nil)
 	l := startRealLoad(t, w.kubelet, w.domains, realLight)
+	var hpaLog *hpaWatch
+	created := time.Now()
 	if hpa {
 		s := startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, nil), "--dry-run")...)
 		registerAdapter(ctx, t, ns, s)
+		created = time.Now()
 		createHPA(ctx, t, ns, 1, 3)
+		// Watched from its creation: an HPA that scales on the light load says why.
+		hpaLog = watchHPA(ctx, ns, created)
 		hpaReads(ctx, t, ns, 2*hpaSyncPeriod+30*time.Second)
 	} else {
 		startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, nil))...)
@@ -55,14 +71,14 @@ func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
 	// the last rescale was); in operation it has long been running, so the step comes after that.
 	time.Sleep(max(10*time.Second, realSettle+5*time.Second))
 	step := rec.arm()
-	var hpaLog *hpaWatch
-	if hpa {
-		hpaLog = watchHPA(ctx, ns, step)
+	atStep, err := w.replicas(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
 	_, failedBefore := l.outcome()
 	reqBefore, _ := l.outcome()
 	l.set(realOverload)
-	res := sideResult{name: name}
+	res := sideResult{name: name, atStep: atStep}
 	deadline := step.Add(realStep)
 	for time.Now().Before(deadline) {
 		n := 0
@@ -80,7 +96,7 @@ func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
 	time.Sleep(15 * time.Second) // shed GETs retry up to 14 s later
 	res.changes, _ = rec.snapshot()
 	for _, c := range res.changes {
-		if res.toNeeded == 0 && c.to >= 2 {
+		if res.toNeeded == 0 && c.to >= 2 && !c.at.Before(step) {
 			res.toNeeded = c.at.Sub(step)
 		}
 	}
@@ -99,7 +115,7 @@ func runSide(ctx context.Context, t *testing.T, hpa bool) sideResult {
 	t.Logf("%s: clients per second around the step (t = 0 at the step):\n%s", name, l.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
 	t.Logf("%s: agents:\n%s", name, w.agents.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
 	if hpaLog != nil {
-		t.Logf("%s: what the HPA's status said (t = 0 at the step):\n%s", name, hpaLog.stop())
+		t.Logf("%s: what the HPA's status said (t = 0 at its creation; the step at t+%.1fs):\n%s", name, step.Sub(created).Seconds(), hpaLog.stop())
 	}
 	return res
 }
@@ -165,24 +181,39 @@ func (w *hpaWatch) stop() string {
 // unluckiest sync phase: the test starts the step right after an HPA sync, so the HPA's figure is
 // its best case, and a real one waits up to one more sync period (ours was first in 3 of 6 runs
 // here, after it in 3: 13-20 s against 4.8 s; a finding for the policy, issue 13).
+//
+// Both sides must start the step at 1 replica. Ours scaling up on the light load is a failure;
+// the HPA (any 503 rate above 1/s scales it) did so once in CI, 10 s before the step, which left
+// nothing to time: then its side runs once more in a fresh namespace, and a second early scale
+// fails the test.
 func TestRealSideBySideOurScalerVsHPA(t *testing.T) {
-	ctx := testContext(t, 8*time.Minute)
+	ctx := testContext(t, 12*time.Minute)
 	var results []sideResult
-	for _, hpa := range []bool{false, true} {
-		t.Run(map[bool]string{false: "ours", true: "hpa"}[hpa], func(t *testing.T) {
-			results = append(results, runSide(ctx, t, hpa))
-		})
-	}
-	if len(results) != 2 {
-		t.Fatalf("a side failed: %v", results)
+	for _, sd := range []side{oursSide, hpaSide, hpaRerun} {
+		if sd == hpaRerun && results[len(results)-1].atStep == 1 {
+			break
+		}
+		if !t.Run(sd.ns, func(t *testing.T) {
+			results = append(results, runSide(ctx, t, sd))
+		}) {
+			t.Fatalf("side %s failed", sd.ns)
+		}
+		if r := results[len(results)-1]; r.atStep != 1 {
+			t.Logf("%s was at %d replicas when the step began (changes %v): no reaction to time", r.name, r.atStep, r.changes)
+		}
 	}
 	for _, r := range results {
 		t.Log(r)
-		if r.toNeeded == 0 {
+	}
+	ours, hpa := results[0], results[len(results)-1]
+	for _, r := range []sideResult{ours, hpa} {
+		switch {
+		case r.atStep != 1:
+			t.Errorf("%s scaled to %d on the light load before the step: want 1 replica at the step", r.name, r.atStep)
+		case r.toNeeded == 0:
 			t.Errorf("%s never reached 2 replicas", r.name)
 		}
 	}
-	ours, hpa := results[0], results[1]
 	t.Logf("to 2 replicas: ours %s, the HPA %s (best sync phase; worst %s)", ours.toNeeded, hpa.toNeeded, hpa.toNeeded+hpaSyncPeriod)
 	if ours.toNeeded == 0 || (hpa.toNeeded != 0 && ours.toNeeded > hpa.toNeeded+hpaSyncPeriod) {
 		t.Errorf("our scaler reached 2 replicas after %s, the HPA after %s at its best sync phase: want ours no later than its worst (+%s)",
