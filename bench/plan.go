@@ -197,16 +197,16 @@ func runJob(ctx context.Context, j job, cfg Config, prog *progress, observe func
 	if err != nil {
 		return result{}, err
 	}
-	every := max(1, int64(math.Round(period.Seconds()/sc.TickSeconds)))
-	record := max(1, int64(math.Round(sc.ControlIntervalSeconds/sc.TickSeconds)))
+	every := sim.PeriodTicks(period.Seconds(), sc.TickSeconds)
+	record := sim.PeriodTicks(sc.ControlIntervalSeconds, sc.TickSeconds)
 	const chunk = 2048
 	for k := int64(0); k < j.ticks; k++ {
-		if k%every == 0 {
+		if sim.PeriodStarts(k, every) {
 			if err := step(ctx); err != nil {
 				return result{}, err
 			}
 		}
-		if k%record == 0 {
+		if sim.PeriodStarts(k, record) {
 			s.Record()
 		}
 		s.Tick()

@@ -172,6 +172,7 @@ type evaluation struct {
 	// snapshot (or a settling one) is less than CatchUpHorizon ago, so the attempts may hold a
 	// rescale's catch-up retries, no new demand: neither panic nor saturation sizes from need.
 	rescaleRates      bool
+	rescaleWhy        string // which of the three made rescaleRates true
 	hadStable         bool
 	peak, forecast    float64 // offered load: short-window peak, and peak + trend over start-up
 	c1                float64 // one-pod capacity (policy or learned), 0 if unknown
@@ -212,8 +213,15 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 			e.need, e.needOK = e.max, true // demand beyond any cluster size: as many as allowed
 		}
 	}
-	e.rescaleRates = sig.NotReady503 > 0 || sig.Capacity < sig.Known ||
-		(!h.lastRescale.IsZero() && snap.Time.Sub(h.lastRescale) < p.CatchUpHorizon.Duration)
+	switch {
+	case sig.NotReady503 > 0:
+		e.rescaleRates, e.rescaleWhy = true, fmt.Sprintf("the rates hold %.1f not_ready 503s/s", sig.NotReady503)
+	case sig.Capacity < sig.Known:
+		e.rescaleRates, e.rescaleWhy = true, fmt.Sprintf("%d of %d scraped pods not READY", sig.Known-sig.Capacity, sig.Known)
+	case !h.lastRescale.IsZero() && snap.Time.Sub(h.lastRescale) < p.CatchUpHorizon.Duration:
+		e.rescaleRates, e.rescaleWhy = true, fmt.Sprintf("the last sign of a rescale was %s ago < catchUpHorizon %s",
+			snap.Time.Sub(h.lastRescale), p.CatchUpHorizon.Duration)
+	}
 	e.util = sig.Utilization
 	if m, ok := h.utilWin.Mean(now); ok && sig.UtilizationOK {
 		e.util = m

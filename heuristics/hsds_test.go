@@ -235,8 +235,21 @@ func TestHSDSSaturationSaysWhyNeedIsNotRead(t *testing.T) {
 	for _, s := range every(0, 60, 5, func(now time.Time) Snapshot { return uniform(4, overloaded, now) }) {
 		d = h.Recommend(env.fill(s.snap))
 	}
-	if d.Reason != CodeOverload || d.Replicas != 5 || !strings.Contains(d.Message, "need 14 not read") {
-		t.Errorf("got %s %d %q, want overload 5 naming need 14 not read", d.Reason, d.Replicas, d.Message)
+	if d.Reason != CodeOverload || d.Replicas != 5 || !strings.Contains(d.Message, "need 14 not read") ||
+		!strings.Contains(d.Message, "last sign of a rescale was 15s ago < catchUpHorizon 2m0s") {
+		t.Errorf("got %s %d %q, want overload 5 naming need 14 not read and the horizon", d.Reason, d.Replicas, d.Message)
+	}
+	// Not READY pods are the reason when there are some, not the horizon.
+	h = mustHSDS(testPolicy())
+	for _, s := range every(0, 60, 5, func(now time.Time) Snapshot {
+		snap := uniform(4, overloaded, now)
+		snap.Pods[3].NodeState = "INITIALIZING"
+		return snap
+	}) {
+		d = h.Recommend(env.fill(s.snap))
+	}
+	if !strings.Contains(d.Message, "1 of 4 scraped pods not READY") {
+		t.Errorf("with one pod not READY: %q, want it named", d.Message)
 	}
 }
 

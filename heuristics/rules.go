@@ -97,8 +97,8 @@ func (h *HSDS) saturationRule(e evaluation, now time.Time) Decision {
 	case e.needOK && !e.rescaleRates:
 		to = max(to, e.need)
 	case e.needOK && e.need > to:
-		why = fmt.Sprintf("%s; need %d not read: the attempts may be a rescale's returning retries (catchUpHorizon %s)",
-			why, e.need, h.p.CatchUpHorizon.Duration)
+		why = fmt.Sprintf("%s; need %d not read: the attempts may be a rescale's returning retries (%s)",
+			why, e.need, e.rescaleWhy)
 	}
 	to = min(to, e.upLimit, e.max)
 	return h.up(e, now, to, CodeOverload, why)

@@ -117,6 +117,7 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 // scrape records what every serving pod's agent exports at t into the store: cumulative
 // responses by cause, in-flight, limit, SN state and node count (agent/schema).
 func (s *Sim) scrape(t float64) {
+	s.scrapes++
 	now := At(t)
 	for _, p := range s.endpoints {
 		s.syncPod(p, t)

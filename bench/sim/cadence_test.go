@@ -42,7 +42,7 @@ func TestPeriodStarts(t *testing.T) {
 	for _, p := range []float64{1, 12.5, 50, 7.25} {
 		starts, prev := 0, int64(-1)
 		for k := range int64(100_000) {
-			if !periodStarts(k, p) {
+			if !PeriodStarts(k, p) {
 				continue
 			}
 			if prev >= 0 {
@@ -56,11 +56,11 @@ func TestPeriodStarts(t *testing.T) {
 			t.Errorf("p %g: %d starts in 100,000 ticks, want %d", p, starts, want)
 		}
 	}
-	if got := periodTicks(0.25, 0.02); got != 12.5 {
-		t.Errorf("periodTicks(0.25, 0.02) = %v, want 12.5", got)
+	if got := PeriodTicks(0.25, 0.02); got != 12.5 {
+		t.Errorf("PeriodTicks(0.25, 0.02) = %v, want 12.5", got)
 	}
-	if got := periodTicks(0.001, 0.02); got != 1 {
-		t.Errorf("periodTicks(0.001, 0.02) = %v, want 1 (at least every tick)", got)
+	if got := PeriodTicks(0.001, 0.02); got != 1 {
+		t.Errorf("PeriodTicks(0.001, 0.02) = %v, want 1 (at least every tick)", got)
 	}
 }
 
@@ -76,5 +76,23 @@ func TestAgentPollsAtItsPeriod(t *testing.T) {
 	}
 	if want := int64(2 * 100 / sc.AgentPollSeconds); st.Polls < want-2 || st.Polls > want+2 {
 		t.Errorf("%d pod polls in 100 s on 2 pods, want %d (every %g s; --poll-interval)", st.Polls, want, sc.AgentPollSeconds)
+	}
+}
+
+// TestScrapesAtTheirPeriod: the simulated scrapes keep ScrapeIntervalSeconds on average when it
+// is not a whole number of ticks, as the polls do; rounding it (0.25 s on 0.02 s ticks to 13
+// ticks, 0.26 s) had scraped 385 times in 100 s where 400 are due.
+func TestScrapesAtTheirPeriod(t *testing.T) {
+	sc := DefaultScenario()
+	sc.ScrapeIntervalSeconds = 0.25
+	s, err := New(sc, func(float64) float64 { return 1 }, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range int(100 / sc.TickSeconds) {
+		s.Tick()
+	}
+	if want := int64(100 / sc.ScrapeIntervalSeconds); s.scrapes != want {
+		t.Errorf("%d scrapes in 100 s, want %d (every %g s)", s.scrapes, want, sc.ScrapeIntervalSeconds)
 	}
 }

@@ -39,7 +39,8 @@ type Sim struct {
 	routeDirty    bool     // routes must be rebuilt
 	retries       retryQueue
 	releaseLen    int
-	scrapeEvery   int64
+	scrapeEvery   float64
+	scrapes       int64     // scrape rounds so far
 	pollEvery     float64   // ticks between agent polls of HSDS (AgentInfo), may be fractional
 	rated         []float64 // rated ClusterCapacity(n), computed once per n (Status)
 	dnOverride    int       // > 0: the DN count requests fan out over, whatever the roster (MeasureCapacity)
@@ -67,8 +68,8 @@ func New(sc Scenario, load LoadFunc, initial int32, seed uint64) (*Sim, error) {
 		spec:        initial,
 		retries:     newRetryQueue(int(math.Ceil(maxWait/sc.TickSeconds)) + 2),
 		releaseLen:  int(math.Ceil(sc.longestHold()/sc.TickSeconds)) + 2,
-		scrapeEvery: max(1, int64(math.Round(sc.ScrapeIntervalSeconds/sc.TickSeconds))),
-		pollEvery:   periodTicks(sc.AgentPollSeconds, sc.TickSeconds),
+		scrapeEvery: PeriodTicks(sc.ScrapeIntervalSeconds, sc.TickSeconds),
+		pollEvery:   PeriodTicks(sc.AgentPollSeconds, sc.TickSeconds),
 		stats:       newStats(),
 		store:       newStore(sc),
 	}
@@ -116,25 +117,25 @@ func (s *Sim) Tick() {
 	if s.polls() {
 		s.pollAgents(t)
 	}
-	if s.tick%s.scrapeEvery == 0 {
+	if PeriodStarts(s.tick, s.scrapeEvery) {
 		s.scrape(t)
 	}
 	s.tick++
 }
 
 // polls reports whether this tick polls the agents' HSDS (AgentInfo only).
-func (s *Sim) polls() bool { return s.sc.AgentSource == AgentInfo && periodStarts(s.tick, s.pollEvery) }
+func (s *Sim) polls() bool { return s.sc.AgentSource == AgentInfo && PeriodStarts(s.tick, s.pollEvery) }
 
-// periodTicks is a period of seconds in ticks, at least one, rounded to 1e-6 tick (0.25 / 0.02
-// is 12.5, not 12.4999...).
-func periodTicks(seconds, tick float64) float64 {
+// PeriodTicks is a period of seconds in ticks (the agents' polls, the scrapes, the bench's
+// control steps), at least one, rounded to 1e-6 tick (0.25 / 0.02 is 12.5, not 12.4999...).
+func PeriodTicks(seconds, tick float64) float64 {
 	return math.Max(1, math.Round(seconds/tick*1e6)/1e6)
 }
 
-// periodStarts reports whether tick k starts a new period of p ticks (k = 0 does). A fractional p
+// PeriodStarts reports whether tick k starts a new period of p ticks (k = 0 does). A fractional p
 // alternates: 12.5 ticks (a 0.25 s poll on 0.02 s ticks) is 13, 12, 13, 12 ..., 0.25 s on
 // average, where rounding p to 13 had made every poll 0.26 s apart. An integral p is k % p == 0.
-func periodStarts(k int64, p float64) bool {
+func PeriodStarts(k int64, p float64) bool {
 	return k == 0 || math.Floor(float64(k)/p) > math.Floor(float64(k-1)/p)
 }
 
