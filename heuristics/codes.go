@@ -14,6 +14,6 @@ const (
 	CodeHoldNotReady = "hold-not-ready"   // scale-down wanted but some scraped pod is not Ready/READY
 	CodeAtMax        = "at-max"           // more wanted, maxReplicas reached
 	CodeFanout       = "fanout-ceiling"   // a smaller size served as much: no more pods (fanout.go)
-	CodeNoCapacity   = "no-capacity"      // no Ready, READY pod to measure utilization on
+	CodeNoCapacity   = "no-capacity"      // no Ready, READY pod with an in-flight figure to measure utilization on
 	CodeInBand       = "in-band"          // utilization inside the hysteresis band: no change
 )

@@ -80,7 +80,9 @@ func (h *HSDS) Recommend(snap Snapshot) Decision {
 	e := h.evaluate(sig, snap, stable, hadStable)
 	h.trackUp(e, now, settling)
 	d := h.decide(e, now)
-	h.downRecs.Record(now, float64(e.rec))
+	if e.recOK {
+		h.downRecs.Record(now, float64(e.rec))
+	}
 	return d
 }
 
@@ -181,7 +183,8 @@ type evaluation struct {
 	prop              int32 // proportional rule's replicas
 	propOK            bool
 	overloadedFor     time.Duration
-	rec               int32 // this call's recommendation, fed to the scale-down window
+	rec               int32 // this call's recommendation, fed to the scale-down window when recOK
+	recOK             bool
 	upLimit, downStep int32
 }
 
@@ -244,14 +247,25 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 	cur := sig.Current
 	e.upLimit = maxI32(satAdd(cur, p.MaxStepUpPods), ceilReplicas(float64(cur)*p.MaxStepUpFactor))
 	e.downStep = maxI32(p.MaxStepDownPods, int32(math.Floor(float64(cur)*p.MaxStepDownPercent/100)))
-	e.rec = h.recommendation(e)
+	e.rec, e.recOK = h.recommendation(e)
 	return e
 }
 
 // recommendation is what this snapshot alone asks for; the scale-down rule takes the highest over
 // the stabilization window.
-func (h *HSDS) recommendation(e evaluation) int32 {
+//
+// A snapshot whose capacity pods all lack an in-flight figure (0.9.x pods serving a few requests
+// each, none gated within the agent's --in-flight-max-age) has no utilization to size from: when
+// its rates are not a rescale's and nothing sheds, it recommends what the offered load needs, and
+// nothing when that is unknown too (ok false: it does not enter the window). Recommending the
+// current size there held every drain of a quiet 0.9.x cluster: one such snapshot per
+// stabilization window kept a flash crowd's 5 pods for 25 minutes at utilization 0.04
+// (docs/policy.md, "Changes").
+func (h *HSDS) recommendation(e evaluation) (int32, bool) {
 	cur := e.sig.Current
+	if !e.propOK && !e.sig.Overloaded && e.sig.Capacity > 0 && !e.rescaleRates {
+		return clampI32(e.need, e.min, e.max), e.needOK
+	}
 	rec := cur
 	switch {
 	case e.propOK && e.utilUp > h.p.ScaleUpUtilization:
@@ -268,7 +282,7 @@ func (h *HSDS) recommendation(e evaluation) int32 {
 	if e.needOK && rec < e.need {
 		rec = e.need // never below what the offered load needs
 	}
-	return clampI32(rec, e.min, e.max) // sizing within what is allowed; the scaler enforces the bounds
+	return clampI32(rec, e.min, e.max), true // sizing within what is allowed; the scaler enforces the bounds
 }
 
 func maxI32(a, b int32) int32 {

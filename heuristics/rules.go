@@ -29,7 +29,12 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.utilUp, p.ScaleUpUtilization))
 	}
 	if !e.sig.UtilizationOK {
-		return h.decision(e, cur, CodeNoCapacity, "no Ready, READY pod to measure utilization on")
+		why := "no Ready, READY pod to measure utilization on"
+		if e.sig.Capacity > 0 {
+			why = fmt.Sprintf("none of the %d capacity pods has an in-flight figure (0.9.x: no gated request within the agent's --in-flight-max-age)",
+				e.sig.Capacity)
+		}
+		return h.decision(e, cur, CodeNoCapacity, why)
 	}
 	if e.util < p.ScaleDownUtilization {
 		return h.downRule(e, now)
