@@ -259,7 +259,7 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 // its rates are not a rescale's and nothing sheds, it recommends what the offered load needs, and
 // nothing when that is unknown too (ok false: it does not enter the window). Recommending the
 // current size there held every drain of a quiet 0.9.x cluster: one such snapshot per
-// stabilization window kept a flash crowd's 5 pods for 25 minutes at utilization 0.04
+// stabilization window kept a flash crowd's 5 pods for 36 minutes at utilization 0.04
 // (docs/policy.md, "Changes").
 func (h *HSDS) recommendation(e evaluation) (int32, bool) {
 	cur := e.sig.Current

@@ -423,7 +423,7 @@ func TestHSDSScaleDown(t *testing.T) {
 	// 0.9.x pods serving a few requests each have an in-flight figure only just after a gated
 	// request: snapshots where none has one hold (no-capacity) but recommend what the offered load
 	// needs, and do not pin the window at the current size. The flash crowd's 5 pods once stayed
-	// 25 minutes at utilization 0.04 on these (docs/policy.md, "Changes" 16).
+	// 36 minutes at utilization 0.04 on these (docs/policy.md, "Changes" 16).
 	nofigure := func(s Snapshot) Snapshot {
 		for i := range s.Pods {
 			s.Pods[i].NoInFlight, s.Pods[i].InFlight = true, 0
