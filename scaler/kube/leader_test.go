@@ -48,6 +48,16 @@ func fastLease(id string) scaler.LeaderElectionOptions {
 		LeaseDuration: time.Second, RenewDeadline: 500 * time.Millisecond, RetryPeriod: 100 * time.Millisecond}
 }
 
+// stableLease is fastLease with margins a loaded CI machine keeps: with a 500 ms renew deadline
+// a leader starved of CPU for that long (4 busy loops on 2 cores here) lost its lease while its
+// loop still ran, and the test saw two loops at once. client-go's leader election is not a fence;
+// exclusivity holds while the leader renews within RenewDeadline (< LeaseDuration).
+func stableLease(id string) scaler.LeaderElectionOptions {
+	o := fastLease(id)
+	o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 4*time.Second, 3*time.Second, 250*time.Millisecond
+	return o
+}
+
 func TestLeaderElectionOneLeader(t *testing.T) {
 	cs := fake.NewClientset()
 	var l loops
@@ -61,7 +71,7 @@ func TestLeaderElectionOneLeader(t *testing.T) {
 		c := &cand{cancel: cancel, done: make(chan error, 1)}
 		cands[id] = c
 		go func() {
-			c.done <- RunWithLeaderElection(ctx, LeaderElectionConfig{Client: cs, Options: fastLease(id)}, l.run(id))
+			c.done <- RunWithLeaderElection(ctx, LeaderElectionConfig{Client: cs, Options: stableLease(id)}, l.run(id))
 		}()
 	}
 	t.Cleanup(func() {
@@ -75,7 +85,7 @@ func TestLeaderElectionOneLeader(t *testing.T) {
 		}
 	})
 	testwait.For(t, "the condition", func() bool { r, _, _ := l.snapshot(); return r == 1 })
-	time.Sleep(1500 * time.Millisecond) // longer than the lease: the follower must still wait
+	time.Sleep(stableLease("").LeaseDuration + 500*time.Millisecond) // longer than the lease: the follower must still wait
 	running, maxSeen, ran := l.snapshot()
 	if running != 1 || maxSeen != 1 || len(ran) != 1 {
 		t.Fatalf("running %d, max %d, ran %v: want exactly one leader", running, maxSeen, ran)
