@@ -90,7 +90,7 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	if h.started.IsZero() {
 		h.started = now
 	}
-	if settling || sig.NotReady503 > 0 || sig.Capacity < sig.Known {
+	if settling || rescaleSign(sig) != "" {
 		h.lastRescale = now
 	}
 	flag := 0.0
@@ -117,6 +117,19 @@ func (h *HSDS) observe(sig Signals, now time.Time, settling bool) {
 	if h.throughputSample(sig, settling) {
 		h.fanout.record(now, sig.Capacity, sig.Served)
 	}
+}
+
+// rescaleSign names what in sig shows a rescale under way (not_ready 503s in the rates, a
+// scraped pod not READY), "" when nothing does: its attempts may be the catch-up retries of the
+// clients a rescale turned away.
+func rescaleSign(sig Signals) string {
+	switch {
+	case sig.NotReady503 > 0:
+		return fmt.Sprintf("the rates hold %.1f not_ready 503s/s", sig.NotReady503)
+	case sig.Capacity < sig.Known:
+		return fmt.Sprintf("%d of %d scraped pods not READY", sig.Known-sig.Capacity, sig.Known)
+	}
+	return ""
 }
 
 // trackUp follows the run of snapshots above ScaleUpUtilization: a snapshot not above it, one
@@ -174,7 +187,7 @@ type evaluation struct {
 	// snapshot (or a settling one) is less than CatchUpHorizon ago, so the attempts may hold a
 	// rescale's catch-up retries, no new demand: neither panic nor saturation sizes from need.
 	rescaleRates      bool
-	rescaleWhy        string // which of the three made rescaleRates true
+	rescaleWhy        string // what made rescaleRates true: rescaleSign, or the horizon
 	hadStable         bool
 	peak, forecast    float64 // offered load: short-window peak, and peak + trend over start-up
 	c1                float64 // one-pod capacity (policy or learned), 0 if unknown
@@ -216,15 +229,12 @@ func (h *HSDS) evaluate(sig Signals, snap Snapshot, stable float64, hadStable bo
 			e.need, e.needOK = e.max, true // demand beyond any cluster size: as many as allowed
 		}
 	}
-	switch {
-	case sig.NotReady503 > 0:
-		e.rescaleRates, e.rescaleWhy = true, fmt.Sprintf("the rates hold %.1f not_ready 503s/s", sig.NotReady503)
-	case sig.Capacity < sig.Known:
-		e.rescaleRates, e.rescaleWhy = true, fmt.Sprintf("%d of %d scraped pods not READY", sig.Known-sig.Capacity, sig.Known)
-	case !h.lastRescale.IsZero() && snap.Time.Sub(h.lastRescale) < p.CatchUpHorizon.Duration:
-		e.rescaleRates, e.rescaleWhy = true, fmt.Sprintf("the last sign of a rescale was %s ago < catchUpHorizon %s",
+	e.rescaleWhy = rescaleSign(sig)
+	if e.rescaleWhy == "" && !h.lastRescale.IsZero() && snap.Time.Sub(h.lastRescale) < p.CatchUpHorizon.Duration {
+		e.rescaleWhy = fmt.Sprintf("the last sign of a rescale was %s ago < catchUpHorizon %s",
 			snap.Time.Sub(h.lastRescale), p.CatchUpHorizon.Duration)
 	}
+	e.rescaleRates = e.rescaleWhy != ""
 	e.util = sig.Utilization
 	if m, ok := h.utilWin.Mean(now); ok && sig.UtilizationOK {
 		e.util = m
