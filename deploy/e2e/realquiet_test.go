@@ -30,9 +30,10 @@ func TestRealScalerDrainsQuietPods(t *testing.T) {
 	rec := w.record(t)
 	t0 := rec.arm()
 	down := rec.waitChange(ctx, t, t0, 150*time.Second, "a scale-down of three quiet pods")
+	lines := awaitDecision(ctx, t, s, down)
 	reasons := decisionReasons(ctx, t, s)
 	t.Logf("scaled %d -> %d at t+%.1fs; decisions by reason: %v", down.from, down.to, down.at.Sub(t0).Seconds(), reasons)
-	t.Logf("serve's acting decisions:\n%s", strings.Join(decisionLines(s), "\n"))
+	t.Logf("serve's acting decisions:\n%s", strings.Join(lines, "\n"))
 	if down.to >= down.from {
 		t.Errorf("first change %d -> %d, want down", down.from, down.to)
 	}

@@ -103,6 +103,30 @@ func decisionLines(s *serveProc) []string {
 	return out
 }
 
+// awaitDecision waits (up to 10 s) until serve has logged the acting decision that made c and
+// returns the acting decision lines then. serve writes first and logs (and counts, in
+// hsds_scaler_decisions_total) after, so a test whose watch has just seen c reads the log and the
+// metrics too early without it. A change no decision line accounts for is an error: serve is the
+// only writer in these tests.
+func awaitDecision(ctx context.Context, t *testing.T, s *serveProc, c change) []string {
+	t.Helper()
+	made := fmt.Sprintf("current=%d desired=%d", c.from, c.to)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		lines := decisionLines(s)
+		for _, l := range lines {
+			if strings.Contains(l, made) {
+				return lines
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.Errorf("no acting decision %q logged for the change %s", made, c)
+			return lines
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 var (
 	figuresRE = regexp.MustCompile(`503 overload ([0-9.]+)/s not_ready ([0-9.]+)/s`)
 	utilRE    = regexp.MustCompile(`utilization ([0-9.]+) on`)
@@ -227,9 +251,10 @@ func TestRealScalerOverloadUpThenDown(t *testing.T) {
 		}
 	}
 	t.Logf("replica changes: %v; dropped arrivals: %d", changes, l.dropped())
-	t.Logf("serve's acting decisions:\n%s", strings.Join(decisionLines(s), "\n"))
+	lines := awaitDecision(ctx, t, s, changes[len(changes)-1])
+	t.Logf("serve's acting decisions:\n%s", strings.Join(lines, "\n"))
 	t.Logf("decisions by reason: %v", decisionReasons(ctx, t, s))
-	for _, e := range overloadWhileSettling(decisionLines(s), changes, downSettle) {
+	for _, e := range overloadWhileSettling(lines, changes, downSettle) {
 		t.Error(e)
 	}
 }
