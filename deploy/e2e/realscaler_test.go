@@ -110,7 +110,7 @@ func decisionLines(s *serveProc) []string {
 // only writer in these tests.
 func awaitDecision(ctx context.Context, t *testing.T, s *serveProc, c change) []string {
 	t.Helper()
-	made := fmt.Sprintf("current=%d desired=%d", c.from, c.to)
+	made := fmt.Sprintf("current=%d desired=%d ", c.from, c.to) // the space: desired=2 is not desired=20
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		lines := decisionLines(s)
@@ -275,7 +275,7 @@ func overloadWhileSettling(lines []string, changes []change, settle time.Duratio
 		}
 		for _, c := range changes {
 			d := clockOf(c.at).Sub(at)
-			made := fmt.Sprintf("current=%d desired=%d", c.from, c.to)
+			made := fmt.Sprintf("current=%d desired=%d ", c.from, c.to) // the space: desired=2 is not desired=20
 			if -d < time.Second && strings.Contains(line, made) && strings.Contains(line, "acted=true") {
 				continue // the decision that made c
 			}
