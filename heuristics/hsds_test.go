@@ -37,6 +37,19 @@ func run(h *HSDS, steps []step) []got {
 	return out
 }
 
+// lastDecision is run's last decision, message included.
+func lastDecision(h *HSDS, steps []step) Decision {
+	var env envelope
+	var d Decision
+	for _, s := range steps {
+		if s.applied != nil {
+			env.applied(*s.applied, at(s.t))
+		}
+		d = h.Recommend(env.fill(s.snap))
+	}
+	return d
+}
+
 func i32(v int32) *int32 { return &v }
 
 // every builds steps from t0 to t1 (inclusive) every dt seconds.
@@ -418,6 +431,12 @@ func TestHSDSScaleDown(t *testing.T) {
 		}
 		if diff := cmp.Diff(got{true, 10, CodeHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
+		}
+		// The message says since when the window holds it and until when (the last in-band
+		// snapshot at 450 s, the window 10 minutes: until 1050 s).
+		d := lastDecision(mustHSDS(testPolicy()), steps)
+		if want := "the window's highest recommendation is 10 (recorded 2m30s ago, in the window until 7m30s from now"; !strings.Contains(d.Message, want) {
+			t.Errorf("message %q, want it to contain %q", d.Message, want)
 		}
 	})
 	// 0.9.x pods serving a few requests each have an in-flight figure only just after a gated

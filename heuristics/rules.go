@@ -152,12 +152,15 @@ func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
 		return h.decision(e, cur, CodeHoldDwell, fmt.Sprintf("%s; last change %s ago < dwellDown %s", why, since, p.DwellDown.Duration))
 	}
 	to := e.rec
-	if m, ok := h.downRecs.Value(now); ok && int32(m) > to {
+	held := "" // when the window's highest recommendation, not this snapshot's, holds: since when
+	if m, at, ok := h.downRecs.ValueAt(now); ok && int32(m) > to {
 		to = int32(m)
+		held = fmt.Sprintf(" (recorded %s ago, in the window until %s from now unless recorded again)",
+			now.Sub(at).Round(time.Second), at.Add(win).Sub(now).Round(time.Second))
 	}
 	to = max(to, cur-e.downStep, e.min)
 	if to >= cur {
-		return h.decision(e, cur, CodeHoldStable, fmt.Sprintf("%s, but the window's highest recommendation is %d", why, to))
+		return h.decision(e, cur, CodeHoldStable, fmt.Sprintf("%s, but the window's highest recommendation is %d%s", why, to, held))
 	}
 	return h.decision(e, to, CodeScaleDown, why)
 }

@@ -59,13 +59,20 @@ func (e *Extremum) evict(now time.Time) {
 
 // Value is the extremum over (now-window, now]; ok is false when the window is empty.
 func (e *Extremum) Value(now time.Time) (v float64, ok bool) {
+	v, _, ok = e.ValueAt(now)
+	return v, ok
+}
+
+// ValueAt is Value and when the extremum was last recorded: of equal values the newest is kept,
+// so at + window is when the value leaves the window unless it is recorded again.
+func (e *Extremum) ValueAt(now time.Time) (v float64, at time.Time, ok bool) {
 	cutoff := now.Add(-e.window)
 	for i := e.head; i < len(e.ts); i++ {
 		if e.ts[i].After(cutoff) && !e.ts[i].After(now) {
-			return e.vs[i], true
+			return e.vs[i], e.ts[i], true
 		}
 	}
-	return 0, false
+	return 0, time.Time{}, false
 }
 
 // Len is the number of samples the deque holds (for tests and benchmarks).

@@ -89,6 +89,33 @@ func TestExtremum(t *testing.T) {
 	}
 }
 
+// TestExtremumValueAt: the time returned is the newest recording of the extremum (equal values:
+// the newest), so the value leaves the window at that time + window.
+func TestExtremumValueAt(t *testing.T) {
+	e := NewMax(3 * time.Second)
+	for _, r := range []rec{{0, 5}, {1, 3}, {2, 5}, {3, 4}} {
+		e.Record(at(r.t), r.v)
+	}
+	for _, tc := range []struct {
+		now, want, wantAt float64
+		wantOK            bool
+	}{
+		{3, 5, 2, true},   // 5 at 0 and at 2: the newer
+		{4.5, 5, 2, true}, // (1.5, 4.5]
+		{5.5, 4, 3, true}, // the 5 at 2 has left
+		{7, 0, 0, false},
+	} {
+		v, when, ok := e.ValueAt(at(tc.now))
+		wantWhen := time.Time{}
+		if tc.wantOK {
+			wantWhen = at(tc.wantAt)
+		}
+		if v != tc.want || ok != tc.wantOK || !when.Equal(wantWhen) {
+			t.Errorf("ValueAt(%g) = %g, %s, %t; want %g at %g, %t", tc.now, v, when, ok, tc.want, tc.wantAt, tc.wantOK)
+		}
+	}
+}
+
 // TestExtremumMatchesBruteForce checks the deque against a scan on a seeded random sequence.
 func TestExtremumMatchesBruteForce(t *testing.T) {
 	var recs []rec
