@@ -155,8 +155,10 @@ func (h *HSDS) downRule(e evaluation, now time.Time) Decision {
 	held := "" // when the window's highest recommendation, not this snapshot's, holds: since when
 	if m, at, ok := h.downRecs.ValueAt(now); ok && int32(m) > to {
 		to = int32(m)
-		held = fmt.Sprintf(" (recorded %s ago, in the window until %s from now unless recorded again)",
-			now.Sub(at).Round(time.Second), at.Add(win).Sub(now).Round(time.Second))
+		if to >= cur {
+			held = fmt.Sprintf(" (recorded %s ago, in the window until %s from now unless recorded again)",
+				now.Sub(at).Round(time.Second), at.Add(win).Sub(now).Round(time.Second))
+		}
 	}
 	to = max(to, cur-e.downStep, e.min)
 	if to >= cur {
