@@ -22,6 +22,7 @@ type sideResult struct {
 	failed, failedGET int
 	failedPOST        int
 	codes             map[string]int
+	hpaStatus         string // the HPA side: its statuses from its creation (hpaWatch)
 }
 
 func (r sideResult) String() string {
@@ -115,7 +116,8 @@ func runSide(ctx context.Context, t *testing.T, sd side) sideResult {
 	t.Logf("%s: clients per second around the step (t = 0 at the step):\n%s", name, l.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
 	t.Logf("%s: agents:\n%s", name, w.agents.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
 	if hpaLog != nil {
-		t.Logf("%s: what the HPA's status said (t = 0 at its creation; the step at t+%.1fs):\n%s", name, step.Sub(created).Seconds(), hpaLog.stop())
+		res.hpaStatus = fmt.Sprintf("what the HPA's status said (t = 0 at its creation; the step at t+%.1fs):\n%s", step.Sub(created).Seconds(), hpaLog.stop())
+		t.Logf("%s: %s", name, res.hpaStatus)
 	}
 	return res
 }
@@ -199,7 +201,9 @@ func TestRealSideBySideOurScalerVsHPA(t *testing.T) {
 			t.Fatalf("side %s failed", sd.ns)
 		}
 		if r := results[len(results)-1]; r.atStep != 1 {
-			t.Logf("%s was at %d replicas when the step began (changes %v): no reaction to time", r.name, r.atStep, r.changes)
+			// Logged here, not only in the side's subtest: a passing subtest's log is not printed
+			// without -v, and this is what says why a side scaled on the light load.
+			t.Logf("%s was at %d replicas when the step began (changes %v): no reaction to time; %s", r.name, r.atStep, r.changes, r.hpaStatus)
 		}
 	}
 	for _, r := range results {
