@@ -22,32 +22,27 @@ type got struct {
 	Reason   string
 }
 
-// run feeds the steps to h through an envelope that plays the scaler (last change, settling,
-// freshness, bounds).
-func run(h *HSDS, steps []step) []got {
-	var out []got
+// decisions feeds the steps to h through an envelope that plays the scaler (last change,
+// settling, freshness, bounds) and returns every decision.
+func decisions(h *HSDS, steps []step) []Decision {
+	var out []Decision
 	var env envelope
 	for _, s := range steps {
 		if s.applied != nil {
 			env.applied(*s.applied, at(s.t))
 		}
-		d := h.Recommend(env.fill(s.snap))
-		out = append(out, got{d.Valid, d.Replicas, d.Reason})
+		out = append(out, h.Recommend(env.fill(s.snap)))
 	}
 	return out
 }
 
-// lastDecision is run's last decision, message included.
-func lastDecision(h *HSDS, steps []step) Decision {
-	var env envelope
-	var d Decision
-	for _, s := range steps {
-		if s.applied != nil {
-			env.applied(*s.applied, at(s.t))
-		}
-		d = h.Recommend(env.fill(s.snap))
+// run is decisions without their messages.
+func run(h *HSDS, steps []step) []got {
+	var out []got
+	for _, d := range decisions(h, steps) {
+		out = append(out, got{d.Valid, d.Replicas, d.Reason})
 	}
-	return d
+	return out
 }
 
 func i32(v int32) *int32 { return &v }
@@ -429,12 +424,13 @@ func TestHSDSScaleDown(t *testing.T) {
 		for _, i := range []int{29, 30} {
 			steps[i].snap = uniform(10, podLoad{inFlight: 45, limit: 100, rate: 2}, at(steps[i].t))
 		}
-		if diff := cmp.Diff(got{true, 10, CodeHoldStable}, last(run(mustHSDS(testPolicy()), steps))); diff != "" {
+		ds := decisions(mustHSDS(testPolicy()), steps)
+		d := ds[len(ds)-1]
+		if diff := cmp.Diff(got{true, 10, CodeHoldStable}, got{d.Valid, d.Replicas, d.Reason}); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 		// The message says since when the window holds it and until when (the last in-band
 		// snapshot at 450 s, the window 10 minutes: until 1050 s).
-		d := lastDecision(mustHSDS(testPolicy()), steps)
 		if want := "the window's highest recommendation is 10 (recorded 2m30s ago, in the window until 7m30s from now"; !strings.Contains(d.Message, want) {
 			t.Errorf("message %q, want it to contain %q", d.Message, want)
 		}
