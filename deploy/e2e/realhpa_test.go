@@ -22,7 +22,9 @@ type sideResult struct {
 	failed, failedGET int
 	failedPOST        int
 	codes             map[string]int
-	hpaStatus         string // the HPA side: its statuses from its creation (hpaWatch)
+	// hpaStatus is the HPA side's statuses from its creation (hpaWatch) and, when it had already
+	// scaled at the step, the clients' and agents' figures per second of the light load.
+	hpaStatus string
 }
 
 func (r sideResult) String() string {
@@ -59,6 +61,7 @@ func runSide(ctx context.Context, t *testing.T, sd side) sideResult {
 	if hpa {
 		s := startServe(t, "serve", serveArgs(ns, realPolicy(t, ns, nil, nil), "--dry-run")...)
 		registerAdapter(ctx, t, ns, s)
+		t.Logf("%s: %s", name, quiet503(ctx, t, ns))
 		created = time.Now()
 		createHPA(ctx, t, ns, 1, 3)
 		// Watched from its creation: an HPA that scales on the light load says why.
@@ -117,9 +120,50 @@ func runSide(ctx context.Context, t *testing.T, sd side) sideResult {
 	t.Logf("%s: agents:\n%s", name, w.agents.perSecond(step, step.Add(-2*time.Second), deadline.Add(5*time.Second)))
 	if hpaLog != nil {
 		res.hpaStatus = fmt.Sprintf("what the HPA's status said (t = 0 at its creation; the step at t+%.1fs):\n%s", step.Sub(created).Seconds(), hpaLog.stop())
+		if atStep > 1 { // what the light load did before the step: the 503s the HPA read
+			res.hpaStatus += fmt.Sprintf("\nclients per second from the HPA's creation (t = 0 at the step):\n%s\nagents:\n%s",
+				l.perSecond(step, created, step), w.agents.perSecond(step, created, step))
+		}
 		t.Logf("%s: %s", name, res.hpaStatus)
 	}
 	return res
+}
+
+// quiet503 waits (up to 90 s) until the adapter's hsds_503_rate, the HPA's metric, has read at
+// most quietRate for every pod three times running, one second apart, so that the HPA starts from
+// the light load's steady state and not from the pod's first requests; it returns what it read.
+// The light load failing to get there is a failure: the step would then not start from a
+// quiet pod.
+func quiet503(ctx context.Context, t *testing.T, ns string) string {
+	t.Helper()
+	const quietRate = 0.5 // 503/s per pod; the HPA's target is 1
+	start := time.Now()
+	var reads []string // each distinct reading, with when it was first read
+	last, calm := "", 0
+	for time.Since(start) < 90*time.Second {
+		got, err := podMetric(ctx, ns, "v1beta2", "hsds_503_rate")
+		val := fmt.Sprint(got)
+		if err != nil {
+			val = err.Error()
+		}
+		if val != last {
+			reads = append(reads, fmt.Sprintf("t%+.0fs %s", time.Since(start).Seconds(), val))
+			last = val
+		}
+		high := err != nil || len(got) == 0
+		for _, v := range got {
+			high = high || v > quietRate
+		}
+		if calm = calm + 1; high {
+			calm = 0
+		}
+		if calm == 3 {
+			return fmt.Sprintf("hsds_503_rate quiet after %.1fs (reads: %s)", time.Since(start).Seconds(), strings.Join(reads, "; "))
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("hsds_503_rate never read <= %.1f for every pod three times running in 90 s of the light load: %s", quietRate, strings.Join(reads, "; "))
+	return ""
 }
 
 // hpaWatch records every distinct status of the HPA of a namespace (desired replicas, the metric
