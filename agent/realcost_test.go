@@ -2,13 +2,10 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -98,20 +95,12 @@ func BenchmarkRealProxyCost(b *testing.B) {
 		direct.requests, snPer, dMed, proxied.requests, snPerProxied, agPer, pMed)
 }
 
-// procCPU is a process's user+system CPU time from /proc/<pid>/stat.
+// procCPU is a process's user+system CPU time so far.
 func procCPU(tb testing.TB, pid int) time.Duration {
 	tb.Helper()
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := realhsds.ProcessCPU(pid)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// Fields after the command name (which may hold spaces) start after the last ')'.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		tb.Fatalf("parse /proc/%d/stat: %v %v", pid, err1, err2)
-	}
-	const clkTck = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / clkTck
+	return d
 }

@@ -6,8 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -157,20 +155,12 @@ func send(ctx context.Context, cl *http.Client, base string, r loadgen.Request) 
 	return resp.StatusCode
 }
 
-// procCPUOf is a process's user+system CPU time from /proc/<pid>/stat.
+// procCPUOf is a process's user+system CPU time so far.
 func procCPUOf(t *testing.T, pid int) time.Duration {
 	t.Helper()
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := realhsds.ProcessCPU(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The fields after the command name (which may hold spaces) start after the last ')'.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		t.Fatalf("parse /proc/%d/stat: %v %v", pid, err1, err2)
-	}
-	const clkTck = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / clkTck
+	return d
 }
