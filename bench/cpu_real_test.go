@@ -19,9 +19,11 @@ const (
 	// cpuRequests is how many requests of each kind the CPU measurement sends, one at a time.
 	cpuRequests = 40
 	// maxSimCPUWait bounds the wait for the real SN's CPU, as a share of a simulated task's mean
-	// hold, at the most a simulated pod can serve (its gate full): above it the SN's queue
-	// would shape the simulated pods' in-flight, and the simulator would need a CPU server.
-	maxSimCPUWait = 0.5
+	// hold, at the most a simulated pod can serve (its gate full): above it the SN's queue would
+	// double the simulated pods' holds, and the simulator would need a CPU server. 4-14 % was
+	// measured idle; the bound is reached at ~32 ms of SN CPU per request of the mix (1 pod),
+	// 16-24 ms measured, so that a machine busy with other tests does not fail it.
+	maxSimCPUWait = 1.0
 )
 
 // cpuCost is what one kind of request cost the real processes, per request.
@@ -51,10 +53,14 @@ func TestRealSNCPUPerRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"chunk GET", "chunk PUT", "POST points", "crawl", "small GET"}
+	names := []string{"chunk GET", "chunk PUT", "POST points", "crawl", "small GET"} // tailMix's order
+	mix := tailMix(sc, d)
+	if len(mix) != len(names) {
+		t.Fatalf("tailMix has %d kinds of request, the names here %d", len(mix), len(names))
+	}
 	cl := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 30 * time.Second}
 	var costs []cpuCost
-	for i, r := range tailMix(sc, d) {
+	for i, r := range mix {
 		for range 3 { // warm the caches
 			if code := send(ctx, cl, sn.URL(), r); code != http.StatusOK {
 				t.Fatalf("%s: status %d", names[i], code)
