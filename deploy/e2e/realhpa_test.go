@@ -154,8 +154,10 @@ func quiet503(ctx context.Context, t *testing.T, ns string) string {
 		for _, v := range got {
 			high = high || v > quietRate
 		}
-		if calm = calm + 1; high {
+		if high {
 			calm = 0
+		} else {
+			calm++
 		}
 		if calm == 3 {
 			return fmt.Sprintf("hsds_503_rate quiet after %.1fs (reads: %s)", time.Since(start).Seconds(), strings.Join(reads, "; "))

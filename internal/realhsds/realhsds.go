@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -102,17 +103,35 @@ func ProcessCPU(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	// The fields after the command name (which may hold spaces) start after the last ')'.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the command", pid, len(f))
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
+	d, err := parseProcStat(raw)
+	if err != nil {
 		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 	}
-	const clkTck = 100 // USER_HZ on Linux
+	return d, nil
+}
+
+// parseProcStat returns utime + stime of a /proc/<pid>/stat line (proc(5): fields 14 and 15, in
+// clock ticks of USER_HZ, 100 on Linux). The command name, field 2, is in parentheses and may
+// hold spaces and parentheses itself, so the fields are counted from its last ')'.
+func parseProcStat(raw []byte) (time.Duration, error) {
+	end := bytes.LastIndexByte(raw, ')')
+	if end < 0 {
+		return 0, errors.New("no command name in parentheses")
+	}
+	f := strings.Fields(string(raw[end+1:])) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return 0, fmt.Errorf("%d fields after the command name, want at least 13", len(f))
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 63)
+	stime, err2 := strconv.ParseUint(f[12], 10, 63)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	const clkTck = 100
+	const maxTicks uint64 = math.MaxInt64 / uint64(time.Second) / 2 // the sum in nanoseconds fits
+	if utime > maxTicks || stime > maxTicks {
+		return 0, fmt.Errorf("utime %d or stime %d ticks out of range", utime, stime)
+	}
 	return time.Duration(utime+stime) * time.Second / clkTck, nil
 }
 
