@@ -69,10 +69,11 @@ func realLoad(ctx context.Context, sns []string, domains []string, begin time.Ti
 // TestRealRescaleHeadNode: the "head" preset against the real server in head-node mode, 3 -> 4 ->
 // 3 pods under 40 domain GETs/s over 48 domains, no retries; the simulator gets the same load and
 // changes (one-key GETs, 8 seeds). The model says: a scale-up costs a few 500s; a scale-down gives
-// a 10-24 s window of 500s for the departed DN's keys (about 1/4 of the domains), no 503. The real
-// server must show a window in that range (3 s of slack), about 1/4 of the domains failing most of
-// their requests in it, no 503, 500s per second of the scale-down's window within a factor of 2
-// of the simulator's mean, and 500s per scale-up within 3x or 20 requests of its mean.
+// a 10-30 s window of 500s for the departed DN's keys (about 1/4 of the domains), no 503. The real
+// server must show a window in that range (3 s of slack below, 5 s above), about 1/4 of the
+// domains failing most of their requests in it, no 503, 500s per second of the scale-down's window
+// within a factor of 2 of the simulator's mean, and 500s per scale-up within 3x or 20 requests of
+// its mean.
 func TestRealRescaleHeadNode(t *testing.T) {
 	c := realhsds.Start(t, realhsds.Options{Pods: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -128,7 +129,11 @@ func TestRealRescaleHeadNode(t *testing.T) {
 		t.Errorf("%d 503s: the SNs stay READY in a head-node rescale", n)
 	}
 	model, _ := sim.RescalePreset("head")
-	if w := window.Seconds(); w < model.Down.MinSeconds-3 || w > model.Down.MaxSeconds+3 {
+	// Slack: 3 s below; 5 s above, where the preset's 30 s is three node_sleep_time periods
+	// (the DN's last check-in, the head's 20 s, the last SN's next check), each of which runs
+	// longer by its health check's own duration and by a loaded machine's scheduling (two runs
+	// beside a Kubernetes build: 29.1 and 29.7 s).
+	if w := window.Seconds(); w < model.Down.MinSeconds-3 || w > model.Down.MaxSeconds+5 {
 		t.Errorf("500 window %.1f s, model %g-%g s", w, model.Down.MinSeconds, model.Down.MaxSeconds)
 	}
 	if math.Abs(share-0.25) > 0.15 {

@@ -84,7 +84,7 @@ func TestPartitionMismatch(t *testing.T) {
 }
 
 // The head preset (TestRealRescaleHeadNode): a scale-up costs a few 500s and no 503; a scale-down
-// 10-24 s of 500s for the departed DN's keys (1 of 4 here).
+// 10-30 s of 500s for the departed DN's keys (1 of 4 here).
 func TestHeadNodeRescale(t *testing.T) {
 	sc := oneKey("head")
 	s := newSim(t, sc, constLoad(60), 3)
