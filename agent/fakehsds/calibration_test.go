@@ -179,7 +179,7 @@ func (f calFigures) String() string {
 //     tasks + the connection + the request).
 //   - status mix of steady, 404 and DN-loss loads: identical (all 200 / all 404 / all 500), WARN
 //     per 404 and per 500 within 0.1 (real: 2.00 and 1.00 in every run), SN READY after the DN
-//     loss (the roster has not dropped the DN yet: 24 s in head mode).
+//     loss (the roster has not dropped the DN yet: 10 s at the earliest in head mode).
 func TestCalibration_FakeVsReal(t *testing.T) {
 	start := time.Now()
 	c := realhsds.Start(t, realhsds.Options{Pods: 1, MaxTaskCount: calLimit})

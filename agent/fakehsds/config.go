@@ -74,8 +74,8 @@ type Config struct {
 	// API server), "head" (a head node, as under Docker) or "standalone" (fixed --dn_urls).
 	Roster string
 	// DNDropAfter is how long the roster keeps a DN that stopped (StopDN): meanwhile the SN answers
-	// 500 for the keys that DN owns. 0 takes the roster's measured default: head 24 s, kubernetes
-	// a uniform draw in [9 s, 20 s] (seeded), standalone never. Negative: never.
+	// 500 for the keys that DN owns. 0 takes the roster's default: head and kubernetes a uniform
+	// draw (seeded) in [10 s, 30 s] and [9 s, 20 s], standalone never. Negative: never.
 	DNDropAfter time.Duration
 	// Domains exist from the start; GET /?domain= of any other domain answers 404 until a
 	// PUT /?domain= creates it.
@@ -102,10 +102,16 @@ const (
 	RosterStandalone = "standalone"
 )
 
-// Measured defaults of how long a stopped DN stays in the roster (docs/hsds.md "Measured on the real
-// HSDS 0.9.4": head mode ~24 s; Kubernetes mode 9-20 s on scale-down; standalone forever).
+// Defaults of how long a stopped DN stays in the roster (docs/hsds.md "Measured on the real HSDS
+// 0.9.4"; standalone forever). Head mode: the head drops a DN whose last check-in is
+// 2 x node_sleep_time (20 s) old, that check-in came up to one node_sleep_time before the DN
+// stopped, and the SN learns at its next health check, up to one more later (upstream
+// hsds/headnode.py Node.is_healthy, basenode.py healthCheck): 10-30 s, measured ~24 s in hsds.md
+// and 10.5-29.7 s by bench's TestRealRescaleHeadNode. Kubernetes mode: 9-20 s measured on
+// scale-down.
 const (
-	HeadDNDrop          = 24 * time.Second
+	HeadDNDropMin       = 10 * time.Second
+	HeadDNDropMax       = 30 * time.Second
 	KubeDNDropMin       = 9 * time.Second
 	KubeDNDropMax       = 20 * time.Second
 	Measured094Bg       = 2                       // SN background tasks on 0.9.4

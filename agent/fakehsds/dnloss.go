@@ -12,7 +12,7 @@ import (
 // StopDN stops this pod's DN as its process ending would (docs/hsds.md, measured on 0.9.4): the DN
 // refuses every request, /info included; the SN stays READY and answers 500 (not 503) for the keys
 // that DN owns, at once (connection refused), until the roster drops the DN after DNDropAfter
-// (head 24 s, Kubernetes 9-20 s, standalone never). Then node_count falls by one; with no DN
+// (head 10-30 s, Kubernetes 9-20 s, standalone never). Then node_count falls by one; with no DN
 // left the SN is WAITING (measured: "503 WAITING node_count 0" after the drop). A second StopDN
 // is a no-op.
 func (p *Pod) StopDN() {
@@ -61,7 +61,7 @@ func (p *Pod) dnDropAfterLocked() time.Duration {
 	}
 	switch p.cfg.Roster {
 	case RosterHead:
-		return HeadDNDrop
+		return HeadDNDropMin + time.Duration(p.rng.Int64N(int64(HeadDNDropMax-HeadDNDropMin)+1))
 	case RosterStandalone:
 		return 0
 	}

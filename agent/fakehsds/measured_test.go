@@ -55,15 +55,18 @@ func TestDomain_MissingIs404UntilCreated(t *testing.T) {
 // drop, node_count 0, the SN WAITING and 503 to every request.
 func TestDNLoss_500UntilTheRosterDropsTheDN(t *testing.T) {
 	for _, tc := range []struct {
-		roster    string
-		dropAfter time.Duration // want; 0: never
+		name, roster string
+		set          time.Duration // Config.DNDropAfter
+		dropAfter    time.Duration // want; 0: never, -1: drawn in [lo, hi]
+		lo, hi       time.Duration
 	}{
-		{RosterHead, HeadDNDrop},
-		{RosterStandalone, 0},
-		{RosterKubernetes, -1}, // drawn in [9 s, 20 s]
+		{"head", RosterHead, 0, -1, HeadDNDropMin, HeadDNDropMax}, // the head's mechanism (config.go)
+		{"head configured", RosterHead, 24 * time.Second, 24 * time.Second, 0, 0},
+		{"standalone", RosterStandalone, 0, 0, 0, 0},
+		{"kubernetes", RosterKubernetes, 0, -1, KubeDNDropMin, KubeDNDropMax},
 	} {
-		t.Run(tc.roster, func(t *testing.T) {
-			p, clk := newTestPod(t, func(c *Config) { c.ServiceTime = Fixed(0); c.Roster = tc.roster })
+		t.Run(tc.name, func(t *testing.T) {
+			p, clk := newTestPod(t, func(c *Config) { c.ServiceTime = Fixed(0); c.Roster = tc.roster; c.DNDropAfter = tc.set })
 			p.StopDN()
 			rec := do(p.SN(), "GET", "/datasets/d1/value")
 			if rec.Code != http.StatusInternalServerError || rec.Body.String() != "500: Internal Server Error" {
@@ -88,8 +91,8 @@ func TestDNLoss_500UntilTheRosterDropsTheDN(t *testing.T) {
 				t.Errorf("standalone: the 500s ended after %v, want never", dropped)
 			case tc.dropAfter > 0 && dropped != tc.dropAfter:
 				t.Errorf("the 500s ended after %v, want %v", dropped, tc.dropAfter)
-			case tc.dropAfter < 0 && (dropped < KubeDNDropMin || dropped > KubeDNDropMax):
-				t.Errorf("the 500s ended after %v, want within [%v, %v]", dropped, KubeDNDropMin, KubeDNDropMax)
+			case tc.dropAfter < 0 && (dropped < tc.lo || dropped > tc.hi):
+				t.Errorf("the 500s ended after %v, want within [%v, %v]", dropped, tc.lo, tc.hi)
 			}
 			if dropped == 0 {
 				return

@@ -77,7 +77,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.BackgroundTasks, "background-tasks", o.BackgroundTasks, "SN background tasks its gate counts (real 0.9.4: 2)")
 	fs.DurationVar(&o.LoopCost, "loop-cost", o.LoopCost, "SN event-loop time per request pass; passes queue one at a time (0: no event-loop model; calibrated 0.9.4: 500us)")
 	fs.StringVar(&o.Roster, "roster", o.Roster, `how nodes learn the DNs: "kubernetes", "head" or "standalone" (empty: kubernetes)`)
-	fs.DurationVar(&o.DNDropAfter, "dn-drop-after", o.DNDropAfter, "how long a stopped DN (PUT /fake/dn?up=false) stays in the roster, its keys answering 500; 0: the roster's measured default (head 24s, kubernetes 9-20s, standalone never); negative: never")
+	fs.DurationVar(&o.DNDropAfter, "dn-drop-after", o.DNDropAfter, "how long a stopped DN (PUT /fake/dn?up=false) stays in the roster, its keys answering 500; 0: the roster's default (head 10-30s, kubernetes 9-20s, standalone never); negative: never")
 	fs.StringSliceVar(&o.Domains, "domain", o.Domains, "a domain that exists from the start (repeatable); GET /?domain= of any other answers 404 until PUT creates it")
 	fs.Float64Var(&o.GateJamChance, "gate-jam-chance", o.GateJamChance, "chance that a scale-down (PUT /fake/dncount to a lower n) jams the SN's gate for a draw in [--gate-jam-min, --gate-jam-max]: every gated request 503s (overload); 0 off (measured 0.9.4 in Kubernetes mode, pods without a preStop sleep: 0.9)")
 	fs.DurationVar(&o.GateJamMin, "gate-jam-min", o.GateJamMin, "shortest scale-down gate jam (measured: 28s)")
