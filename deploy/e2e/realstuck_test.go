@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,15 +43,14 @@ func TestRealStuckWaitingReportedAndReleased(t *testing.T) {
 	w.kubelet.SetStartDelayAfterIP(0) // the replacement pods start as usual
 
 	stuckAt := w.waitOldWaiting(ctx, t, old, scaled)
+	// The stuck pods' Ready condition (the kubelet's readiness probe on the node state) is read
+	// before the scaler's threshold (stuckNotReady 20 s) passes: the remedy deletes one of them
+	// at once then, and a CI run that read it after the Event found the pod gone.
+	waitPodsNotReady(ctx, t, ns, old, 15*time.Second)
 	reported := waitEventAt(ctx, t, ns, "PodStuckNotReady", 90*time.Second)
 	metricAtLeast(ctx, t, s, "hsds_scaler_stuck_pods", nil, 1, 10*time.Second)
 	metricAt := time.Now()
 	metricAtLeast(ctx, t, s, "hsds_scaler_guard_active", map[string]string{"guard": "stuck-not-ready"}, 1, 10*time.Second)
-	for _, p := range old {
-		if ready := podReady(ctx, t, ns, p.Name); ready {
-			t.Errorf("stuck pod %s: Ready condition True, want False", p.Name)
-		}
-	}
 	deleted := waitEventAt(ctx, t, ns, "StuckPodDeleted", 60*time.Second)
 	msgs, _ := events(ctx, ns, "StuckPodDeleted")
 	pods, released, served, end := w.waitReleased(ctx, t, l, 3)
@@ -213,18 +213,32 @@ func podIPs(ctx context.Context, ns string) int {
 }
 
 // podReady reads a pod's Ready condition.
-func podReady(ctx context.Context, t *testing.T, ns, name string) bool {
+// waitPodsNotReady waits until every pod of pods has its Ready condition False (or none); a pod
+// deleted meanwhile fails the test.
+func waitPodsNotReady(ctx context.Context, t *testing.T, ns string, pods []*fakekubelet.Pod, timeout time.Duration) {
 	t.Helper()
+	eventually(ctx, t, timeout, "the stuck pods' Ready condition False", func(ctx context.Context) (bool, error) {
+		for _, p := range pods {
+			ready, err := podReady(ctx, ns, p.Name)
+			if err != nil || ready {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+}
+
+func podReady(ctx context.Context, ns, name string) (bool, error) {
 	p, err := cluster.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		t.Fatal(err)
+		return false, fmt.Errorf("pod %s: %w", name, err)
 	}
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
+			return c.Status == corev1.ConditionTrue, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 func podNames(pods []*fakekubelet.Pod) []string {
