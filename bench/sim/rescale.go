@@ -71,7 +71,7 @@ type Window struct {
 //     the head drops a DN once its last check-in is 2 x node_sleep_time (20 s) old, and that
 //     check-in came up to one node_sleep_time before the DN stopped, so the DN leaves the
 //     roster 10-20 s after; each SN learns the roster at its own next health check, up to another
-//     node_sleep_time later. Measured: 24 s in docs/hsds.md, 10.5-29.7 s in 7 runs of
+//     node_sleep_time later. Measured: 24 s in docs/hsds.md, 10.5-29.7 s in 8 runs of
 //     TestRealRescaleHeadNode (the first form, 10-24 s, was the measured range; a CI run's
 //     29.7 s fell outside it);
 //   - "notready" (1.0.1+): 10 s of cluster-wide not-ready 503s after every change.

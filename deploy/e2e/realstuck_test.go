@@ -212,7 +212,6 @@ func podIPs(ctx context.Context, ns string) int {
 	return n
 }
 
-// podReady reads a pod's Ready condition.
 // waitPodsNotReady waits until every pod of pods has its Ready condition False (or none); a pod
 // deleted meanwhile fails the test.
 func waitPodsNotReady(ctx context.Context, t *testing.T, ns string, pods []*fakekubelet.Pod, timeout time.Duration) {
@@ -228,6 +227,7 @@ func waitPodsNotReady(ctx context.Context, t *testing.T, ns string, pods []*fake
 	})
 }
 
+// podReady reads a pod's Ready condition.
 func podReady(ctx context.Context, ns, name string) (bool, error) {
 	p, err := cluster.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
