@@ -67,10 +67,10 @@ func BenchmarkRealProxyCost(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		for _, s := range []*side{direct, proxied, direct, proxied} {
-			sn0, ag0 := procCPU(b, snPID), procCPU(b, agentPID)
+			sn0, ag0 := realhsds.CPU(b, snPID), realhsds.CPU(b, agentPID)
 			out := realhsds.Run(ctx, realhsds.Load{URL: domainURL(s.baseURL), Clients: 8, Duration: round, KeepAlive: true})
-			s.snCPU += procCPU(b, snPID) - sn0
-			s.agCPU += procCPU(b, agentPID) - ag0
+			s.snCPU += realhsds.CPU(b, snPID) - sn0
+			s.agCPU += realhsds.CPU(b, agentPID) - ag0
 			s.requests += out.Total()
 			s.nonOK += out.Total() - out.Codes[http.StatusOK]
 			s.medians = append(s.medians, out.Median[http.StatusOK])
@@ -93,14 +93,4 @@ func BenchmarkRealProxyCost(b *testing.B) {
 	b.ReportMetric(agPer, "proxy-cpu-us/req")
 	b.Logf("direct: %d req, SN %.0f us CPU/req, p50 %v; proxy: %d req, SN %.0f us CPU/req, agent %.0f us CPU/req, p50 %v",
 		direct.requests, snPer, dMed, proxied.requests, snPerProxied, agPer, pMed)
-}
-
-// procCPU is a process's user+system CPU time so far.
-func procCPU(tb testing.TB, pid int) time.Duration {
-	tb.Helper()
-	d, err := realhsds.ProcessCPU(pid)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return d
 }

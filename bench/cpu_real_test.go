@@ -63,14 +63,14 @@ func TestRealSNCPUPerRequest(t *testing.T) {
 				t.Fatalf("%s: %v", names[i], err)
 			}
 		}
-		snBefore, dnBefore, start := procCPUOf(t, sn.PID()), dnCPU(t, c), time.Now()
+		snBefore, dnBefore, start := realhsds.CPU(t, sn.PID()), dnCPU(t, c), time.Now()
 		for range cpuRequests { // one at a time, each on a fresh connection, as the load sends them
 			if err := loadgen.HSDSDo(ctx, r.Method, sn.URL()+r.Path, r.Body, nil); err != nil {
 				t.Fatalf("%s: %v", names[i], err)
 			}
 		}
 		costs = append(costs, cpuCost{name: names[i], weight: r.Weight,
-			sn:   (procCPUOf(t, sn.PID()) - snBefore) / cpuRequests,
+			sn:   (realhsds.CPU(t, sn.PID()) - snBefore) / cpuRequests,
 			dns:  (dnCPU(t, c) - dnBefore) / cpuRequests,
 			wall: time.Since(start) / cpuRequests})
 	}
@@ -96,7 +96,7 @@ func TestRealSNCPUPerRequest(t *testing.T) {
 		worst = max(worst, wait/hold)
 	}
 	t.Logf("CPU per request of the scenario's mix, real HSDS 0.9.4, %d pods, %d requests of each kind one at a time (load average %s):\n%s",
-		tailPods, cpuRequests, loadAvg(), b.String())
+		tailPods, cpuRequests, realhsds.LoadAverage(), b.String())
 	if worst > maxSimCPUWait {
 		t.Errorf("with its gate full, a simulated pod's requests would wait %.0f %% of a task's hold for the real SN's CPU (> %.0f %%): the simulator, which has no CPU, would need one",
 			100*worst, 100*maxSimCPUWait)
@@ -130,17 +130,7 @@ func simCPUQueue(sc sim.Scenario, n int, costs []cpuCost) (lambda, wait, hold fl
 func dnCPU(t *testing.T, c *realhsds.Cluster) time.Duration {
 	var sum time.Duration
 	for _, p := range c.Pods {
-		sum += procCPUOf(t, p.DN.PID())
+		sum += realhsds.CPU(t, p.DN.PID())
 	}
 	return sum
-}
-
-// procCPUOf is a process's user+system CPU time so far.
-func procCPUOf(t *testing.T, pid int) time.Duration {
-	t.Helper()
-	d, err := realhsds.ProcessCPU(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -312,7 +311,7 @@ type realTail struct {
 // and records what an agent on each pod exports over tailMeasure after tailWarmup.
 func runRealTail(t *testing.T, sc sim.Scenario) realTail {
 	t.Helper()
-	out := realTail{codes: map[int]int64{}, loadavg: loadAvg()}
+	out := realTail{codes: map[int]int64{}, loadavg: realhsds.LoadAverage()}
 	begin := time.Now()
 	c := realhsds.Start(t, realhsds.Options{Pods: tailPods, MaxTaskCount: sc.MaxTaskCount})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -335,7 +334,7 @@ func runRealTail(t *testing.T, sc sim.Scenario) realTail {
 	wait()
 	out.fig = tailTake(recs, float64(sc.MaxTaskCount))
 	out.rate = float64(after-before) / span.Seconds()
-	out.loadavg += " -> " + loadAvg()
+	out.loadavg += " -> " + realhsds.LoadAverage()
 	var lat []time.Duration
 	for _, g := range gens {
 		st := g.Stats()
@@ -397,15 +396,6 @@ func finishedRequests(gens []*loadgen.Generator) int64 {
 		n += g.Stats().Requests
 	}
 	return n
-}
-
-// loadAvg is the machine's 1-minute load average ("?" where /proc has none).
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "?"
 }
 
 // simTail runs the simulator's tailPods-pod cluster at rate and returns its readings' figures and

@@ -2,6 +2,7 @@ package realhsds
 
 import (
 	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -51,4 +52,11 @@ func FuzzParseProcStat(f *testing.F) {
 			t.Fatalf("negative CPU time %v from %q", d, raw)
 		}
 	})
+}
+
+// TestLoadAverage: a number on Linux, where every real test runs.
+func TestLoadAverage(t *testing.T) {
+	if v, err := strconv.ParseFloat(LoadAverage(), 64); err != nil || v < 0 {
+		t.Errorf("LoadAverage() = %q: want a non-negative number", LoadAverage())
+	}
 }

@@ -110,6 +110,26 @@ func ProcessCPU(pid int) (time.Duration, error) {
 	return d, nil
 }
 
+// CPU is ProcessCPU for a test: an error fails it.
+func CPU(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	d, err := ProcessCPU(pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// LoadAverage is the machine's 1-minute load average from /proc/loadavg ("?" where there is
+// none), for the real tests' logs: the machine is shared.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
 // parseProcStat returns utime + stime of a /proc/<pid>/stat line (proc(5): fields 14 and 15, in
 // clock ticks of USER_HZ, 100 on Linux). The command name, field 2, is in parentheses and may
 // hold spaces and parentheses itself, so the fields are counted from its last ')'.
