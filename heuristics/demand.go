@@ -13,6 +13,9 @@ type Signals struct {
 	// Stale counts Running pods without fresh figures (Pending and terminating pods cannot be
 	// scraped and carry no load).
 	Pods, Capacity, Known, Stale, Pending int
+	// Unscheduled counts the Pending pods no node has taken yet (PodSample.Scheduled false): they
+	// wait for the cluster autoscaler's VM, and have not joined the HSDS roster.
+	Unscheduled int
 	// Rates summed over pods with fresh data (req/s).
 	Attempts, Served, Overload503, NotReady503, Upstream503 float64
 	// Uncorroborated503 are a 0.9.x pod's overload 503s that its own task figure does not
@@ -60,6 +63,9 @@ func Measure(snap Snapshot, p Policy) Signals {
 		pod := &snap.Pods[i]
 		if pod.Phase == PodPending {
 			s.Pending++
+			if !pod.Scheduled {
+				s.Unscheduled++
+			}
 		}
 		if !pod.Fresh {
 			// Only a Running pod's missing figures hide load: a Pending pod has never served, and

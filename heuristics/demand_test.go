@@ -111,9 +111,9 @@ func TestMeasure(t *testing.T) {
 
 	got := Measure(snap, p)
 	// Fresh pods: 0, 1, 3. Attempts 104; 503s 8+8+4 = 20 (overload 10, not_ready 6, upstream 4).
-	// Stale: pod 2 only; the Pending pod has no figures but hides no load.
+	// Stale: pod 2 only; the Pending pod (no node yet) has no figures but hides no load.
 	want := Signals{
-		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 1, Pending: 1,
+		Current: 5, Pods: 5, Capacity: 2, Known: 3, Stale: 1, Pending: 1, Unscheduled: 1,
 		Attempts: 104, Served: 84, Overload503: 10, NotReady503: 6, Upstream503: 4,
 		// Utilization net of the 2 background tasks: (80-2)/(100-2) on each capacity pod.
 		RejectRatio: 20.0 / 104, Utilization: 78.0 / 98, UtilizationOK: true, UtilizationFloor: 78.0 / 98, Figured: 2,

@@ -1,6 +1,7 @@
 package heuristics
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -386,13 +387,14 @@ func TestHSDSScaleDown(t *testing.T) {
 		}
 	})
 	t.Run("pods stuck Pending do not hold it", func(t *testing.T) {
-		// 10 Running and idle, plus 3 that never got a node (spec 13): the Pending pods have no
-		// figures, but they carry no load either, so the window still ends in a step down.
+		// 10 Running and idle, plus 3 on a node that never start (spec 13; pods that never got
+		// a node are withdrawn at once: TestHSDSWithdrawsUnscheduledPods): the Pending pods have
+		// no figures, but they carry no load either, so the window still ends in a step down.
 		pending := func(now time.Time) Snapshot {
 			s := uniform(10, idle, now)
 			s.SpecReplicas = 13
 			for _, n := range []string{"hsds-p1", "hsds-p2", "hsds-p3"} {
-				s.Pods = append(s.Pods, PodSample{Name: n, Phase: PodPending})
+				s.Pods = append(s.Pods, PodSample{Name: n, Phase: PodPending, Scheduled: true})
 			}
 			return s
 		}
@@ -619,5 +621,54 @@ func TestHSDSIdleKeepAliveIssue13(t *testing.T) {
 			}
 			t.Logf("c1 %.2f (%t), burst to %d", c1, ok, top)
 		})
+	}
+}
+
+// TestHSDSWithdrawsUnscheduledPods: pods a scale-up ordered that still wait for a node, no longer
+// needed by the offered load, are given back (a ReplicaSet removes unscheduled pods first, and
+// they never joined the HSDS roster); scheduled pods, and pods the load needs, stay.
+func TestHSDSWithdrawsUnscheduledPods(t *testing.T) {
+	// 4 Ready pods at utilization 0.6 (in the band), spec 6 with two more Pending. testPolicy:
+	// 6 req/s per pod at the target, so rate r per pod needs ceil(4r/6).
+	snap := func(rate float64, pending int, scheduled bool) func(time.Time) Snapshot {
+		return func(now time.Time) Snapshot {
+			s := uniform(4, podLoad{inFlight: 60, limit: 100, rate: rate}, now)
+			s.SpecReplicas = int32(4 + pending)
+			for i := range pending {
+				s.Pods = append(s.Pods, PodSample{Name: fmt.Sprintf("hsds-new-%d", i), Phase: PodPending, Scheduled: scheduled})
+			}
+			return s
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		p    Policy
+		snap func(time.Time) Snapshot
+		want got
+	}{
+		{"need 4 of 6: both unscheduled pods go", testPolicy(), snap(5, 2, false), got{true, 4, CodeWithdraw}},
+		{"need 5 of 6: one goes", testPolicy(), snap(6.5, 2, false), got{true, 5, CodeWithdraw}},
+		{"need 3, but only the unscheduled pods go", testPolicy(), snap(4, 2, false), got{true, 4, CodeWithdraw}},
+		{"need 6 of 6: both stay", testPolicy(), snap(9, 2, false), got{true, 6, CodeInBand}},
+		{"scheduled pods stay (they may have joined the roster)", testPolicy(), snap(5, 2, true), got{true, 6, CodeInBand}},
+		{"need unknown: they stay", func() Policy { p := testPolicy(); p.PodCapacity = 0; return p }(), snap(5, 2, false), got{true, 6, CodeInBand}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := run(mustHSDS(tc.p), every(0, 10, 5, tc.snap))
+			if diff := cmp.Diff(tc.want, last(g)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Under pressure the rule does not apply: the up rules decide (here the pending pods are the
+	// saturation rule's extra pod; need 14 > 6).
+	g := run(mustHSDS(testPolicy()), every(0, 15, 5, func(now time.Time) Snapshot {
+		s := uniform(4, overloaded, now)
+		s.SpecReplicas = 6
+		s.Pods = append(s.Pods, PodSample{Name: "hsds-new-0", Phase: PodPending}, PodSample{Name: "hsds-new-1", Phase: PodPending})
+		return s
+	}))
+	if r := last(g).Reason; r == CodeWithdraw {
+		t.Errorf("overloaded: withdrew (%v)", last(g))
 	}
 }

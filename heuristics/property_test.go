@@ -14,7 +14,8 @@ import (
 // TestHSDSProperties runs seeded random sequences through an envelope that plays the scaler
 // (snapshots.Envelope), applying every decision clamped to the bounds as the scaler's bounds
 // guard would, and checks the policy's own invariants: a decision from inside the bounds stays
-// inside them, dwell times between changes, an invalid snapshot is an invalid decision. The
+// inside them, dwell times between changes (a withdrawal of unscheduled pods has none, and removes
+// no other pod), an invalid snapshot is an invalid decision. The
 // envelope's invariants (bounds enforcement, stale data, settling, pending) are the scaler's and
 // are checked on the controller's writes in scaler/property_test.go.
 func TestHSDSProperties(t *testing.T) {
@@ -93,6 +94,18 @@ func checkHSDSDecision(t *testing.T, p heuristics.Policy, snap heuristics.Snapsh
 	}
 	gap := snap.Time.Sub(snap.LastChange)
 	switch {
+	case d.Reason == heuristics.CodeWithdraw:
+		// Giving back pods that wait for a node is no rescale of HSDS, so it has no dwell time;
+		// it may remove those pods and no others.
+		unscheduled := 0
+		for _, pod := range snap.Pods {
+			if pod.Phase == heuristics.PodPending && !pod.Scheduled {
+				unscheduled++
+			}
+		}
+		if d.Replicas > d.Current || d.Replicas < d.Current-int32(unscheduled) {
+			t.Fatalf("withdrawal from %d to %d with %d unscheduled pods: %+v", d.Current, d.Replicas, unscheduled, d)
+		}
 	case d.Replicas < d.Current && gap < p.DwellDown.Duration:
 		t.Fatalf("scale down %s after the last change (dwellDown %s): %+v", gap, p.DwellDown.Duration, d)
 	case d.Replicas > d.Current && d.Reason != heuristics.CodePanic && gap < p.DwellUp.Duration:

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// decide applies the rules in order: panic, saturation, utilization up, scale-down, hold. Every
-// path returns a Valid decision with a Reason code and the figures in Message. Bounds, stale data,
-// settling and unscheduled pods are the scaler's guards, applied after this (docs/operations.md).
+// decide applies the rules in order: fan-out ceiling, panic, saturation, utilization up,
+// withdrawal of unscheduled pods, scale-down, hold. Every path returns a Valid decision with a
+// Reason code and the figures in Message. Bounds, stale data, settling and the hold on scale-ups
+// while pods are unscheduled are the scaler's guards, applied after this (docs/operations.md).
 func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 	p := h.p
 	cur := e.sig.Current
@@ -27,6 +28,9 @@ func (h *HSDS) decide(e evaluation, now time.Time) Decision {
 		}
 		to := min(e.propUp, e.upLimit, e.max)
 		return h.up(e, now, to, CodeUtilization, fmt.Sprintf("utilization %.2f > %.2f", e.utilUp, p.ScaleUpUtilization))
+	}
+	if d, ok := h.withdrawRule(e); ok {
+		return d
 	}
 	if !e.sig.UtilizationOK {
 		why := "no Ready, READY pod to measure utilization on"
@@ -69,6 +73,22 @@ func (h *HSDS) panicRule(e evaluation) (Decision, bool) {
 	}
 	return h.decision(e, to, CodePanic, fmt.Sprintf("offered %.1f req/s >= %.1f x stable %.1f under pressure",
 		e.sig.Offered, p.PanicFactor, e.stable)), true
+}
+
+// withdrawRule: pods a scale-up ordered still wait for a node (the cluster autoscaler's VM) and
+// the offered load no longer needs them: give them back. A ReplicaSet removes unscheduled pods
+// first, and they never joined the HSDS roster, so this changes nothing the clients see: no
+// partition mismatch, no gate jam, no start that may leave a node stuck WAITING later.
+func (h *HSDS) withdrawRule(e evaluation) (Decision, bool) {
+	s := e.sig
+	if s.Unscheduled == 0 || !e.needOK || s.Overloaded || (e.propOK && e.utilUp > h.p.ScaleUpUtilization) {
+		return Decision{}, false
+	}
+	to := max(e.need, s.Current-int32(s.Unscheduled), e.min)
+	if to >= s.Current {
+		return Decision{}, false
+	}
+	return h.decision(e, to, CodeWithdraw, fmt.Sprintf("%d pods wait for a node and the offered load needs %d", s.Unscheduled, e.need)), true
 }
 
 // fanoutRule: the cluster runs above a learned fan-out ceiling (a smaller size served about as
