@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,77 @@ func TestScenario4ScalerUpSettleWaitDown(t *testing.T) {
 	}
 	rescaleChain(t, rescales, 1)
 	t.Logf("changes: %+v", changes)
+}
+
+// TestScenario4WithdrawsUnscheduledPods: a scale-up whose new pods do not fit (one pod slot),
+// and a load that is gone before the cluster autoscaler delivers: the scaler gives the
+// unscheduled pods back (reason withdraw-unscheduled, docs/policy.md rule 4a) long before its
+// stabilization window and dwellDown (5 minutes each here) would let it scale down, and the real
+// ReplicaSet controller removes those pods, not the one that runs: the HSDS pod set never changes.
+func TestScenario4WithdrawsUnscheduledPods(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	const ns = "e2e-s4w"
+	w := newWorkload(ctx, t, ns, 1, func(c *fakekubelet.Config) { c.Slots = 1 })
+	logRescalesOnFailure(t, ns)
+	pods := w.kubelet.Pods()
+	if len(pods) != 1 {
+		t.Fatalf("%d running pods, want 1", len(pods))
+	}
+	first := pods[0].Name
+	l := w.startLoad(t, lightRate)
+	policy := policyFile(t, ns, map[string]any{"stabilizationWindow": "5m", "dwellDown": "5m"}, nil)
+	startServe(t, "serve", serveArgs(ns, policy)...)
+	rec := w.record(t)
+	time.Sleep(settle + time.Second)
+
+	armed := rec.arm()
+	l.set(150) // ~3.5 pods' worth on one pod
+	up := rec.waitChange(ctx, t, armed, 30*time.Second, "a scale-up")
+	if up.to <= up.from {
+		t.Fatalf("first change %d -> %d, want up", up.from, up.to)
+	}
+	waitEvent(ctx, t, ns, "WaitingForCapacity", 30*time.Second)
+	l.set(lightRate)
+	calm := time.Now()
+	eventually(ctx, t, 60*time.Second, "spec.replicas back to 1", func(ctx context.Context) (bool, error) {
+		n, err := w.replicas(ctx)
+		return err == nil && n == 1, nil
+	})
+	took := time.Since(calm)
+	changes, _ := rec.snapshot()
+	t.Logf("scaled %d -> %d, back to 1 %s after the load dropped; changes: %+v", up.from, up.to, took.Round(time.Millisecond), changes)
+
+	rescales, err := events(ctx, ns, "Rescaled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downs := 0
+	for _, m := range rescales {
+		if strings.Contains(m, "withdraw-unscheduled") {
+			downs++
+			t.Logf("withdrawal: %s", m)
+		} else if !strings.Contains(m, "to "+fmt.Sprint(up.to)) {
+			t.Errorf("a change other than the scale-up and the withdrawal: %q", m)
+		}
+	}
+	if downs == 0 {
+		t.Errorf("no Rescaled Event with reason withdraw-unscheduled: %q", rescales)
+	}
+	// The ReplicaSet removed the unscheduled pods: the one pod left is the one that ran all along,
+	// and the fake node never stopped it.
+	eventually(ctx, t, 30*time.Second, "one pod left, the first", func(ctx context.Context) (bool, error) {
+		list, err := cluster.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=hsds"})
+		if err != nil {
+			return false, err
+		}
+		return len(list.Items) == 1 && list.Items[0].Name == first, nil
+	})
+	if p := w.kubelet.Pod(first); p == nil {
+		t.Errorf("pod %s no longer runs on the fake node", first)
+	}
+	if n := len(w.kubelet.Pods()); n != 1 {
+		t.Errorf("%d pods run on the fake node, want 1", n)
+	}
 }
 
 // logRescalesOnFailure prints the Rescaled Events (they carry the recommender's figures) when the
