@@ -88,7 +88,11 @@ func (h *HSDS) withdrawRule(e evaluation) (Decision, bool) {
 	if to >= s.Current {
 		return Decision{}, false
 	}
-	return h.decision(e, to, CodeWithdraw, fmt.Sprintf("%d pods wait for a node and the offered load needs %d", s.Unscheduled, e.need)), true
+	waiting := fmt.Sprintf("%d pods wait", s.Unscheduled)
+	if s.Unscheduled == 1 {
+		waiting = "1 pod waits"
+	}
+	return h.decision(e, to, CodeWithdraw, fmt.Sprintf("%s for a node and the offered load needs %d", waiting, e.need)), true
 }
 
 // fanoutRule: the cluster runs above a learned fan-out ceiling (a smaller size served about as
