@@ -1,6 +1,9 @@
 package heuristics
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // nodeStateReady is HSDS's READY state (agent/schema.StateReady; this package imports only the
 // standard library and gonum, so the value is repeated here and pinned by a test).
@@ -59,6 +62,7 @@ func Measure(snap Snapshot, p Policy) Signals {
 	// the capacity pods serving without one.
 	var inFlight, limit, unfigured float64
 	gated := 0
+	window := rateWindow(snap)
 	for i := range snap.Pods {
 		pod := &snap.Pods[i]
 		if pod.Phase == PodPending {
@@ -79,11 +83,12 @@ func Measure(snap Snapshot, p Policy) Signals {
 			continue
 		}
 		s.Known++
-		s.Attempts += pod.RequestRate
-		s.Overload503 += overload503(*pod, p)
-		s.NotReady503 += pod.Rejected503.NotReady
-		s.Upstream503 += pod.Rejected503.Upstream
-		s.Uncorroborated503 += pod.Rejected503.Overload - overload503(*pod, p)
+		w := windowShare(*pod, window)
+		s.Attempts += w * pod.RequestRate
+		s.Overload503 += w * overload503(*pod, p)
+		s.NotReady503 += w * pod.Rejected503.NotReady
+		s.Upstream503 += w * pod.Rejected503.Upstream
+		s.Uncorroborated503 += w * (pod.Rejected503.Overload - overload503(*pod, p))
 		if isCapacity(*pod) && pod.Limit > 0 {
 			s.Capacity++
 			if f, ok := podInFlight(*pod); ok {
@@ -113,6 +118,32 @@ func Measure(snap Snapshot, p Policy) Signals {
 	s.Overloaded = !snap.Settling && s.Attempts > 0 && pressure > p.OverloadMinRate &&
 		pressure/s.Attempts > p.OverloadRatio
 	return s
+}
+
+// rateWindow is the span of the cluster's rates: the longest span any fresh pod's rates are
+// computed over (the rate window, for every pod that has been scraped that long).
+func rateWindow(snap Snapshot) time.Duration {
+	var w time.Duration
+	for _, pod := range snap.Pods {
+		if pod.Fresh {
+			w = max(w, pod.Window)
+		}
+	}
+	return w
+}
+
+// windowShare is the part of the cluster's rate window a pod's rates stand for in the cluster's
+// sums: 1, except for a pod that started within the window (a scale-up's new pod), whose rates are
+// over its own shorter span. Before it started, the load it serves now went to the older pods,
+// whose rates still hold it for the rest of their window: summed as they are, the rates count
+// that load twice until the window has passed (issue 13, the flash shape at serve's cadence: 2
+// pods joining 2 read offered 16 -> 24-28 req/s for ~30 s at a true 16). Weighted by its span
+// over the window, the sum is the cluster's requests in the last window over the window.
+func windowShare(pod PodSample, window time.Duration) float64 {
+	if window <= 0 || pod.Started.IsZero() || pod.SampleTime.Sub(pod.Started) >= window || pod.Window >= window {
+		return 1
+	}
+	return max(0, pod.Window.Seconds()/window.Seconds())
 }
 
 // podInFlight is the in-flight figure a pod contributes to utilization. A pod without a current

@@ -263,3 +263,37 @@ func TestMeasure09xFigures(t *testing.T) {
 		t.Errorf("an exact source's overload 503s are taken as they are: got %g, want 10", s.Overload503)
 	}
 }
+
+// TestMeasureCountsANewPodsLoadOnce: 2 pods served 16 req/s; 10 s ago 2 new pods joined and the
+// 4 now take 4 req/s each. The old pods' 30 s rates still hold 20 s of their former share (8
+// req/s each: 6.67 over the window), the new pods' rates are over their own 9 s. Summed as they
+// are: 13.33 + 8 = 21.33 req/s, the moved load counted twice; the cluster's requests in the
+// window over the window are (2 x (160 + 40) + 2 x 36) / 30 = 15.73.
+func TestMeasureCountsANewPodsLoadOnce(t *testing.T) {
+	now := at(100)
+	old := func(i int) PodSample {
+		return readyPod(i, podLoad{inFlight: 30, limit: 100, rate: 20.0 / 3}, now)
+	}
+	young := func(i int) PodSample {
+		pod := readyPod(i, podLoad{inFlight: 30, limit: 100, rate: 4}, now)
+		pod.Started, pod.Window = now.Add(-10*time.Second), 9*time.Second
+		return pod
+	}
+	snap := Snapshot{Time: now, SpecReplicas: 4, Pods: []PodSample{old(0), old(1), young(2), young(3)}}
+	if got, want := Measure(snap, testPolicy()).Attempts, (2*(160+40)+2*36)/30.0; math.Abs(got-want) > 1e-9 {
+		t.Errorf("attempts %.3f req/s, want %.3f (summed as they are: %.3f)", got, want, 2*20.0/3+2*4)
+	}
+	// A pod that started long ago but whose rates span less (missed scrapes) keeps its rate: it
+	// served over the whole window.
+	gap := old(2)
+	gap.Window = 9 * time.Second
+	snap.Pods = []PodSample{old(0), old(1), gap}
+	if got, want := Measure(snap, testPolicy()).Attempts, 3*20.0/3; math.Abs(got-want) > 1e-9 {
+		t.Errorf("attempts %.3f req/s with a gap in one old pod's scrapes, want %.3f", got, want)
+	}
+	// Every pod new (a cold start): the longest span is the window, nothing is counted twice.
+	snap.Pods = []PodSample{young(0), young(1)}
+	if got, want := Measure(snap, testPolicy()).Attempts, 8.0; math.Abs(got-want) > 1e-9 {
+		t.Errorf("attempts %.3f req/s on new pods only, want %.3f", got, want)
+	}
+}
