@@ -630,15 +630,18 @@ func TestHSDSIdleKeepAliveIssue13(t *testing.T) {
 func TestHSDSWithdrawsUnscheduledPods(t *testing.T) {
 	// 4 Ready pods at utilization 0.6 (in the band), spec 6 with two more Pending. testPolicy:
 	// 6 req/s per pod at the target, so rate r per pod needs ceil(4r/6).
-	snap := func(rate float64, pending int, scheduled bool) func(time.Time) Snapshot {
+	snapAt := func(inFlight, rate float64, pending int, scheduled bool) func(time.Time) Snapshot {
 		return func(now time.Time) Snapshot {
-			s := uniform(4, podLoad{inFlight: 60, limit: 100, rate: rate}, now)
+			s := uniform(4, podLoad{inFlight: inFlight, limit: 100, rate: rate}, now)
 			s.SpecReplicas = int32(4 + pending)
 			for i := range pending {
 				s.Pods = append(s.Pods, PodSample{Name: fmt.Sprintf("hsds-new-%d", i), Phase: PodPending, Scheduled: scheduled})
 			}
 			return s
 		}
+	}
+	snap := func(rate float64, pending int, scheduled bool) func(time.Time) Snapshot {
+		return snapAt(60, rate, pending, scheduled)
 	}
 	for _, tc := range []struct {
 		name string
@@ -650,6 +653,9 @@ func TestHSDSWithdrawsUnscheduledPods(t *testing.T) {
 		{"need 5 of 6: one goes", testPolicy(), snap(6.5, 2, false), got{true, 5, CodeWithdraw}},
 		{"need 3, but only the unscheduled pods go", testPolicy(), snap(4, 2, false), got{true, 4, CodeWithdraw}},
 		{"need 6 of 6: both stay", testPolicy(), snap(9, 2, false), got{true, 6, CodeInBand}},
+		// Utilization 78/98 on 4 pods asks for ceil(0.796 x 4 / 0.6) = 6 where need is 4: the
+		// pods the utilization rule added stay (no flapping between the two rules).
+		{"the in-flight figures ask for 6: both stay", testPolicy(), snapAt(80, 5, 2, false), got{true, 6, CodeInBand}},
 		{"scheduled pods stay (they may have joined the roster)", testPolicy(), snap(5, 2, true), got{true, 6, CodeInBand}},
 		{"need unknown: they stay", func() Policy { p := testPolicy(); p.PodCapacity = 0; return p }(), snap(5, 2, false), got{true, 6, CodeInBand}},
 	} {

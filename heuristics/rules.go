@@ -84,7 +84,13 @@ func (h *HSDS) withdrawRule(e evaluation) (Decision, bool) {
 	if s.Unscheduled == 0 || !e.needOK || s.Overloaded || (e.propOK && e.utilUp > h.p.ScaleUpUtilization) {
 		return Decision{}, false
 	}
+	// Never below what the in-flight figures ask for either (the proportional size on the
+	// utilization floor): a pod the utilization rule just added and the offered load's need
+	// does not cover would otherwise come and go with each reading.
 	to := max(e.need, s.Current-int32(s.Unscheduled), e.min)
+	if e.propOK {
+		to = max(to, e.propUp)
+	}
 	if to >= s.Current {
 		return Decision{}, false
 	}
