@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -200,5 +201,49 @@ func TestGeneration(t *testing.T) {
 		if got := s.Generation() != before; got != st.changed {
 			t.Errorf("%s: generation changed = %t, want %t", st.name, got, st.changed)
 		}
+	}
+}
+
+// TestPodSamplesCountANewPodsLoadOnce runs serve's path from scrapes to the policy's signals
+// (this store's rates, then heuristics.Measure) through a scale-up under a constant load: 2 pods
+// serve 8 req/s each for a minute, then 2 new pods start and the 4 serve 4 req/s each. 10 s
+// later the old pods' 30 s rates still hold 20 s of their former share: summed as they are the
+// rates read ~21 req/s, and the policy must read the cluster's 16 (docs/policy.md "Signals",
+// window share).
+func TestPodSamplesCountANewPodsLoadOnce(t *testing.T) {
+	s := store.New(cfg())
+	counts := map[string]float64{}
+	scrape := func(sec int, perPod float64, names ...string) {
+		for _, n := range names {
+			counts[n] += perPod
+			s.Record(store.Key{Namespace: "ns", Name: n}, types.UID("uid-"+n), at(float64(sec)), reading(counts[n], 0, 10))
+		}
+	}
+	s.UpsertPod(running("a"))
+	s.UpsertPod(running("b"))
+	for sec := 0; sec <= 60; sec++ {
+		scrape(sec, 8, "a", "b")
+	}
+	for _, n := range []string{"c", "d"} {
+		m := running(n)
+		m.Created, m.Started = at(59), at(60)
+		s.UpsertPod(m)
+	}
+	for sec := 61; sec <= 70; sec++ {
+		scrape(sec, 4, "a", "b", "c", "d")
+	}
+	pods := s.PodSamples("ns", labels.Everything(), at(70))
+	naive := 0.0
+	for i := range pods {
+		pods[i].Fresh = true // the scaler's call; every pod was scraped just now
+		naive += pods[i].RequestRate
+	}
+	snap := heuristics.Snapshot{Time: at(70), SpecReplicas: 4, MinReplicas: 1, MaxReplicas: 10, Pods: pods}
+	got := heuristics.Measure(snap, heuristics.DefaultPolicy()).Attempts
+	// The cluster's requests in the last 30 s over 30 s: (2 x (20 x 8 + 10 x 4) + 2 x 9 x 4) / 30
+	// (the new pods' first scrapes at 61 s start their counts).
+	want := (2*(20*8+10*4) + 2*9*4) / 30.0
+	if math.Abs(got-want) > 0.05 || naive < want+4 {
+		t.Errorf("attempts %.2f req/s, want %.2f (the rates summed as they are: %.2f)", got, want, naive)
 	}
 }
