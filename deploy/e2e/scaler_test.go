@@ -54,14 +54,7 @@ func TestScenario4ScalerUpSettleWaitDown(t *testing.T) {
 	l := w.startLoad(t, lightRate)
 	s := startServe(t, "serve", serveArgs(ns, policyFile(t, ns, nil, nil))...)
 	rec := w.record(t)
-	time.Sleep(settle + time.Second)
-
-	armed := rec.arm()
-	l.set(150) // ~3.5 pods' worth on one pod
-	up := rec.waitChange(ctx, t, armed, 30*time.Second, "a scale-up")
-	if up.to <= up.from {
-		t.Fatalf("first change %d -> %d, want up", up.from, up.to)
-	}
+	up := overloadOnePod(ctx, t, rec, l)
 	msgs := waitEvent(ctx, t, ns, "WaitingForCapacity", 30*time.Second)
 	t.Logf("scaled %d -> %d; %d pods unschedulable; WaitingForCapacity: %q", up.from, up.to, len(w.kubelet.Unschedulable()), msgs)
 	metricAtLeast(ctx, t, s, "hsds_scaler_guard_active", map[string]string{"guard": "pending-pods"}, 1, 10*time.Second)
@@ -113,14 +106,7 @@ func TestScenario4WithdrawsUnscheduledPods(t *testing.T) {
 	policy := policyFile(t, ns, map[string]any{"stabilizationWindow": "5m", "dwellDown": "5m"}, nil)
 	startServe(t, "serve", serveArgs(ns, policy)...)
 	rec := w.record(t)
-	time.Sleep(settle + time.Second)
-
-	armed := rec.arm()
-	l.set(150) // ~3.5 pods' worth on one pod
-	up := rec.waitChange(ctx, t, armed, 30*time.Second, "a scale-up")
-	if up.to <= up.from {
-		t.Fatalf("first change %d -> %d, want up", up.from, up.to)
-	}
+	up := overloadOnePod(ctx, t, rec, l)
 	waitEvent(ctx, t, ns, "WaitingForCapacity", 30*time.Second)
 	l.set(lightRate)
 	calm := time.Now()
@@ -163,6 +149,20 @@ func TestScenario4WithdrawsUnscheduledPods(t *testing.T) {
 	if n := len(w.kubelet.Pods()); n != 1 {
 		t.Errorf("%d pods run on the fake node, want 1", n)
 	}
+}
+
+// overloadOnePod lets a freshly started serve settle, then puts ~3.5 pods' worth of load on the
+// one pod and returns the scale-up it answers with.
+func overloadOnePod(ctx context.Context, t *testing.T, rec *recorder, l *load) change {
+	t.Helper()
+	time.Sleep(settle + time.Second)
+	armed := rec.arm()
+	l.set(150)
+	up := rec.waitChange(ctx, t, armed, 30*time.Second, "a scale-up")
+	if up.to <= up.from {
+		t.Fatalf("first change %d -> %d, want up", up.from, up.to)
+	}
+	return up
 }
 
 // logRescalesOnFailure prints the Rescaled Events (they carry the recommender's figures) when the
