@@ -138,7 +138,9 @@ func rateWindow(snap Snapshot) time.Duration {
 // whose rates still hold it for the rest of their window: summed as they are, the rates count
 // that load twice until the window has passed (issue 13, the flash shape at serve's cadence: 2
 // pods joining 2 read offered 16 -> 24-28 req/s for ~30 s at a true 16). Weighted by its span
-// over the window, the sum is the cluster's requests in the last window over the window.
+// over the window, the sum is the cluster's requests in the last window over the window. A pod
+// without a start time (none of this project's pod sources leaves it zero for a Running pod)
+// counts whole, as before.
 func windowShare(pod PodSample, window time.Duration) float64 {
 	if window <= 0 || pod.Started.IsZero() || pod.SampleTime.Sub(pod.Started) >= window || pod.Window >= window {
 		return 1
