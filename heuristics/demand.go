@@ -83,7 +83,7 @@ func Measure(snap Snapshot, p Policy) Signals {
 			continue
 		}
 		s.Known++
-		w := windowShare(*pod, window)
+		w := WindowShare(*pod, window)
 		s.Attempts += w * pod.RequestRate
 		s.Overload503 += w * overload503(*pod, p)
 		s.NotReady503 += w * pod.Rejected503.NotReady
@@ -132,8 +132,8 @@ func rateWindow(snap Snapshot) time.Duration {
 	return w
 }
 
-// windowShare is the part of the cluster's rate window a pod's rates stand for in the cluster's
-// sums: 1, except for a pod that started within the window (a scale-up's new pod), whose rates are
+// WindowShare is the part of the cluster's rate window a pod's rates stand for in the cluster's
+// sums (Measure's, and the custom-metrics adapter's Deployment figures): 1, except for a pod that started within the window (a scale-up's new pod), whose rates are
 // over its own shorter span. Before it started, the load it serves now went to the older pods,
 // whose rates still hold it for the rest of their window: summed as they are, the rates count
 // that load twice until the window has passed (issue 13, the flash shape at serve's cadence: 2
@@ -141,7 +141,7 @@ func rateWindow(snap Snapshot) time.Duration {
 // over the window, the sum is the cluster's requests in the last window over the window. A pod
 // without a start time (none of this project's pod sources leaves it zero for a Running pod)
 // counts whole, as before.
-func windowShare(pod PodSample, window time.Duration) float64 {
+func WindowShare(pod PodSample, window time.Duration) float64 {
 	if window <= 0 || pod.Started.IsZero() || pod.SampleTime.Sub(pod.Started) >= window || pod.Window >= window {
 		return 1
 	}

@@ -84,6 +84,12 @@ func resolve(metric string, sel labels.Selector) (query, error) {
 
 // podValue is the query's figure for one pod; ok is false when the pod has none (unknown pod,
 // or no limit for utilization).
+// isRate reports whether q's figure is a per-second rate over a window (503s, served or offered
+// requests), not an instantaneous reading (in-flight, utilization).
+func (q query) isRate() bool {
+	return q.metric == Metric503Rate || q.metric == MetricRequestRate || q.metric == MetricOfferedLoad
+}
+
 func (q query) podValue(v *store.PodView) (float64, bool) {
 	if !v.Known {
 		return 0, false

@@ -17,6 +17,7 @@ import (
 	cmprovider "sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
 	"github.com/hsds-autoscaler/hsds-autoscaler/adapter/store"
+	"github.com/hsds-autoscaler/hsds-autoscaler/heuristics"
 )
 
 // Resources the provider serves.
@@ -161,10 +162,19 @@ type aggregated struct {
 }
 
 // aggregate sums a Deployment's known pods; utilization is sum(in-flight) / sum(limit) over pods
-// that export a limit (the load-weighted mean). ok is false when no pod has a figure.
+// that export a limit (the load-weighted mean). A rate of a pod that started within the longest
+// window is weighted by heuristics.WindowShare, as the scaler's sums are: otherwise a scale-up's
+// new pods count the load they took over a second time for one window (the older pods' windows
+// still hold it), and the pod's figure then stands for that longest window.
 func aggregate(q query, views []store.PodView) (aggregated, bool) {
 	var a aggregated
 	var inFlight, limit float64
+	var longest time.Duration
+	for i := range views {
+		if _, ok := q.podValue(&views[i]); ok {
+			longest = max(longest, views[i].Window)
+		}
+	}
 	n := 0
 	for i := range views {
 		v := &views[i]
@@ -173,14 +183,20 @@ func aggregate(q query, views []store.PodView) (aggregated, bool) {
 			continue
 		}
 		n++
-		a.value += val
+		share, window := 1.0, v.Window
+		if q.isRate() {
+			if share = heuristics.WindowShare(v.PodSample, longest); share < 1 {
+				window = longest
+			}
+		}
+		a.value += share * val
 		inFlight += v.InFlight
 		limit += v.Limit
 		if a.time.IsZero() || v.SampleTime.Before(a.time) {
 			a.time = v.SampleTime
 		}
-		if a.window == 0 || v.Window < a.window {
-			a.window = v.Window
+		if a.window == 0 || window < a.window {
+			a.window = window
 		}
 	}
 	if n == 0 {

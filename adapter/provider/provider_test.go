@@ -189,3 +189,35 @@ func TestProviderAnswersOnlyWatchedNamespaces(t *testing.T) {
 		t.Errorf("pod in an unwatched namespace: err = %v, want NotFound", err)
 	}
 }
+
+// TestDeploymentSumCountsANewPodsLoadOnce: a Deployment's rate figure weights a pod that started
+// within the window by its span (heuristics.WindowShare), as the scaler's sums do, and then stands
+// for the whole window; instantaneous figures are summed as they are. Pod old served 8 req/s for
+// 20 s and 4 for the last 10 (6.67 over its 30 s window); pod young started 10 s ago and serves 4
+// over its 9 s: the Deployment read 6.67 + 4 x 9/30 = 7.87 req/s, not 10.67.
+func TestDeploymentSumCountsANewPodsLoadOnce(t *testing.T) {
+	old := view("old", true, t0, 30*time.Second, 10, 100, 20.0/3, heuristics.ByCause{})
+	old.Started = t0.Add(-time.Hour)
+	young := view("young", true, t0, 9*time.Second, 10, 100, 4, heuristics.ByCause{})
+	young.Started = t0.Add(-10 * time.Second)
+	p := &provider.Provider{Source: fakeSource{old, young}, Clock: testclock.NewFakeClock(t0)}
+	dep := cmprovider.CustomMetricInfo{GroupResource: provider.Deployments, Namespaced: true}
+	for _, tc := range []struct {
+		metric     string
+		want       int64
+		wantWindow int64
+	}{
+		{provider.MetricOfferedLoad, 7867, 30},
+		{provider.MetricInFlight, 20000, 9},
+	} {
+		info := dep
+		info.Metric = tc.metric
+		v, err := p.GetMetricByName(context.Background(), types.NamespacedName{Namespace: "ns", Name: "hsds"}, info, labels.Everything())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Value.MilliValue() != tc.want || *v.WindowSeconds != tc.wantWindow {
+			t.Errorf("%s: value %dm window %d, want %dm %d", tc.metric, v.Value.MilliValue(), *v.WindowSeconds, tc.want, tc.wantWindow)
+		}
+	}
+}
