@@ -165,3 +165,66 @@ func TestScenario2APIServiceServesPerPodFigures(t *testing.T) {
 		t.Logf("%s: hsds_503_rate %v; agents: %s %g, %s %g 503s", v, got, hot.Name, hot503, cold.Name, cold503)
 	}
 }
+
+// TestDeploymentOfferedLoadAfterScaleUp reads a Deployment's hsds_offered_load through the real
+// aggregator right after a scale-up under a constant load: the new pods' first rates span a
+// second or two while the old pods' 10 s windows still hold the share the new ones took over, so
+// the pods' own figures sum well above the load; the Deployment figure weights each new pod by
+// its span (heuristics.WindowShare, docs/custom-metrics.md) and stays at the load.
+func TestDeploymentOfferedLoadAfterScaleUp(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	const ns = "e2e-deploy-rate"
+	const rate = 20.0 // requests/s in all, far below two pods' capacity: no 503s, no retries
+	w := newWorkload(ctx, t, ns, 2, nil)
+	const window = 10 * time.Second
+	s := startServe(t, "serve", serveArgs(ns, policyFile(t, ns, nil, nil), "--dry-run",
+		"--rate-window="+window.String(), "--short-rate-window=5s")...)
+	registerAdapter(ctx, t, ns, s)
+	w.startLoad(t, rate)
+	time.Sleep(window + 3*time.Second) // both pods scraped for a whole window at the load
+
+	if got, err := deploymentMetric(ctx, ns, "hsds_offered_load"); err != nil || math.Abs(got-rate) > 0.25*rate {
+		t.Fatalf("before the scale-up: Deployment hsds_offered_load %g (err %v), want %g +-25%%", got, err, rate)
+	}
+	if _, err := cluster.Kubectl(ctx, "scale", "-n", ns, "deployment/hsds", "--replicas=4"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitRunning(ctx, t, 4)
+	var pods map[string]float64
+	var dep, naive float64
+	eventually(ctx, t, 8*time.Second, "figures of all 4 pods", func(ctx context.Context) (bool, error) {
+		var err error
+		if pods, err = podMetric(ctx, ns, "v1beta2", "hsds_offered_load"); err != nil || len(pods) < 4 {
+			return false, nil
+		}
+		dep, err = deploymentMetric(ctx, ns, "hsds_offered_load")
+		return err == nil, nil
+	})
+	for _, v := range pods {
+		naive += v
+	}
+	t.Logf("offered load %g req/s; after the scale-up the pods read %v (sum %.1f), the Deployment %.1f", rate, pods, naive, dep)
+	if math.Abs(dep-rate) > 0.25*rate {
+		t.Errorf("Deployment hsds_offered_load %.1f req/s right after the scale-up, want %g +-25%%", dep, rate)
+	}
+	if naive-dep < 0.1*rate {
+		t.Errorf("the pods' figures sum to %.1f against the Deployment's %.1f: no double count to remove, the test shows nothing", naive, dep)
+	}
+}
+
+// deploymentMetric reads the hsds Deployment's metric through the aggregator (v1beta2).
+func deploymentMetric(ctx context.Context, ns, metric string) (float64, error) {
+	path := fmt.Sprintf("/apis/custom.metrics.k8s.io/v1beta2/namespaces/%s/deployments.apps/hsds/%s", ns, metric)
+	out, err := cluster.Kubectl(ctx, "get", "--raw", path)
+	if err != nil {
+		return 0, err
+	}
+	var list cmv1beta2.MetricValueList
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		return 0, fmt.Errorf("decoding %s: %w", path, err)
+	}
+	if len(list.Items) != 1 {
+		return 0, fmt.Errorf("%s: %d items, want 1", path, len(list.Items))
+	}
+	return list.Items[0].Value.AsApproximateFloat64(), nil
+}
