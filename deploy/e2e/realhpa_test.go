@@ -125,6 +125,11 @@ func runSide(ctx context.Context, t *testing.T, sd side) sideResult {
 				l.perSecond(step, created, step), w.agents.perSecond(step, created, step))
 		}
 		t.Logf("%s: %s", name, res.hpaStatus)
+	} else if atStep > 1 {
+		// Our side scaled on the light load: its Rescaled Events carry the decision's figures
+		// (the reading that crossed a threshold), which CI's output shows nowhere else.
+		msgs, err := events(ctx, ns, "Rescaled")
+		res.hpaStatus = fmt.Sprintf("our scaler's Rescaled Events (err %v):\n%s", err, strings.Join(msgs, "\n"))
 	}
 	return res
 }
